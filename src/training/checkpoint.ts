@@ -1,0 +1,89 @@
+/**
+ * Checkpoints: the replicas' weights and optimizer state plus where training stood, written
+ * to `<out>/checkpoint/` after each epoch and on Ctrl-C, and read back by `--resume`.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readArtifacts, saveArtifacts, writeAtomic } from '../model/model-io.ts';
+import type { TrainConfig } from './config.ts';
+import type { ReplicaState } from './protocol.ts';
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly trainAccuracy: number;
+  readonly testAccuracy: number;
+  readonly seconds: number;
+}
+
+export interface Progress {
+  /** Epoch to continue in (0-based) and the first batch of it not yet trained on. */
+  readonly epoch: number;
+  readonly batch: number;
+  readonly history: EpochRecord[];
+  readonly trainSeconds: number;
+}
+
+interface CheckpointFile extends Progress {
+  readonly config: TrainConfig;
+  readonly optimizer: { name: string; shape: number[]; offset: number; length: number }[];
+}
+
+const DIR = 'checkpoint';
+
+export function checkpointDir(out: string): string {
+  return join(out, DIR);
+}
+
+export async function saveCheckpoint(
+  out: string,
+  config: TrainConfig,
+  progress: Progress,
+  state: ReplicaState,
+): Promise<void> {
+  const dir = checkpointDir(out);
+  await mkdir(dir, { recursive: true });
+  await saveArtifacts(dir, {
+    modelTopology: state.modelTopology,
+    weightSpecs: state.weightSpecs as never,
+    weightData: state.weightData,
+  });
+  let offset = 0;
+  const optimizer = state.optimizer.map((t) => {
+    const entry = { name: t.name, shape: t.shape, offset, length: t.data.length };
+    offset += t.data.length;
+    return entry;
+  });
+  const blob = new Float32Array(offset);
+  state.optimizer.forEach((t, i) => blob.set(t.data, optimizer[i].offset));
+  await writeAtomic(join(dir, 'optimizer.bin'), new Uint8Array(blob.buffer));
+  const file: CheckpointFile = { ...progress, config, optimizer };
+  await writeAtomic(join(dir, 'checkpoint.json'), JSON.stringify(file, null, 2));
+}
+
+export async function loadCheckpoint(
+  out: string,
+): Promise<{ config: TrainConfig; progress: Progress; state: ReplicaState }> {
+  const dir = checkpointDir(out);
+  let file: CheckpointFile;
+  try {
+    file = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
+  } catch {
+    throw new Error(`--resume: no checkpoint in ${dir}; start without --resume`);
+  }
+  const artifacts = await readArtifacts(dir);
+  const bytes = await readFile(join(dir, 'optimizer.bin'));
+  const blob = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const state: ReplicaState = {
+    modelTopology: artifacts.modelTopology as object,
+    weightSpecs: artifacts.weightSpecs ?? [],
+    weightData: artifacts.weightData as ArrayBuffer,
+    optimizer: file.optimizer.map((o) => ({
+      name: o.name,
+      shape: o.shape,
+      data: blob.slice(o.offset, o.offset + o.length),
+    })),
+  };
+  const { epoch, batch, history, trainSeconds } = file;
+  return { config: file.config, progress: { epoch, batch, history, trainSeconds }, state };
+}

@@ -1,0 +1,128 @@
+/**
+ * One data-parallel replica: its own wasm backend and copy of the model. It computes
+ * gradients on its share of each batch and applies the averaged gradients it is sent, so
+ * all replicas keep identical weights.
+ */
+import { parentPort } from 'node:worker_threads';
+import { MODEL_SIZE } from '../core/image.ts';
+import { tf, useBackend } from '../model/backend.ts';
+import { buildModel } from '../model/architecture.ts';
+import { modelArtifacts } from '../model/model-io.ts';
+import type { FromReplica, ReplicaState, SerializedTensor, ToReplica } from './protocol.ts';
+
+if (!parentPort) throw new Error('replica-worker must run in a worker thread');
+const port = parentPort;
+
+let model: tf.LayersModel;
+let optimizer: tf.AdamOptimizer;
+let variables: tf.Variable[];
+
+function send(message: FromReplica, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function setLearningRate(opt: tf.AdamOptimizer, lr: number): void {
+  // tfjs reads the field on every step but declares it protected.
+  (opt as unknown as { learningRate: number }).learningRate = lr;
+}
+
+async function init(msg: Extract<ToReplica, { type: 'init' }>): Promise<void> {
+  await useBackend('wasm');
+  if (msg.state) {
+    const { modelTopology, weightSpecs, weightData } = msg.state;
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology, weightSpecs: weightSpecs as tf.io.WeightsManifestEntry[], weightData }),
+    );
+  } else {
+    model = buildModel(msg.architecture, msg.seed);
+  }
+  optimizer = tf.train.adam(1e-3);
+  variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  if (msg.state && msg.state.optimizer.length > 0) {
+    await optimizer.setWeights(
+      msg.state.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, t.shape) })),
+    );
+  }
+  send({ type: 'ready', params: model.countParams() });
+}
+
+function inputs(images: Float32Array, count: number): tf.Tensor4D {
+  return tf.tensor4d(images, [count, MODEL_SIZE, MODEL_SIZE, 1]);
+}
+
+function gradients(msg: Extract<ToReplica, { type: 'gradients' }>): void {
+  const result = tf.tidy(() => {
+    const x = inputs(msg.images, msg.count);
+    const y = tf.oneHot(tf.tensor1d(msg.labels, 'int32'), 10);
+    let correct: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const p = model.apply(x, { training: true }) as tf.Tensor2D;
+      correct = tf.keep(tf.equal(p.argMax(1), y.argMax(1)).sum());
+      return tf.metrics.categoricalCrossentropy(y, p).mean() as tf.Scalar;
+    }, variables);
+    const flat = tf.concat(variables.map((v) => grads[v.name].reshape([-1])));
+    return { flat, value, correct: correct! };
+  });
+  const flat = result.flat.dataSync() as Float32Array;
+  const loss = result.value.dataSync()[0];
+  const correct = result.correct.dataSync()[0];
+  tf.dispose([result.flat, result.value, result.correct]);
+  const gradientsCopy = flat.slice();
+  send({ type: 'gradients', gradients: gradientsCopy, loss, correct, count: msg.count }, [gradientsCopy.buffer]);
+}
+
+function apply(msg: Extract<ToReplica, { type: 'apply' }>): void {
+  setLearningRate(optimizer, msg.learningRate);
+  tf.tidy(() => {
+    const named: Record<string, tf.Tensor> = {};
+    let offset = 0;
+    for (const v of variables) {
+      named[v.name] = tf.tensor(msg.gradients.subarray(offset, offset + v.size), v.shape);
+      offset += v.size;
+    }
+    optimizer.applyGradients(named);
+  });
+}
+
+function predict(msg: Extract<ToReplica, { type: 'predict' }>): void {
+  const probs = tf.tidy(() => model.predict(inputs(msg.images, msg.count)) as tf.Tensor);
+  const probabilities = probs.dataSync() as Float32Array;
+  probs.dispose();
+  const copy = probabilities.slice();
+  send({ type: 'predict', probabilities: copy }, [copy.buffer]);
+}
+
+async function state(): Promise<void> {
+  const artifacts = await modelArtifacts(model);
+  const named = await optimizer.getWeights();
+  const serialized: SerializedTensor[] = named.map(({ name, tensor }) => ({
+    name,
+    shape: tensor.shape,
+    data: Float32Array.from(tensor.dataSync() as Float32Array),
+  }));
+  send({
+    type: 'state',
+    state: {
+      modelTopology: artifacts.modelTopology as object,
+      weightSpecs: artifacts.weightSpecs ?? [],
+      weightData: artifacts.weightData as ArrayBuffer,
+      optimizer: serialized,
+    } satisfies ReplicaState,
+  });
+}
+
+// Messages are handled strictly in order: an `apply` always lands before the next batch.
+let queue = Promise.resolve();
+port.on('message', (msg: ToReplica) => {
+  queue = queue.then(async () => {
+    try {
+      if (msg.type === 'init') await init(msg);
+      else if (msg.type === 'gradients') gradients(msg);
+      else if (msg.type === 'apply') apply(msg);
+      else if (msg.type === 'predict') predict(msg);
+      else await state();
+    } catch (err) {
+      send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+  });
+});

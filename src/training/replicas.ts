@@ -1,0 +1,140 @@
+/**
+ * Data-parallel training over several wasm replicas (one per core): each computes gradients
+ * on a slice of the batch, the coordinator averages them, and every replica applies the same
+ * update. The wasm backend is single-threaded in Node, so this is how training uses both cores.
+ */
+import type { Worker } from 'node:worker_threads';
+import type { ArchitectureConfig } from '../model/architecture.ts';
+import { splitBatch, type Batch } from './batches.ts';
+import type { FromReplica, ReplicaState, ToReplica } from './protocol.ts';
+import { startTsWorker } from '../node/ts-worker.ts';
+
+type Reply<T extends FromReplica['type']> = Extract<FromReplica, { type: T }>;
+
+class Replica {
+  private readonly worker: Worker;
+  private readonly waiting: { resolve: (m: FromReplica) => void; reject: (e: Error) => void }[] = [];
+
+  constructor() {
+    this.worker = startTsWorker(new URL('./replica-worker.ts', import.meta.url));
+    this.worker.on('message', (msg: FromReplica) => {
+      const next = this.waiting.shift();
+      if (!next) return;
+      if (msg.type === 'error') next.reject(new Error(`training replica failed: ${msg.message}`));
+      else next.resolve(msg);
+    });
+    this.worker.on('error', (err) => this.failAll(err));
+    this.worker.on('exit', (code) => this.failAll(new Error(`training replica exited (${code})`)));
+  }
+
+  private failAll(err: Error): void {
+    for (const w of this.waiting.splice(0)) w.reject(err);
+  }
+
+  post(msg: ToReplica, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(msg, transfer);
+  }
+
+  request<T extends FromReplica['type']>(msg: ToReplica, transfer: ArrayBuffer[] = []): Promise<Reply<T>> {
+    const reply = new Promise<FromReplica>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.post(msg, transfer);
+    return reply as Promise<Reply<T>>;
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
+
+export interface StepResult {
+  readonly loss: number;
+  readonly correct: number;
+  readonly count: number;
+}
+
+export class Replicas {
+  private constructor(
+    private readonly replicas: Replica[],
+    readonly params: number,
+  ) {}
+
+  /** Starts `count` replicas with identical weights: fresh from `seed`, or from `state`. */
+  static async start(
+    count: number,
+    architecture: ArchitectureConfig,
+    seed: number,
+    state: ReplicaState | null,
+  ): Promise<Replicas> {
+    const replicas = Array.from({ length: Math.max(1, count) }, () => new Replica());
+    try {
+      const first = await replicas[0].request<'ready'>({ type: 'init', architecture, seed, state });
+      const shared = state ?? (await replicas[0].request<'state'>({ type: 'state' })).state;
+      await Promise.all(
+        replicas.slice(1).map((r) => r.request<'ready'>({ type: 'init', architecture, seed, state: shared })),
+      );
+      return new Replicas(replicas, first.params);
+    } catch (err) {
+      await Promise.all(replicas.map((r) => r.close()));
+      throw err;
+    }
+  }
+
+  get size(): number {
+    return this.replicas.length;
+  }
+
+  /** One optimisation step on `batch`; returns the batch's mean loss and correct count. */
+  async step(batch: Batch, learningRate: number): Promise<StepResult> {
+    const parts = splitBatch(batch, this.replicas.length);
+    const replies = await Promise.all(
+      parts.map((part, i) =>
+        this.replicas[i].request<'gradients'>(
+          { type: 'gradients', images: part.images, labels: part.labels, count: part.count },
+          [part.images.buffer as ArrayBuffer, part.labels.buffer as ArrayBuffer],
+        ),
+      ),
+    );
+    // Each replica returns its slice's mean gradient: weight by slice size.
+    const mean = new Float32Array(replies[0].gradients.length);
+    for (const r of replies) {
+      const w = r.count / batch.count;
+      for (let i = 0; i < mean.length; i++) mean[i] += r.gradients[i] * w;
+    }
+    for (const r of this.replicas) r.post({ type: 'apply', gradients: mean, learningRate });
+    return {
+      loss: replies.reduce((s, r) => s + r.loss * r.count, 0) / batch.count,
+      correct: replies.reduce((s, r) => s + r.correct, 0),
+      count: batch.count,
+    };
+  }
+
+  /** Class probabilities (count x 10) for plain images, the work shared by all replicas. */
+  async predict(images: Float32Array, count: number): Promise<Float32Array> {
+    const batch: Batch = { images, labels: new Uint8Array(count), count };
+    const parts = splitBatch(batch, this.replicas.length);
+    const replies = await Promise.all(
+      parts.map((part, i) =>
+        this.replicas[i].request<'predict'>({ type: 'predict', images: part.images, count: part.count }, [
+          part.images.buffer as ArrayBuffer,
+        ]),
+      ),
+    );
+    const out = new Float32Array(count * 10);
+    let offset = 0;
+    for (const r of replies) {
+      out.set(r.probabilities, offset);
+      offset += r.probabilities.length;
+    }
+    return out;
+  }
+
+  /** Weights and optimizer state of the (identical) replicas. */
+  async state(): Promise<ReplicaState> {
+    return (await this.replicas[0].request<'state'>({ type: 'state' })).state;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.close()));
+  }
+}
