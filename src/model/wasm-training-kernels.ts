@@ -18,20 +18,15 @@ import {
   Sum,
   util,
   type BatchMatMulAttrs,
-  type BatchMatMulInputs,
   type MaxPoolGradAttrs,
-  type MaxPoolGradInputs,
   type SumAttrs,
-  type SumInputs,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   getKernel,
   registerKernel,
   unregisterKernel,
   type Conv2DBackpropFilterAttrs,
-  type Conv2DBackpropFilterInputs,
   type Conv2DBackpropInputAttrs,
-  type Conv2DBackpropInputInputs,
   type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
@@ -52,6 +47,8 @@ function wasmOf(backend: KernelArgs['backend']): WasmBackendLike {
 }
 
 type KernelArgs = Parameters<KernelFunc>[0];
+/** A kernel's named inputs, all present (tfjs types them as optional). */
+type Inputs<K extends string> = Record<K, TensorInfo>;
 
 function runKernel(
   name: string,
@@ -90,7 +87,7 @@ function isChannelsLast(dataFormat: string | undefined): boolean {
  */
 function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const { backend } = args;
-  const { x, dy } = args.inputs as unknown as Conv2DBackpropFilterInputs;
+  const { x, dy } = args.inputs as unknown as Inputs<'x' | 'dy'>;
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   if (!isChannelsLast(attrs.dataFormat)) {
     throw new Error('Conv2DBackpropFilter on wasm supports channelsLast (NHWC) only');
@@ -145,7 +142,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
 function makeConv2DBackpropInput(fallback: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
     const { backend } = args;
-    const { dy, filter } = args.inputs as unknown as Conv2DBackpropInputInputs;
+    const { dy, filter } = args.inputs as unknown as Inputs<'dy' | 'filter'>;
     const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
     const info = backend_util.computeConv2DInfo(
       attrs.inputShape,
@@ -183,7 +180,7 @@ function makeConv2DBackpropInput(fallback: KernelFunc): KernelFunc {
 function makeBatchMatMul(original: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
     const { backend } = args;
-    const { a, b } = args.inputs as unknown as BatchMatMulInputs;
+    const { a, b } = args.inputs as unknown as Inputs<'a' | 'b'>;
     const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
     if (!transposeA && !transposeB) return original(args) as TensorInfo;
     const lastTwo = (rank: number) => [...Array(rank - 2).keys(), rank - 1, rank - 2];
@@ -206,7 +203,7 @@ function makeBatchMatMul(original: KernelFunc): KernelFunc {
  */
 function maxPoolGrad(args: KernelArgs): TensorInfo {
   const { backend } = args;
-  const { dy, input } = args.inputs as unknown as MaxPoolGradInputs;
+  const { dy, input } = args.inputs as unknown as Inputs<'dy' | 'input'>;
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
   const info = backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
@@ -298,7 +295,7 @@ function maxPoolGrad2x2(
 function makeSum(original: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
     const { backend } = args;
-    const { x } = args.inputs as unknown as SumInputs;
+    const { x } = args.inputs as unknown as Inputs<'x'>;
     const { axis, keepDims } = args.attrs as unknown as SumAttrs;
     const axes = util.parseAxisParam(axis, x.shape);
     const leading = axes.length > 0 && axes.every((a, i) => a === i) && axes.length < x.shape.length;

@@ -74,12 +74,12 @@ function gradients(msg: Extract<ToReplica, { type: 'gradients' }>): void {
 function apply(msg: Extract<ToReplica, { type: 'apply' }>): void {
   setLearningRate(optimizer, msg.learningRate);
   tf.tidy(() => {
-    const named: Record<string, tf.Tensor> = {};
     let offset = 0;
-    for (const v of variables) {
-      named[v.name] = tf.tensor(msg.gradients.subarray(offset, offset + v.size), v.shape);
+    const named = variables.map((v) => {
+      const tensor = tf.tensor(msg.gradients.subarray(offset, offset + v.size), v.shape);
       offset += v.size;
-    }
+      return { name: v.name, tensor };
+    });
     optimizer.applyGradients(named);
   });
 }

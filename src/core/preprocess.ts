@@ -1,0 +1,219 @@
+/**
+ * MNIST-style preprocessing: from a grayscale bitmap of any size to the 28x28 the network
+ * was trained on. As MNIST itself was made: crop to the ink, fit the longer side into
+ * 20x20 keeping the aspect ratio (area-averaged, so anti-aliased), then place it in 28x28
+ * with its centre of mass at the centre.
+ */
+import { MODEL_SIZE, type GrayImage } from './image.ts';
+
+export type InkPolarity = 'dark' | 'light';
+
+/** Grayscale input: values 0..255, row-major. */
+export interface GrayBitmap {
+  readonly width: number;
+  readonly height: number;
+  readonly data: ArrayLike<number>;
+}
+
+export const FIT_SIZE = 20;
+/** Ink fainter than this (of 1) is background: paper grain, JPEG noise, anti-aliasing haze. */
+const INK_FLOOR = 0.08;
+/** Pixels at least this inky form the connected components used to find specks. */
+const COMPONENT_THRESHOLD = 0.25;
+
+/** Ink map in 0..1, ink = 1, whatever the input's polarity. */
+export function inkMap(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayImage {
+  const { width, height } = bitmap;
+  const out = new Float32Array(width * height);
+  for (let i = 0; i < out.length; i++) {
+    const v = bitmap.data[i] / 255;
+    const level = ink === 'dark' ? 1 - v : v;
+    out[i] = level < INK_FLOOR ? 0 : level > 1 ? 1 : level;
+  }
+  return { width, height, data: out };
+}
+
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number; // exclusive
+  y1: number;
+}
+
+interface Component {
+  mass: number;
+  box: Box;
+  pixels: number[];
+}
+
+/** 8-connected components of the pixels at or above COMPONENT_THRESHOLD. */
+function components(img: GrayImage): Component[] {
+  const { width: w, height: h, data } = img;
+  const label = new Int32Array(w * h).fill(-1);
+  const found: Component[] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (label[start] >= 0 || data[start] < COMPONENT_THRESHOLD) continue;
+    const comp: Component = { mass: 0, box: { x0: w, y0: h, x1: 0, y1: 0 }, pixels: [] };
+    label[start] = found.length;
+    stack.push(start);
+    while (stack.length) {
+      const p = stack.pop()!;
+      const x = p % w;
+      const y = (p - x) / w;
+      comp.pixels.push(p);
+      comp.mass += data[p];
+      comp.box.x0 = Math.min(comp.box.x0, x);
+      comp.box.y0 = Math.min(comp.box.y0, y);
+      comp.box.x1 = Math.max(comp.box.x1, x + 1);
+      comp.box.y1 = Math.max(comp.box.y1, y + 1);
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const q = yy * w + xx;
+          if (label[q] < 0 && data[q] >= COMPONENT_THRESHOLD) {
+            label[q] = found.length;
+            stack.push(q);
+          }
+        }
+      }
+    }
+    found.push(comp);
+  }
+  return found;
+}
+
+function gap(a: Box, b: Box): number {
+  const dx = Math.max(0, a.x0 - b.x1, b.x0 - a.x1);
+  const dy = Math.max(0, a.y0 - b.y1, b.y0 - a.y1);
+  return Math.hypot(dx, dy);
+}
+
+/**
+ * The box around the digit's ink. Small blobs far from the main strokes (a stray tap of
+ * the pen, a speck of dust in a scan) are left out; detached parts of the digit itself,
+ * like the bar of a 5 drawn separately, are near the main strokes or large, and stay.
+ */
+export function inkBox(img: GrayImage): Box | null {
+  const comps = components(img).sort((a, b) => b.mass - a.mass);
+  if (comps.length === 0) return null;
+  const main = comps[0];
+  const box = { ...main.box };
+  const size = Math.max(box.x1 - box.x0, box.y1 - box.y0);
+  for (const c of comps.slice(1)) {
+    const speck = c.mass < 0.1 * main.mass && gap(c.box, main.box) > 0.25 * size;
+    if (speck) continue;
+    box.x0 = Math.min(box.x0, c.box.x0);
+    box.y0 = Math.min(box.y0, c.box.y0);
+    box.x1 = Math.max(box.x1, c.box.x1);
+    box.y1 = Math.max(box.y1, c.box.y1);
+  }
+  return growOverFaintInk(img, box);
+}
+
+/** Anti-aliased edges just outside the thresholded strokes belong to the digit too. */
+function growOverFaintInk(img: GrayImage, box: Box): Box {
+  const { width: w, height: h, data } = img;
+  const rowHasInk = (y: number) => {
+    for (let x = box.x0; x < box.x1; x++) if (data[y * w + x] > 0) return true;
+    return false;
+  };
+  const colHasInk = (x: number) => {
+    for (let y = box.y0; y < box.y1; y++) if (data[y * w + x] > 0) return true;
+    return false;
+  };
+  const out = { ...box };
+  if (box.y0 > 0 && rowHasInk(box.y0 - 1)) out.y0--;
+  if (box.y1 < h && rowHasInk(box.y1)) out.y1++;
+  if (box.x0 > 0 && colHasInk(box.x0 - 1)) out.x0--;
+  if (box.x1 < w && colHasInk(box.x1)) out.x1++;
+  return out;
+}
+
+/**
+ * Area-averaging resample of `box` of `img` into a `w` x `h` image: each output pixel is
+ * the mean of the input area it covers, so thin strokes fade instead of vanishing.
+ */
+export function resampleArea(img: GrayImage, box: Box, w: number, h: number): GrayImage {
+  const sx = (box.x1 - box.x0) / w;
+  const sy = (box.y1 - box.y0) / h;
+  const out = new Float32Array(w * h);
+  for (let oy = 0; oy < h; oy++) {
+    const ya = box.y0 + oy * sy;
+    const yb = ya + sy;
+    for (let ox = 0; ox < w; ox++) {
+      const xa = box.x0 + ox * sx;
+      const xb = xa + sx;
+      let sum = 0;
+      for (let y = Math.floor(ya); y < Math.ceil(yb); y++) {
+        const wy = Math.min(yb, y + 1) - Math.max(ya, y);
+        if (wy <= 0) continue;
+        const row = y * img.width;
+        for (let x = Math.floor(xa); x < Math.ceil(xb); x++) {
+          const wx = Math.min(xb, x + 1) - Math.max(xa, x);
+          if (wx > 0) sum += img.data[row + x] * wx * wy;
+        }
+      }
+      out[oy * w + ox] = sum / (sx * sy);
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** Places `img` in a size x size canvas with its centre of mass at the centre. */
+export function centreByMass(img: GrayImage, size = MODEL_SIZE): GrayImage {
+  let mass = 0;
+  let mx = 0;
+  let my = 0;
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++) {
+      const v = img.data[y * img.width + x];
+      mass += v;
+      mx += v * x;
+      my += v * y;
+    }
+  const cx = mass > 0 ? mx / mass : (img.width - 1) / 2;
+  const cy = mass > 0 ? my / mass : (img.height - 1) / 2;
+  const ox = Math.round((size - 1) / 2 - cx);
+  const oy = Math.round((size - 1) / 2 - cy);
+  const out = new Float32Array(size * size);
+  for (let y = 0; y < img.height; y++) {
+    const ty = y + oy;
+    if (ty < 0 || ty >= size) continue;
+    for (let x = 0; x < img.width; x++) {
+      const tx = x + ox;
+      if (tx >= 0 && tx < size) out[ty * size + tx] = img.data[y * img.width + x];
+    }
+  }
+  return { width: size, height: size, data: out };
+}
+
+/** The whole pipeline on an ink map; null when there is no ink at all. */
+export function normalizeInk(img: GrayImage): GrayImage | null {
+  const box = inkBox(img);
+  if (!box) return null;
+  const bw = box.x1 - box.x0;
+  const bh = box.y1 - box.y0;
+  const scale = FIT_SIZE / Math.max(bw, bh);
+  const w = Math.max(1, Math.min(FIT_SIZE, Math.round(bw * scale)));
+  const h = Math.max(1, Math.min(FIT_SIZE, Math.round(bh * scale)));
+  const fitted = resampleArea(img, box, w, h);
+  // Area-averaging a big drawing down dims its strokes; restore full-strength ink.
+  let peak = 0;
+  for (const v of fitted.data) peak = Math.max(peak, v);
+  if (peak > 0 && peak < 1) for (let i = 0; i < fitted.data.length; i++) fitted.data[i] /= peak;
+  return centreByMass(fitted);
+}
+
+/** Grayscale bitmap (0..255) to the model's 28x28 input; null when there is no ink. */
+export function preprocess(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayImage | null {
+  if (bitmap.width < 1 || bitmap.height < 1 || bitmap.data.length !== bitmap.width * bitmap.height) {
+    throw new RangeError(
+      `bitmap of ${bitmap.width}x${bitmap.height} needs ${bitmap.width * bitmap.height} values, got ${bitmap.data.length}`,
+    );
+  }
+  return normalizeInk(inkMap(bitmap, ink));
+}

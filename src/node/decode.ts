@@ -1,0 +1,70 @@
+/**
+ * Image decoding for Node: PNG and JPEG from bytes, a data URL or bare base64, to a
+ * grayscale bitmap with any alpha composited over white (a transparent canvas is paper).
+ * The size is read from the header first, so a huge image is refused before decoding.
+ */
+import { imageSize } from 'image-size';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { InputError } from '../core/errors.ts';
+import type { GrayBitmap } from '../core/preprocess.ts';
+
+export const MAX_SIDE = 2048;
+
+const DATA_URL = /^data:image\/(png|jpeg|jpg);base64,/i;
+
+/** Bytes of a data URL (PNG or JPEG) or of bare base64. */
+export function dataUrlBytes(text: string): Buffer {
+  const match = DATA_URL.exec(text);
+  if (!match && text.startsWith('data:')) {
+    throw new InputError('invalid_image', 'only PNG and JPEG data URLs (data:image/png;base64,...) are supported');
+  }
+  const base64 = match ? text.slice(match[0].length) : text;
+  const compact = base64.replace(/\s+/g, '');
+  if (compact.length === 0 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(compact)) {
+    throw new InputError('invalid_image', '`image` is not valid base64');
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+function toGray(rgba: Uint8Array, width: number, height: number): GrayBitmap {
+  const data = new Uint8ClampedArray(width * height);
+  for (let i = 0, p = 0; i < data.length; i++, p += 4) {
+    const a = rgba[p + 3] / 255;
+    const lum = 0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2];
+    data[i] = lum * a + 255 * (1 - a);
+  }
+  return { width, height, data };
+}
+
+export function decodeImage(bytes: Uint8Array): GrayBitmap {
+  let size: { width?: number; height?: number; type?: string };
+  try {
+    size = imageSize(bytes);
+  } catch {
+    throw new InputError('invalid_image', 'the image is not a PNG or JPEG that can be read');
+  }
+  const { width = 0, height = 0, type } = size;
+  if (type !== 'png' && type !== 'jpg') {
+    throw new InputError('invalid_image', `${type ?? 'unknown'} images are not supported: send a PNG or JPEG`);
+  }
+  if (width < 1 || height < 1) throw new InputError('invalid_image', 'the image has no pixels');
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    throw new InputError('invalid_image', `the image is ${width}x${height}; the largest accepted is ${MAX_SIDE}x${MAX_SIDE}`);
+  }
+  try {
+    if (type === 'png') {
+      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return toGray(png.data, png.width, png.height);
+    }
+    const jpg = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 5, maxMemoryUsageInMB: 64 });
+    return toGray(jpg.data, jpg.width, jpg.height);
+  } catch (err) {
+    throw new InputError('invalid_image', `the ${type === 'png' ? 'PNG' : 'JPEG'} is damaged: ${(err as Error).message}`);
+  }
+}
+
+/** Decodes `image` as the API receives it: a data URL or bare base64. */
+export function decodeDataUrl(text: string): GrayBitmap {
+  return decodeImage(dataUrlBytes(text));
+}

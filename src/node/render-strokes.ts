@@ -1,0 +1,94 @@
+/**
+ * Pen strokes rendered as a person's drawing pad would show them (design.md, "Development
+ * data"): a 280x280 canvas, white background, black round strokes of a fixed brush width,
+ * line segments between the sampled points, and the writer's whole 500x500 box mapped onto
+ * the whole pad, so each writer's own size and place are kept.
+ */
+import { createCanvas, type Canvas } from '@napi-rs/canvas';
+import type { GrayBitmap } from '../core/preprocess.ts';
+import { PEN_BOX, type PenStroke } from '../data/pendigits.ts';
+
+/** The drawing pad's side in pixels, as on the web page. */
+export const PAD_SIZE = 280;
+/** The brush widths the evaluation reports: a finger or fat pen, and a fine pen. */
+export const BRUSHES = [16, 8] as const;
+
+export interface RenderOptions {
+  /** Line width in pad pixels (default 16). */
+  readonly brush?: number;
+  /** Pad side in pixels (default 280). */
+  readonly size?: number;
+  /** Side of the writer's box in pen units (default 500). */
+  readonly box?: number;
+  /** Whether y points up in the pen coordinates, as in the pen-digits data (default true). */
+  readonly yUp?: boolean;
+}
+
+/** Pad coordinates of a pen point: x*size/box, and y flipped, (box-y)*size/box. */
+export function toPad(
+  p: { x: number; y: number },
+  options: RenderOptions = {},
+): { x: number; y: number } {
+  const size = options.size ?? PAD_SIZE;
+  const box = options.box ?? PEN_BOX;
+  const y = (options.yUp ?? true) ? box - p.y : p.y;
+  return { x: (p.x * size) / box, y: (y * size) / box };
+}
+
+/** One canvas per size, redrawn for each digit: creating one costs more than drawing. */
+const pads = new Map<number, Canvas>();
+
+function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: boolean): Canvas {
+  const size = options.size ?? PAD_SIZE;
+  const brush = options.brush ?? 16;
+  if (!(brush > 0)) throw new RangeError(`the brush width must be positive, got ${brush}`);
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`the pad size must be a positive integer, got ${size}`);
+  let canvas = reuse ? pads.get(size) : undefined;
+  if (!canvas) {
+    canvas = createCanvas(size, size);
+    if (reuse) pads.set(size, canvas);
+  }
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, size, size);
+  ctx.strokeStyle = '#000';
+  ctx.fillStyle = '#000';
+  ctx.lineWidth = brush;
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  for (const stroke of strokes) {
+    const points = stroke.map((p) => toPad(p, options));
+    if (points.length === 0) continue;
+    const moves = points.some((p) => p.x !== points[0].x || p.y !== points[0].y);
+    if (!moves) {
+      // A tap: a dot of the brush's size, as a drawing page paints on pointerdown.
+      ctx.beginPath();
+      ctx.arc(points[0].x, points[0].y, brush / 2, 0, 2 * Math.PI);
+      ctx.fill();
+      continue;
+    }
+    ctx.beginPath();
+    ctx.moveTo(points[0].x, points[0].y);
+    for (const p of points.slice(1)) ctx.lineTo(p.x, p.y);
+    ctx.stroke();
+  }
+  return canvas;
+}
+
+/** The strokes as a grayscale bitmap (0 = black ink .. 255 = white paper), size x size. */
+export function renderStrokes(strokes: readonly PenStroke[], options: RenderOptions = {}): GrayBitmap {
+  const canvas = draw(strokes, options, true);
+  const { width, height } = canvas;
+  const rgba = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  const data = new Uint8ClampedArray(width * height);
+  for (let i = 0, p = 0; i < data.length; i++, p += 4) {
+    data[i] = 0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2];
+  }
+  return { width, height, data };
+}
+
+/** The strokes as PNG bytes, as a canvas snapshot would send them. */
+export function renderStrokesPng(strokes: readonly PenStroke[], options: RenderOptions = {}): Buffer {
+  return draw(strokes, options, false).encodeSync('png');
+}

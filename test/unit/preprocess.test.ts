@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { MODEL_SIZE, type GrayImage } from '../../src/core/image.ts';
+import { inkBox, inkMap, preprocess, type GrayBitmap } from '../../src/core/preprocess.ts';
+
+/** A white canvas (255) with black (0) rectangles drawn on it. */
+function canvas(width: number, height: number, rects: [number, number, number, number][]): GrayBitmap {
+  const data = new Uint8ClampedArray(width * height).fill(255);
+  for (const [x0, y0, w, h] of rects)
+    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) data[y * width + x] = 0;
+  return { width, height, data };
+}
+
+function stats(img: GrayImage) {
+  let mass = 0, mx = 0, my = 0;
+  let x0 = img.width, y0 = img.height, x1 = -1, y1 = -1;
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++) {
+      const v = img.data[y * img.width + x];
+      mass += v; mx += v * x; my += v * y;
+      if (v > 0.05) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+    }
+  return { mass, cx: mx / mass, cy: my / mass, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+describe('preprocess', () => {
+  it('fits an off-centre stroke into 20 px, centred by mass in 28x28', () => {
+    const out = preprocess(canvas(280, 280, [[200, 20, 12, 60]]))!;
+    expect(out.width).toBe(MODEL_SIZE);
+    const s = stats(out);
+    expect(s.height).toBeGreaterThanOrEqual(19);
+    expect(s.height).toBeLessThanOrEqual(21);
+    expect(s.width).toBeLessThan(8); // aspect ratio kept: a bar stays a bar
+    expect(Math.abs(s.cx - 13.5)).toBeLessThanOrEqual(0.75);
+    expect(Math.abs(s.cy - 13.5)).toBeLessThanOrEqual(0.75);
+  });
+
+  it('gives the same result for a tiny and a large drawing of the same shape', () => {
+    const small = preprocess(canvas(280, 280, [[10, 10, 2, 10], [10, 10, 8, 2]]))!;
+    const large = preprocess(canvas(280, 280, [[100, 60, 20, 100], [100, 60, 80, 20]]))!;
+    let diff = 0;
+    for (let i = 0; i < small.data.length; i++) diff += Math.abs(small.data[i] - large.data[i]);
+    expect(diff / stats(large).mass).toBeLessThan(0.15);
+  });
+
+  it('scales a single dot up to a blob in the middle', () => {
+    const s = stats(preprocess(canvas(100, 100, [[3, 90, 3, 3]]))!);
+    expect(s.width).toBeGreaterThanOrEqual(19);
+    expect(Math.abs(s.cx - 13.5)).toBeLessThanOrEqual(0.75);
+  });
+
+  it('keeps a horizontal line 20 px wide and thin', () => {
+    const s = stats(preprocess(canvas(280, 280, [[40, 140, 200, 10]]))!);
+    expect(s.width).toBeGreaterThanOrEqual(19);
+    expect(s.height).toBeLessThanOrEqual(3);
+  });
+
+  it('returns null for an empty image and handles an all-ink one', () => {
+    expect(preprocess(canvas(50, 50, []))).toBeNull();
+    const full = preprocess(canvas(40, 40, [[0, 0, 40, 40]]))!;
+    const s = stats(full);
+    expect(s.width).toBe(20);
+    expect(s.height).toBe(20);
+  });
+
+  it('handles 1xN and Nx1 images', () => {
+    expect(stats(preprocess(canvas(1, 50, [[0, 10, 1, 30]]))!).height).toBeGreaterThanOrEqual(19);
+    expect(stats(preprocess(canvas(50, 1, [[10, 0, 30, 1]]))!).width).toBeGreaterThanOrEqual(19);
+    expect(preprocess(canvas(1, 1, [[0, 0, 1, 1]]))).not.toBeNull();
+  });
+
+  it('ignores a stray speck far from the digit, keeps a detached part close to it', () => {
+    const withSpeck = canvas(280, 280, [[100, 80, 12, 120], [260, 10, 4, 4]]);
+    expect(inkBox(inkMap(withSpeck))).toEqual({ x0: 100, y0: 80, x1: 112, y1: 200 });
+    // The bar of a 5 drawn as its own stroke, a little apart from the body.
+    const five = canvas(280, 280, [[100, 110, 12, 90], [105, 80, 80, 12]]);
+    expect(inkBox(inkMap(five))).toEqual({ x0: 100, y0: 80, x1: 185, y1: 200 });
+  });
+
+  it('takes the faint anti-aliased edge of a stroke into the box', () => {
+    const bitmap = canvas(60, 60, [[20, 10, 6, 40]]);
+    const data = bitmap.data as Uint8ClampedArray;
+    for (let y = 10; y < 50; y++) data[y * 60 + 26] = 200; // ink 0.22: below the component threshold
+    expect(inkBox(inkMap(bitmap))).toEqual({ x0: 20, y0: 10, x1: 27, y1: 50 });
+  });
+
+  it('reads light ink on dark (MNIST) the same as dark ink on light', () => {
+    const dark = canvas(60, 60, [[20, 10, 6, 40]]);
+    const light: GrayBitmap = { ...dark, data: Array.from(dark.data, (v) => 255 - v) };
+    expect(preprocess(light, 'light')!.data).toEqual(preprocess(dark, 'dark')!.data);
+  });
+
+  it('rejects a bitmap whose data does not match its size', () => {
+    expect(() => preprocess({ width: 10, height: 10, data: new Uint8Array(99) })).toThrow(/needs 100 values, got 99/);
+    expect(() => preprocess({ width: 0, height: 10, data: new Uint8Array(0) })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../src/training/checkpoint.ts';
+import { learningRateAt, TRAIN, type TrainConfig } from '../../src/training/config.ts';
+import { epochOrder, train } from '../../src/training/train.ts';
+
+const SMOKE: TrainConfig = { ...TRAIN, epochs: 3, limit: 320, batchSize: 64, warmupEpochs: 0.5, workers: 2 };
+
+describe('training', () => {
+  it('a smoke run on 320 digits lowers the loss and saves a loadable model', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'train-'));
+    const epochs: number[] = [];
+    const result = await train(
+      { config: SMOKE, out, resume: false, testLimit: 200 },
+      { onEpoch: (e) => epochs.push(e.loss) },
+    );
+    expect(result.completed).toBe(true);
+    expect(epochs).toHaveLength(3);
+    expect(epochs[2]).toBeLessThan(epochs[0]);
+    expect(result.history[2].testAccuracy).toBeGreaterThan(0.3);
+    const modelJson = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
+    expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect((await stat(join(out, 'weights.bin'))).size).toBe(result.params * 4);
+  });
+
+  it('stops with a checkpoint mid-epoch and resumes from it', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'resume-'));
+    const config = { ...SMOKE, epochs: 2 };
+    let batches = 0;
+    const first = await train({ config, out, resume: false, testLimit: 100 }, { onBatch: () => batches++, shouldStop: () => batches >= 2 });
+    expect(first.completed).toBe(false);
+    const saved = await loadCheckpoint(out);
+    expect(saved.progress).toMatchObject({ epoch: 0, batch: 2 });
+    expect(saved.state.optimizer.length).toBeGreaterThan(0);
+
+    const resumedBatches: [number, number][] = [];
+    const second = await train(
+      { config, out, resume: true, testLimit: 100 },
+      { onBatch: (b) => resumedBatches.push([b.epoch, b.batch]) },
+    );
+    expect(second.completed).toBe(true);
+    expect(resumedBatches[0]).toEqual([0, 3]); // continues where it stopped
+    expect(second.history.map((h) => h.epoch)).toEqual([1, 2]);
+  });
+
+  it('refuses --resume without a checkpoint and an unwritable output folder', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'empty-'));
+    await expect(train({ config: SMOKE, out, resume: true })).rejects.toThrow(/no checkpoint/);
+    await expect(train({ config: SMOKE, out, resume: false, mnistDir: join(out, 'no-mnist') })).rejects.toThrow(
+      /no-mnist\/train-images-idx3-ubyte: file not found/,
+    );
+    // A path below a regular file cannot be a folder, even for root.
+    const file = join(out, 'a-file');
+    await writeFile(file, 'x');
+    await expect(train({ config: SMOKE, out: join(file, 'model'), resume: false })).rejects.toThrow(
+      /cannot write to the output folder/,
+    );
+  });
+});
+
+describe('npm run train (CLI)', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', ...args], { encoding: 'utf8' });
+
+  it('rejects bad flags with a clear message', () => {
+    const bad = cli('--epochs', '0');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--epochs must be a positive integer, got "0"');
+    expect(cli('--bogus').status).not.toBe(0);
+  });
+
+  it('prints its usage', () => {
+    const help = cli('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/usage: npm run train -- \[--epochs N\]/);
+  });
+});
+
+describe('schedule and order', () => {
+  it('warms up, peaks, then anneals to the minimum', () => {
+    const cfg = { ...TRAIN, epochs: 10, warmupEpochs: 1 };
+    expect(learningRateAt(cfg, 0)).toBeCloseTo(cfg.minLearningRate);
+    expect(learningRateAt(cfg, 1)).toBeCloseTo(cfg.maxLearningRate);
+    expect(learningRateAt(cfg, 5)).toBeLessThan(cfg.maxLearningRate);
+    expect(learningRateAt(cfg, 10)).toBeCloseTo(cfg.minLearningRate);
+  });
+
+  it('shuffles each epoch differently but reproducibly', () => {
+    const a = epochOrder(100, 1, 0);
+    expect(epochOrder(100, 1, 0)).toEqual(a);
+    expect(epochOrder(100, 1, 1)).not.toEqual(a);
+    expect([...a].sort((x, y) => x - y)).toEqual([...Array(100).keys()]);
+  });
+});
