@@ -1,5 +1,6 @@
 /**
  * npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]
+ *                   [--pendigits DIR | --no-pendigits]
  *
  * Trains the CNN of src/training/config.ts on MNIST with augmentation, checkpointing every
  * epoch into <out>/checkpoint. Ctrl-C stops after saving a checkpoint; --resume continues.
@@ -11,7 +12,8 @@ import { describe } from '../model/architecture.ts';
 import { TRAIN, type TrainConfig } from '../training/config.ts';
 import { train } from '../training/train.ts';
 
-const USAGE = `usage: npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]`;
+const USAGE = `usage: npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]
+       [--pendigits DIR | --no-pendigits] [--mnist-dir DIR]`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       resume: { type: 'boolean', default: false },
       'mnist-dir': { type: 'string' },
+      pendigits: { type: 'string' },
+      'no-pendigits': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     seed: positiveInt('seed', values.seed, TRAIN.seed),
     workers: positiveInt('workers', values.workers, Math.min(TRAIN.workers, availableParallelism())),
     limit: values.limit === undefined ? null : positiveInt('limit', values.limit, 0),
+    penDigits: values['no-pendigits'] ? null : TRAIN.penDigits,
   };
   const out = values.out!;
 
@@ -71,13 +76,14 @@ async function main(): Promise<void> {
   );
   let epochs = config.epochs;
   const result = await train(
-    { config, out, resume: values.resume, mnistDir: values['mnist-dir'] },
+    { config, out, resume: values.resume, mnistDir: values['mnist-dir'], pendigitsDir: values.pendigits },
     {
-      onStart: ({ params, batches, from, epochs: total }) => {
+      onStart: ({ params, batches, from, epochs: total, penDigits }) => {
         epochs = total;
         console.log(
           `${describe(config.architecture)}: ${params.toLocaleString('en-US')} parameters, ` +
-            `${config.workers} replica(s), batch ${config.batchSize}, ${total} epochs` +
+            `${config.workers} replica(s), batch ${config.batchSize}, ${total} epochs, ` +
+            `${penDigits ? `MNIST + ${penDigits.toLocaleString('en-US')} pen digits` : 'MNIST only'}` +
             (from.epoch || from.batch ? `, resuming at epoch ${from.epoch + 1} batch ${from.batch + 1}` : ''),
         );
         bar.start(batches, from.batch, { epoch: from.epoch + 1, epochs, loss: '-', acc: '-', speed: '-', lr: '-', left: '?' });

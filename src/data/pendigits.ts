@@ -12,7 +12,7 @@
  * `--pendigits <dir>`, defaulting to `../shared/data/pendigits-train` beside the repository.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A pen position in the writer's box: 0..PEN_BOX, y pointing up (as recorded). */
@@ -120,7 +120,10 @@ export function parsePendigits(text: string, source = 'pen-digits text'): PenDig
         const ids = COMMENT_IDS.exec(line);
         if (ids) {
           if (Number(ids[1]) !== current.label) {
-            fail(n, `the comment gives digit ${ids[1]} but the segment of line ${current.line} is "${current.label}"`);
+            fail(
+              n,
+              `the comment gives digit ${ids[1]} but the segment of line ${current.line} is "${current.label}"`,
+            );
           }
           current.writer = Number(ids[2]);
           current.sample = Number(ids[3]);
@@ -157,19 +160,21 @@ export async function loadPendigits(dir = defaultPendigitsDir()): Promise<PenDig
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const shown = relative(process.cwd(), path) || path;
     throw new PendigitsError(
       code === 'ENOENT' || code === 'ENOTDIR'
-        ? `pen-digits data not found: ${shown} does not exist. It stays outside the repository; ` +
+        ? `pen-digits data not found: ${path} does not exist. It stays outside the repository; ` +
             `scripts take --pendigits <dir> (the folder with ${PENDIGITS_FILE}), by default ` +
             `../shared/data/pendigits-train beside the repository (${defaultPendigitsDir()}).`
-        : `cannot read the pen-digits data ${shown}: ${code ?? (err as Error).message}`,
+        : `cannot read the pen-digits data ${path}: ${code ?? (err as Error).message}`,
       'missing',
     );
   }
   const digits = parsePendigits(text, path);
   if (digits.length === 0) {
-    throw new PendigitsError(`${path}: no .SEGMENT digits in the file; is this the right file?`, 'malformed');
+    throw new PendigitsError(
+      `${path}: no .SEGMENT digits in the file; is this the right file?`,
+      'malformed',
+    );
   }
   return digits;
 }

@@ -57,7 +57,8 @@ export function classifyInputs(
   };
   for (let start = 0; start < inputs.length; start += batchSize) {
     const chunk: number[] = [];
-    for (let i = start; i < Math.min(start + batchSize, inputs.length); i++) if (inputs[i]) chunk.push(i);
+    for (let i = start; i < Math.min(start + batchSize, inputs.length); i++)
+      if (inputs[i]) chunk.push(i);
     if (chunk.length > 0) {
       const pixels = new Float32Array(chunk.length * rowsPer * MODEL_PIXELS);
       chunk.forEach((index, j) => {
@@ -87,14 +88,19 @@ export function classifyPixels(
   options: Pick<ClassifyOptions, 'batchSize' | 'onProgress'> = {},
 ): Int8Array {
   if (pixels.length !== count * MODEL_PIXELS) {
-    throw new RangeError(`${count} inputs need ${count * MODEL_PIXELS} values, got ${pixels.length}`);
+    throw new RangeError(
+      `${count} inputs need ${count * MODEL_PIXELS} values, got ${pixels.length}`,
+    );
   }
   // Without variants, a forward pass can take ten times the inputs for the same work.
   const batchSize = Math.max(1, (options.batchSize ?? DEFAULT_BATCH) * 10);
   const out = new Int8Array(count);
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
-    const probs = model.probabilities(pixels.slice(start * MODEL_PIXELS, (start + n) * MODEL_PIXELS), n);
+    const probs = model.probabilities(
+      pixels.slice(start * MODEL_PIXELS, (start + n) * MODEL_PIXELS),
+      n,
+    );
     for (let i = 0; i < n; i++) out[start + i] = argmax(probs, i * 10);
     options.onProgress?.(start + n, count);
   }

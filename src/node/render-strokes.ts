@@ -42,7 +42,9 @@ function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: bool
   const size = options.size ?? PAD_SIZE;
   const brush = options.brush ?? 16;
   if (!(brush > 0)) throw new RangeError(`the brush width must be positive, got ${brush}`);
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`the pad size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`the pad size must be a positive integer, got ${size}`);
+  }
   let canvas = reuse ? pads.get(size) : undefined;
   if (!canvas) {
     canvas = createCanvas(size, size);
@@ -77,7 +79,10 @@ function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: bool
 }
 
 /** The strokes as a grayscale bitmap (0 = black ink .. 255 = white paper), size x size. */
-export function renderStrokes(strokes: readonly PenStroke[], options: RenderOptions = {}): GrayBitmap {
+export function renderStrokes(
+  strokes: readonly PenStroke[],
+  options: RenderOptions = {},
+): GrayBitmap {
   const canvas = draw(strokes, options, true);
   const { width, height } = canvas;
   const rgba = canvas.getContext('2d').getImageData(0, 0, width, height).data;
@@ -89,6 +94,9 @@ export function renderStrokes(strokes: readonly PenStroke[], options: RenderOpti
 }
 
 /** The strokes as PNG bytes, as a canvas snapshot would send them. */
-export function renderStrokesPng(strokes: readonly PenStroke[], options: RenderOptions = {}): Buffer {
+export function renderStrokesPng(
+  strokes: readonly PenStroke[],
+  options: RenderOptions = {},
+): Buffer {
   return draw(strokes, options, false).encodeSync('png');
 }

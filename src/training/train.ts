@@ -6,10 +6,12 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { MODEL_PIXELS } from '../core/image.ts';
 import { Random } from '../core/random.ts';
 import { loadMnist, type DigitSet } from '../data/mnist.ts';
+import { loadPendigits } from '../data/pendigits.ts';
 import { saveArtifacts } from '../model/model-io.ts';
 import { makeBatch, type Batch } from './batches.ts';
 import { learningRateAt, type TrainConfig } from './config.ts';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord, type Progress } from './checkpoint.ts';
+import { concatSets, penTrainingSet, type PenTrainingSet } from './pen-training-set.ts';
 import { Replicas } from './replicas.ts';
 
 export interface TrainOptions {
@@ -17,6 +19,8 @@ export interface TrainOptions {
   readonly out: string;
   readonly resume: boolean;
   readonly mnistDir?: string;
+  /** Folder of the pen-digit data (default ../shared/data/pendigits-train), when the config mixes them in. */
+  readonly pendigitsDir?: string;
   /** Evaluate on at most this many test digits after each epoch (default: all 10,000). */
   readonly testLimit?: number;
 }
@@ -33,7 +37,7 @@ export interface BatchReport {
 }
 
 export interface TrainHooks {
-  onStart?(info: { params: number; epochs: number; batches: number; from: Progress }): void;
+  onStart?(info: { params: number; epochs: number; batches: number; from: Progress; penDigits: number }): void;
   onBatch?(report: BatchReport): void;
   onEpoch?(record: EpochRecord): void;
   /** Polled after every batch; true stops training after a checkpoint. */
@@ -52,9 +56,39 @@ function batchSeed(seed: number, epoch: number, batch: number): number {
   return (Math.imul(seed ^ 0x9e3779b9, 31 + epoch) + Math.imul(batch + 1, 0x85ebca6b)) >>> 0;
 }
 
-export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
-  const order = Array.from({ length: count }, (_, i) => i);
-  return Uint32Array.from(new Random(batchSeed(seed, epoch, -1)).shuffle(order));
+/**
+ * The epoch's training examples in shuffled order: MNIST digits 0..mnistCount-1, then, if
+ * there are pen digits, each once at a brush picked at random (see PenTrainingSet).
+ */
+export function epochOrder(
+  mnistCount: number,
+  seed: number,
+  epoch: number,
+  pen: Pick<PenTrainingSet, 'perBrush' | 'brushes'> | null = null,
+): Uint32Array {
+  const rng = new Random(batchSeed(seed, epoch, -1));
+  const order = Array.from({ length: mnistCount }, (_, i) => i);
+  if (pen) {
+    for (let i = 0; i < pen.perBrush; i++) order.push(mnistCount + rng.int(pen.brushes.length) * pen.perBrush + i);
+  }
+  return Uint32Array.from(rng.shuffle(order));
+}
+
+async function penDigitsFor(config: TrainConfig, dir: string | undefined): Promise<PenTrainingSet | null> {
+  if (!config.penDigits) return null;
+  let digits;
+  try {
+    digits = await loadPendigits(dir);
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}\nthe training mixes in pen digits: pass --pendigits DIR, or --no-pendigits to train on MNIST only`,
+    );
+  }
+  return penTrainingSet(digits, config.penDigits.brushes, config.penDigits.validationWriters);
+}
+
+function firstDigits(set: DigitSet, count: number): DigitSet {
+  return { images: set.images.subarray(0, count * MODEL_PIXELS), labels: set.labels.subarray(0, count), count };
 }
 
 async function assertWritable(out: string): Promise<void> {
@@ -89,15 +123,18 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     loadMnist('train', options.mnistDir),
     loadMnist('test', options.mnistDir),
   ]);
-  const count = Math.min(config.limit ?? trainSet.count, trainSet.count);
+  const mnistCount = Math.min(config.limit ?? trainSet.count, trainSet.count);
+  const pen = await penDigitsFor(config, options.pendigitsDir);
+  const examples = pen ? concatSets(firstDigits(trainSet, mnistCount), pen) : trainSet;
+  const count = mnistCount + (pen?.perBrush ?? 0);
   const batches = Math.ceil(count / config.batchSize);
   const replicas = await Replicas.start(config.workers, config.architecture, config.seed, resumed?.state ?? null);
   let progress: Progress = resumed?.progress ?? { epoch: 0, batch: 0, history: [], trainSeconds: 0 };
-  hooks.onStart?.({ params: replicas.params, epochs: config.epochs, batches, from: progress });
+  hooks.onStart?.({ params: replicas.params, epochs: config.epochs, batches, from: progress, penDigits: pen?.perBrush ?? 0 });
 
   const batchAt = (epoch: number, order: Uint32Array, b: number): Batch =>
     makeBatch(
-      trainSet,
+      examples,
       order.subarray(b * config.batchSize, Math.min((b + 1) * config.batchSize, count)),
       new Random(batchSeed(config.seed, epoch, b)),
       config.augment,
@@ -110,7 +147,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     let secondsDone = 0;
     while (progress.epoch < config.epochs && !stopped) {
       const epoch = progress.epoch;
-      const order = epochOrder(trainSet.count, config.seed, epoch).filter((i) => i < count);
+      const order = epochOrder(mnistCount, config.seed, epoch, pen);
       const epochStart = performance.now();
       let loss = 0;
       let correct = 0;

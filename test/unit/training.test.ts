@@ -5,9 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/training/checkpoint.ts';
 import { learningRateAt, TRAIN, type TrainConfig } from '../../src/training/config.ts';
+import { penTrainingSet } from '../../src/training/pen-training-set.ts';
 import { epochOrder, train } from '../../src/training/train.ts';
 
-const SMOKE: TrainConfig = { ...TRAIN, epochs: 3, limit: 320, batchSize: 64, warmupEpochs: 0.5, workers: 2 };
+const SMOKE: TrainConfig = { ...TRAIN, epochs: 3, limit: 320, batchSize: 64, warmupEpochs: 0.5, workers: 2, penDigits: null };
 
 describe('training', () => {
   it('a smoke run on 320 digits lowers the loss and saves a loadable model', async () => {
@@ -58,6 +59,30 @@ describe('training', () => {
     await expect(train({ config: SMOKE, out: join(file, 'model'), resume: false })).rejects.toThrow(
       /cannot write to the output folder/,
     );
+  });
+});
+
+describe('pen digits in training', () => {
+  it('each pen digit comes once per epoch, at one of its brushes', () => {
+    const order = Array.from(epochOrder(100, 1, 0, { perBrush: 5, brushes: [8, 16] }));
+    expect(order).toHaveLength(105);
+    expect(order.filter((i) => i < 100).sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
+    const pen = order.filter((i) => i >= 100).map((i) => (i - 100) % 5);
+    expect(pen.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(order.every((i) => i < 110)).toBe(true);
+  });
+
+  it('renders only the training writers, at every brush', () => {
+    const stroke = [
+      { x: 250, y: 400 },
+      { x: 250, y: 100 },
+    ];
+    const digits = [1, 2, 3].map((writer) => ({ label: writer, writer, sample: 0, line: writer, strokes: [stroke] }));
+    const set = penTrainingSet(digits, [8, 16], [2]);
+    expect(set.perBrush).toBe(2);
+    expect(Array.from(set.labels)).toEqual([1, 3, 1, 3]);
+    const ink = (i: number) => set.images.subarray(i * 784, (i + 1) * 784).reduce((a, b) => a + b, 0);
+    expect(ink(2)).toBeGreaterThan(ink(0)); // the bolder brush leaves more ink
   });
 });
 

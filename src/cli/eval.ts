@@ -1,0 +1,150 @@
+/**
+ * npm run eval -- [--model DIR] [--pendigits DIR] [--limit N] [--history PATH] [--dry-run]
+ *
+ * Measures the model on the MNIST test set (the model alone, and the whole pipeline in each
+ * ensemble mode) and on the pen-digits development data rendered at brush 16 and 8, prints
+ * the tables and writes the figures into <model>/metrics.json (see src/evaluation/metrics.ts).
+ */
+import { relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { VARIANTS } from '../core/variants.ts';
+import { loadPendigits, PendigitsError, type PenDigit } from '../data/pendigits.ts';
+import { buildMetrics, findHistory, weightsHash, writeMetrics } from '../evaluation/metrics.ts';
+import { evaluateMnist } from '../evaluation/mnist.ts';
+import { evaluatePendigits, type PendigitsEvaluation } from '../evaluation/pendigits.ts';
+import { formatMnist, formatPendigits } from '../evaluation/report.ts';
+import { describe } from '../model/architecture.ts';
+import { BRUSHES } from '../node/render-strokes.ts';
+import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
+import { TRAIN } from '../training/config.ts';
+
+const USAGE = `usage: npm run eval -- [options]
+
+  --model DIR       the model folder (default: models/mnist-cnn)
+  --pendigits DIR   the pen-digits data folder, holding pendigits-orig.tra
+                    (default: ../shared/data/pendigits-train beside the repository;
+                    skipped with a note when the default is missing)
+  --limit N         only the first N digits of each set (a quick look; metrics.json
+                    is not written)
+  --history PATH    the training run's checkpoint.json (or its folder) to record the
+                    training history from (default: found by the model's weights)
+  --dry-run         print the tables without writing metrics.json
+  -h, --help        this text`;
+
+class UsageError extends Error {}
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function progress(): (stage: string, done: number, total: number) => void {
+  if (!process.stderr.isTTY) return () => {};
+  return (stage, done, total) => {
+    process.stderr.write(`\r\x1b[K${stage}: ${done}/${total}`);
+    if (done === total) process.stderr.write('\r\x1b[K');
+  };
+}
+
+const shown = (path: string) => relative(process.cwd(), path) || '.';
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        model: { type: 'string' },
+        pendigits: { type: 'string' },
+        limit: { type: 'string' },
+        history: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const limit = positiveInt('limit', values.limit);
+  const modelDir = resolve(values.model ?? DEFAULT_MODEL_DIR);
+
+  // The cheap checks first, so a wrong path fails at once rather than after the MNIST run.
+  let digits: PenDigit[] | null = null;
+  try {
+    digits = await loadPendigits(
+      values.pendigits === undefined ? undefined : resolve(values.pendigits),
+    );
+  } catch (err) {
+    if (
+      !(err instanceof PendigitsError) ||
+      err.kind !== 'missing' ||
+      values.pendigits !== undefined
+    )
+      throw err;
+    console.error(`note: ${err.message}\nnote: skipping the pen-digits evaluation.`);
+  }
+  const recognizer = await loadRecognizer(modelDir);
+  const history = await findHistory(modelDir, values.history);
+  const hash = await weightsHash(modelDir);
+  const architecture = describe((history.training?.config ?? TRAIN).architecture);
+
+  console.log(
+    `model ${shown(modelDir)}: ${recognizer.info.name}, ${recognizer.info.params.toLocaleString('en-US')} parameters, ` +
+      `${architecture}; ${VARIANTS.length} test-time variants` +
+      (limit ? `; first ${limit} digits of each set` : ''),
+  );
+  if (history.note) console.log(`note: ${history.note}`);
+  console.log('');
+
+  const onProgress = progress();
+  const mnist = await evaluateMnist(recognizer, { limit, onProgress });
+  console.log(formatMnist(mnist));
+
+  let pen: { writers: number; results: PendigitsEvaluation[] } | null = null;
+  if (digits) {
+    const used = digits.slice(0, limit ?? digits.length);
+    const writers = new Set(used.map((d) => d.writer)).size;
+    const results = BRUSHES.map((brush) =>
+      evaluatePendigits(recognizer, used, { brush, onProgress }),
+    );
+    pen = { writers, results };
+    console.log('');
+    console.log(formatPendigits(results, writers));
+  }
+
+  console.log('');
+  if (limit || values['dry-run']) {
+    console.log(`metrics.json not written (${limit ? '--limit' : '--dry-run'})`);
+  } else {
+    const metrics = buildMetrics({
+      name: recognizer.info.name,
+      params: recognizer.info.params,
+      weightsSha256: hash,
+      variants: VARIANTS,
+      training: history.training,
+      mnist,
+      pendigits: pen,
+    });
+    await writeMetrics(modelDir, metrics);
+    console.log(`wrote ${shown(resolve(modelDir, 'metrics.json'))}`);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`eval: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`eval: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,207 @@
+/**
+ * The `digits` command's logic (entry point: src/cli/digits.ts, bin/digits.js):
+ *
+ *   digits predict a.png b.jpg [--json] [--ensemble vote|mean|off] [--model DIR] [--ink dark|light]
+ *
+ * One line per file (`a.png: 7 (98.1%, votes 10/10)`) or a JSON array with --json.
+ * Exit codes: 0 every file recognised; 1 some file missing, unreadable, not an image or
+ * without ink (a message for each on stderr; the others are still recognised), or the
+ * model could not be loaded; 2 usage errors.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { InputError } from '../core/errors.ts';
+import type { GrayBitmap, InkPolarity } from '../core/preprocess.ts';
+import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
+import { formatJson } from '../evaluation/json.ts';
+import { decodeImage } from '../node/decode.ts';
+import type { Recognition } from '../recognizer/recognizer.ts';
+
+export const USAGE = `usage: digits predict FILE... [options]
+
+Recognises the handwritten digit in each PNG or JPEG file (dark ink on a light
+background by default) and prints one line per file: "a.png: 7 (98.1%, votes 10/10)".
+
+options:
+  --json                    print a JSON array, one object per file, in order
+  --ensemble vote|mean|off  how the 10 test-time variants are combined (default vote)
+  --ink dark|light          dark ink on light paper (default), or light ink on dark
+                            (MNIST's own convention)
+  --model DIR               the model folder (default: the shipped models/mnist-cnn)
+  -h, --help                this text
+
+exit codes: 0 all files recognised, 1 some file could not be read or had no ink
+(the others are still recognised), 2 usage error.`;
+
+export class UsageError extends Error {}
+
+export interface PredictArgs {
+  readonly files: string[];
+  readonly json: boolean;
+  readonly ensemble: Ensemble;
+  readonly ink: InkPolarity;
+  readonly model: string | undefined;
+}
+
+export type Command =
+  { readonly command: 'help' } | ({ readonly command: 'predict' } & PredictArgs);
+
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
+/** Parses the command line (without `node` and the script); throws UsageError. */
+export function parseCommand(argv: readonly string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        ensemble: { type: 'string' },
+        ink: { type: 'string' },
+        model: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...files] = positionals;
+  if (values.help || command === 'help') return { command: 'help' };
+  if (command === undefined) throw new UsageError('no command given');
+  if (command !== 'predict') throw new UsageError(`unknown command "${command}"`);
+  if (files.length === 0) throw new UsageError('no files given: digits predict a.png [b.png ...]');
+  return {
+    command: 'predict',
+    files,
+    json: values.json,
+    ensemble: oneOf('ensemble', values.ensemble, ENSEMBLES, 'vote'),
+    ink: oneOf('ink', values.ink, ['dark', 'light'] as const, 'dark'),
+    model: values.model,
+  };
+}
+
+export interface FileError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Reads and decodes one file; a FileError says what is wrong with it. */
+export async function readBitmap(file: string): Promise<GrayBitmap | FileError> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory, not an image file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : `cannot read it (${code ?? (err as Error).message})`;
+    return { code: code === 'ENOENT' ? 'not_found' : 'unreadable', message };
+  }
+  if (bytes.length === 0) return { code: 'invalid_image', message: 'the file is empty' };
+  try {
+    return decodeImage(bytes);
+  } catch (err) {
+    if (err instanceof InputError) return { code: err.code, message: err.message };
+    throw err;
+  }
+}
+
+const isError = (r: GrayBitmap | FileError): r is FileError => 'code' in r;
+
+function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** The one-line answer: `7 (98.1%, votes 10/10)`, or `7 (98.1%)` with ensemble off. */
+export function describeResult(r: Recognition): string {
+  const confidence = `${(r.confidence * 100).toFixed(1)}%`;
+  return r.ensemble === 'off'
+    ? `${r.digit} (${confidence})`
+    : `${r.digit} (${confidence}, votes ${r.votes[r.digit]}/${r.variants})`;
+}
+
+async function predict(args: PredictArgs): Promise<number> {
+  const bitmaps = await Promise.all(args.files.map(readBitmap));
+  const results: (Recognition | FileError)[] = bitmaps.map((b) => b as FileError);
+  if (bitmaps.some((b) => !isError(b))) {
+    // Loaded only when there is something to recognise: the wasm start-up is the slow part.
+    const { loadRecognizer, DEFAULT_MODEL_DIR } = await import('../recognizer/node.ts');
+    const recognizer = await loadRecognizer(args.model ?? DEFAULT_MODEL_DIR);
+    bitmaps.forEach((bitmap, i) => {
+      if (isError(bitmap)) return;
+      try {
+        results[i] = recognizer.recognize(bitmap, { ink: args.ink, ensemble: args.ensemble });
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        results[i] = {
+          code: err.code,
+          message: err.code === 'empty_image' ? 'no ink found: the image is blank' : err.message,
+        };
+      }
+    });
+  }
+  let failed = 0;
+  results.forEach((r, i) => {
+    if ('code' in r) {
+      failed++;
+      console.error(`${args.files[i]}: ${r.message}`);
+    }
+  });
+  if (args.json) {
+    const json = results.map((r, i) =>
+      'code' in r
+        ? { file: args.files[i], error: { code: r.code, message: r.message } }
+        : {
+            file: args.files[i],
+            digit: r.digit,
+            confidence: round(r.confidence, 6),
+            probabilities: r.probabilities.map((p) => round(p, 6)),
+            votes: r.votes,
+            variants: r.variants,
+            ensemble: r.ensemble,
+            ms: round(r.ms, 2),
+          },
+    );
+    process.stdout.write(formatJson(json));
+  } else {
+    results.forEach((r, i) => {
+      if (!('code' in r)) console.log(`${args.files[i]}: ${describeResult(r)}`);
+    });
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`digits: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command.command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  return predict(command);
+}

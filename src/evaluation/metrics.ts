@@ -1,0 +1,305 @@
+/**
+ * `metrics.json` beside the model (design.md, "Model"): how the model was trained and how
+ * well it does. Written by `npm run eval`, merged into whatever is there already.
+ *
+ * Keys (stable: add new ones, never rename). Accuracies are fractions, 0..1.
+ *   name           the model's name (the server reports it in /healthz)
+ *   params         parameter count
+ *   architecture   describe() of the architecture, e.g. "conv32-pool-conv64-pool-dense256 dropout0.25"
+ *   weightsSha256  SHA-256 of weights.bin: the weights all the figures belong to
+ *   variants       the test-time variants (AffineParams[]) the figures were measured with
+ *   training       { config: the TrainConfig (src/training/config.ts, or the one the checkpoint
+ *                    recorded), epochs: epochs trained | null, trainSeconds: number | null,
+ *                    history: [{ epoch, loss, trainAccuracy, testAccuracy, seconds }] | null,
+ *                    checkpoint: the checkpoint.json it came from | null }
+ *   date           ISO time of the evaluation
+ *   commit         `git rev-parse HEAD` at the evaluation (null outside git)
+ *   dirty          whether tracked files differed from that commit (null outside git)
+ *   mnist          { count, plain, vote, mean, off,
+ *                    perClass: { plain: [10], vote: [10] },
+ *                    confusion: { plain: 10x10, vote: 10x10 } }
+ *                  plain: the model alone on the 28x28 test digits as given; vote/mean/off:
+ *                  the whole pipeline (pixels as ink 'light', preprocessed again, variants,
+ *                  voting); confusion[true digit][predicted digit] counts
+ *   pendigits      { count, writers,
+ *                    brush16: { vote, mean, off, perClass: [10] (vote), confusion: 10x10 (vote), empty },
+ *                    brush8: { ... } } or null when the data was not there
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AffineParams } from '../core/affine.ts';
+import { describe } from '../model/architecture.ts';
+import { METRICS_JSON, WEIGHTS_BIN, writeAtomic } from '../model/model-io.ts';
+import type { EpochRecord } from '../training/checkpoint.ts';
+import { TRAIN, type TrainConfig } from '../training/config.ts';
+import { formatJson } from './json.ts';
+import type { MnistEvaluation } from './mnist.ts';
+import type { PendigitsEvaluation } from './pendigits.ts';
+import type { ModeStats } from './stats.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Where `npm run train` keeps the checkpoint of the shipped model's run. */
+export const DEFAULT_CHECKPOINT = join(REPO_ROOT, 'runs/mnist-cnn/checkpoint/checkpoint.json');
+
+export interface TrainingRecord {
+  readonly config: TrainConfig;
+  readonly epochs: number | null;
+  readonly trainSeconds: number | null;
+  readonly history: EpochRecord[] | null;
+  readonly checkpoint: string | null;
+}
+
+export interface BrushMetrics {
+  readonly vote: number;
+  readonly mean: number;
+  readonly off: number;
+  readonly perClass: (number | null)[];
+  readonly confusion: number[][];
+  readonly empty: number;
+}
+
+export interface Metrics {
+  readonly name: string;
+  readonly params: number;
+  readonly architecture: string;
+  readonly weightsSha256: string;
+  readonly variants: readonly AffineParams[];
+  readonly training: TrainingRecord;
+  readonly date: string;
+  readonly commit: string | null;
+  readonly dirty: boolean | null;
+  readonly mnist: {
+    readonly count: number;
+    readonly plain: number | null;
+    readonly vote: number;
+    readonly mean: number;
+    readonly off: number;
+    readonly perClass: {
+      readonly plain: (number | null)[] | null;
+      readonly vote: (number | null)[];
+    };
+    readonly confusion: { readonly plain: number[][] | null; readonly vote: number[][] };
+  };
+  readonly pendigits: {
+    readonly count: number;
+    readonly writers: number;
+    readonly [brush: `brush${number}`]: BrushMetrics;
+  } | null;
+}
+
+/** Six decimals are plenty for an accuracy, and keep the file readable. */
+export function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+const roundAll = (values: (number | null)[]) => values.map((v) => (v === null ? null : round(v)));
+
+export async function weightsHash(modelDir: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(join(modelDir, WEIGHTS_BIN)))
+    .digest('hex');
+}
+
+export function gitState(cwd = REPO_ROOT): { commit: string | null; dirty: boolean | null } {
+  try {
+    const run = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    const commit = run('rev-parse', 'HEAD');
+    const dirty = run('status', '--porcelain', '--untracked-files=no') !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+interface CheckpointJson {
+  readonly epoch: number;
+  readonly history: EpochRecord[];
+  readonly trainSeconds: number;
+  readonly config: TrainConfig;
+}
+
+export interface HistoryLookup {
+  readonly training: TrainingRecord | null;
+  /** Why a checkpoint was or was not used, for the report. */
+  readonly note: string | null;
+}
+
+async function readCheckpoint(path: string): Promise<CheckpointJson | null> {
+  try {
+    const json = JSON.parse(await readFile(path, 'utf8')) as CheckpointJson;
+    if (!Array.isArray(json.history) || typeof json.config !== 'object') return null;
+    return json;
+  } catch {
+    return null;
+  }
+}
+
+function recordOf(path: string, cp: CheckpointJson): TrainingRecord {
+  return {
+    config: cp.config,
+    epochs: cp.history.length,
+    trainSeconds: cp.trainSeconds,
+    history: cp.history,
+    checkpoint: path,
+  };
+}
+
+/**
+ * The training history of the model in `modelDir`. `explicit` (a checkpoint.json or the
+ * folder holding it) is taken as given; otherwise `<model>/checkpoint/checkpoint.json` and
+ * runs/mnist-cnn/checkpoint/checkpoint.json are used only when their weights are the
+ * model's (the final model is the last checkpoint's weights), so an unfinished or
+ * different run is not credited with this model.
+ */
+export async function findHistory(modelDir: string, explicit?: string): Promise<HistoryLookup> {
+  if (explicit) {
+    const path = explicit.endsWith('.json')
+      ? resolve(explicit)
+      : resolve(explicit, 'checkpoint.json');
+    const cp = await readCheckpoint(path);
+    if (!cp) throw new Error(`--history: no readable checkpoint.json at ${path}`);
+    return { training: recordOf(path, cp), note: `training history from ${path}` };
+  }
+  const model = await weightsHash(modelDir);
+  const notes: string[] = [];
+  for (const path of [
+    join(resolve(modelDir), 'checkpoint', 'checkpoint.json'),
+    DEFAULT_CHECKPOINT,
+  ]) {
+    const cp = await readCheckpoint(path);
+    if (!cp) continue;
+    const same = await weightsHash(dirname(path)).then(
+      (hash) => hash === model,
+      () => false,
+    );
+    if (same) return { training: recordOf(path, cp), note: `training history from ${path}` };
+    notes.push(
+      `${path} was not used: its weights are not this model's (another run, or one still training); ` +
+        'pass --history to use it anyway',
+    );
+  }
+  return { training: null, note: notes.length ? notes.join('; ') : null };
+}
+
+export interface MetricsInput {
+  readonly name: string;
+  readonly params: number;
+  readonly weightsSha256: string;
+  readonly variants: readonly AffineParams[];
+  readonly training: TrainingRecord | null;
+  readonly mnist: MnistEvaluation;
+  /** Null when the pen-digits data was not available. */
+  readonly pendigits: {
+    readonly writers: number;
+    readonly results: readonly PendigitsEvaluation[];
+  } | null;
+  readonly date?: Date;
+  readonly git?: { commit: string | null; dirty: boolean | null };
+}
+
+function brushMetrics(r: PendigitsEvaluation): BrushMetrics {
+  return {
+    vote: round(r.vote.accuracy),
+    mean: round(r.mean.accuracy),
+    off: round(r.off.accuracy),
+    perClass: roundAll(r.vote.perClass),
+    confusion: r.vote.confusion,
+    empty: r.vote.empty,
+  };
+}
+
+export function buildMetrics(input: MetricsInput): Metrics {
+  const training: TrainingRecord = input.training ?? {
+    config: TRAIN,
+    epochs: null,
+    trainSeconds: null,
+    history: null,
+    checkpoint: null,
+  };
+  const m = input.mnist;
+  const plain: ModeStats | null = m.plain;
+  const git = input.git ?? gitState();
+  let pendigits: Metrics['pendigits'] = null;
+  if (input.pendigits && input.pendigits.results.length > 0) {
+    const brushes = Object.fromEntries(
+      input.pendigits.results.map((r) => [`brush${r.brush}`, brushMetrics(r)] as const),
+    );
+    pendigits = {
+      count: input.pendigits.results[0].count,
+      writers: input.pendigits.writers,
+      ...brushes,
+    };
+  }
+  return {
+    name: input.name,
+    params: input.params,
+    architecture: describe(training.config.architecture),
+    weightsSha256: input.weightsSha256,
+    variants: input.variants,
+    training,
+    date: (input.date ?? new Date()).toISOString(),
+    commit: git.commit,
+    dirty: git.dirty,
+    mnist: {
+      count: m.count,
+      plain: plain ? round(plain.accuracy) : null,
+      vote: round(m.vote.accuracy),
+      mean: round(m.mean.accuracy),
+      off: round(m.off.accuracy),
+      perClass: { plain: plain ? roundAll(plain.perClass) : null, vote: roundAll(m.vote.perClass) },
+      confusion: { plain: plain ? plain.confusion : null, vote: m.vote.confusion },
+    },
+    pendigits,
+  };
+}
+
+export async function readMetrics(modelDir: string): Promise<Record<string, unknown> | null> {
+  try {
+    const json: unknown = JSON.parse(await readFile(join(modelDir, METRICS_JSON), 'utf8'));
+    return json && typeof json === 'object' && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Merges `metrics` into `existing`: keys written by others stay. When `existing` was
+ * measured on other weights (a different weightsSha256), its training, mnist and pendigits
+ * figures are dropped rather than kept beside the new ones; for the same weights, a
+ * section missing now (pen digits not available, no history found) keeps its old value.
+ */
+export function mergeMetrics(
+  existing: Record<string, unknown> | null,
+  metrics: Metrics,
+): Record<string, unknown> {
+  const old = existing ?? {};
+  const sameWeights =
+    old.weightsSha256 === undefined || old.weightsSha256 === metrics.weightsSha256;
+  const merged: Record<string, unknown> = { ...old, ...metrics };
+  if (sameWeights) {
+    if (metrics.pendigits === null && old.pendigits) merged.pendigits = old.pendigits;
+    const oldTraining = old.training as Partial<TrainingRecord> | undefined;
+    if (metrics.training.history === null && oldTraining?.history) merged.training = oldTraining;
+  }
+  return merged;
+}
+
+/** Writes `<modelDir>/metrics.json` (merged, atomically); returns what was written. */
+export async function writeMetrics(
+  modelDir: string,
+  metrics: Metrics,
+): Promise<Record<string, unknown>> {
+  const merged = mergeMetrics(await readMetrics(modelDir), metrics);
+  await writeAtomic(join(modelDir, METRICS_JSON), formatJson(merged));
+  return merged;
+}

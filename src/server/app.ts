@@ -1,0 +1,193 @@
+/**
+ * The HTTP app (design.md, "HTTP API"): built by a factory so that tests drive it through
+ * `app.inject` and main.ts listens with it. The model loads in the inference workers in the
+ * background: /healthz answers 503 until it is ready, and predictions sent meanwhile wait.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import { DEFAULT_MODEL_DIR } from '../recognizer/node.ts';
+import { registerDocs } from './docs.ts';
+import { ApiError, sendError, toApiError } from './errors.ts';
+import { InferencePool } from './inference-pool.ts';
+import { registerMetrics, routeLabel } from './metrics.ts';
+import { registerHealthRoute } from './routes/health.ts';
+import { registerPredictRoutes } from './routes/predict.ts';
+import { DEFAULT_BODY_LIMIT } from './schemas.ts';
+import { isUnbuiltPage, registerStatic } from './static.ts';
+import { createAjv, validationFormatter } from './validation.ts';
+
+export const DEFAULT_WEB_ROOT = new URL('../../dist/web', import.meta.url).pathname;
+/** Requests a minute per client on /api/*: ten a second, far above a person drawing. */
+export const DEFAULT_RATE_LIMIT = 600;
+
+export interface AppOptions {
+  /** The model folder (model.json, weights.bin); default models/mnist-cnn. */
+  readonly modelDir?: string;
+  /** The built web page; default dist/web. */
+  readonly webRoot?: string;
+  /** Requests a minute per client on /api/*; 0 turns limiting off. Default 600. */
+  readonly rateLimit?: number;
+  /** Allowed origins, comma-separated; default every origin ("*"). */
+  readonly corsOrigin?: string;
+  /** Inference worker threads; default one per core. */
+  readonly workers?: number;
+  /** Largest request body in bytes; default 16 MiB (see schemas.ts). */
+  readonly bodyLimit?: number;
+  /** Fastify's logger: false (default), true, or pino options. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The inference workers: `await app.inference.whenReady()` waits for the model. */
+    inference: InferencePool;
+  }
+}
+
+/** The path without the query string: logs never carry what a client put in a URL. */
+function pathOf(request: FastifyRequest): string {
+  const q = request.url.indexOf('?');
+  return q < 0 ? request.url : request.url.slice(0, q);
+}
+
+function parseJson(body: string): unknown {
+  if (body.length === 0)
+    throw new ApiError(400, 'invalid_request', 'the body is empty: send a JSON object');
+  try {
+    return JSON.parse(body);
+  } catch (err) {
+    // Newer V8 messages quote part of the input; keep the position, not the caller's data.
+    const reason = (err as Error).message.replace(/,? ".*" is not valid JSON$/s, '').slice(0, 200);
+    throw new ApiError(400, 'invalid_request', `the body is not valid JSON: ${reason}`);
+  }
+}
+
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const modelDir = resolve(options.modelDir ?? DEFAULT_MODEL_DIR);
+  const webRoot = resolve(options.webRoot ?? DEFAULT_WEB_ROOT);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const limit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // One line per request, written in onResponse below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    schemaErrorFormatter: validationFormatter('prediction'),
+  });
+
+  const ajv = createAjv();
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+
+  // JSON only: any other content type is 415, not a string that fails validation later.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (err) {
+      done(err as ApiError, undefined);
+    }
+  });
+
+  const errorCodes = new WeakMap<FastifyRequest, string>();
+  app.setErrorHandler((err, request, reply) => {
+    const error = toApiError(err, request, bodyLimit);
+    errorCodes.set(request, error.code);
+    if (error.statusCode >= 500 && error.code === 'internal_error') {
+      request.log.error({ err }, 'request failed');
+    }
+    return sendError(reply, error);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = pathOf(request);
+    const error = isUnbuiltPage(path, webRoot)
+      ? new ApiError(
+          503,
+          'page_not_built',
+          'the web page is not built yet: run `npm run build` (the API works meanwhile: see /docs)',
+        )
+      : new ApiError(
+          404,
+          'not_found',
+          `no route ${request.method} ${path}: the API is POST /api/predict, POST /api/predict/batch, GET /healthz and GET /metrics (see /docs)`,
+        );
+    errorCodes.set(request, error.code);
+    return sendError(reply, error);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const code = errorCodes.get(request);
+    request.log.info(
+      {
+        method: request.method,
+        path: pathOf(request),
+        route: routeLabel(request),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        ...(code ? { error: code } : {}),
+      },
+      'request',
+    );
+  });
+
+  // On close, the server waits for every connection to end; a keep-alive connection whose
+  // request finishes during shutdown would hold it open until the client lets go. Answers
+  // sent while closing therefore end their connection.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
+  const pool = new InferencePool({
+    size: options.workers ?? availableParallelism(),
+    modelDir,
+    log: app.log.child({ component: 'inference' }),
+  });
+  app.decorate('inference', pool);
+  app.addHook('onClose', async () => pool.close());
+
+  await app.register(cors, {
+    // The API carries no credentials, so every origin may call it unless narrowed.
+    origin: options.corsOrigin
+      ? options.corsOrigin
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean)
+      : '*',
+    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+    maxAge: 600,
+  });
+  if (limit > 0) {
+    // One budget per client for all of /api; health checks, metrics scrapes, the docs and
+    // the page's own files are not limited.
+    await app.register(rateLimit, {
+      max: limit,
+      timeWindow: '1 minute',
+      allowList: (request) => !pathOf(request).startsWith('/api/'),
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(
+          429,
+          'rate_limited',
+          `too many requests: at most ${context.max} a minute per client; retry in ${context.after}`,
+        ),
+    });
+  }
+  await registerDocs(app);
+
+  registerMetrics(app, pool);
+  registerHealthRoute(app, pool);
+  registerPredictRoutes(app, { pool, ajv });
+  await registerStatic(app, { webRoot, modelDir });
+  return app;
+}

@@ -1,0 +1,182 @@
+/**
+ * One inference worker: its own wasm backend and copy of the model. It decodes, preprocesses
+ * and recognizes off the main thread. Work that arrives while it is busy is recognized
+ * together: the inputs of several requests share one forward pass, which costs less per
+ * image than one pass each.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { InputError } from '../core/errors.ts';
+import type { GrayImage } from '../core/image.ts';
+import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
+import type { Ensemble } from '../core/vote.ts';
+import { tf } from '../model/backend.ts';
+import { decodeDataUrl } from '../node/decode.ts';
+import { loadRecognizer } from '../recognizer/node.ts';
+import type { Recognizer } from '../recognizer/recognizer.ts';
+import type {
+  FromWorker,
+  ToWorker,
+  WorkInput,
+  WorkResult,
+  WorkerData,
+} from './inference-protocol.ts';
+
+if (!parentPort) throw new Error('inference-worker must run in a worker thread');
+const port = parentPort;
+
+/**
+ * Inputs per forward pass (each is 10 variants unless `off`). More gains little speed and
+ * grows the wasm heap, which never shrinks.
+ */
+const MAX_PASS_INPUTS = 16;
+
+function send(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+const liveTensors = () => tf.memory().numTensors;
+
+function bitmapOf(input: WorkInput): { bitmap: GrayBitmap; ink: InkPolarity } {
+  if (input.kind === 'image') return { bitmap: decodeDataUrl(input.image), ink: 'dark' };
+  return {
+    bitmap: { width: input.width, height: input.height, data: input.pixels },
+    ink: input.ink,
+  };
+}
+
+function emptyMessage(input: WorkInput): string {
+  if (input.kind === 'image')
+    return 'the image has no ink: draw a digit first (dark ink on a light background)';
+  return input.ink === 'dark'
+    ? 'the pixels have no ink (all near white): draw a digit, or set `ink` to "light" for a white digit on black'
+    : 'the pixels have no ink (all near black): send a white digit on black, or set `ink` to "dark"';
+}
+
+/** An input on its way through one drain: prepared, then recognized or refused. */
+interface Job {
+  readonly input: WorkInput;
+  image?: GrayImage;
+  prepareMs: number;
+  result?: WorkResult;
+}
+
+function prepare(job: Job): void {
+  const start = performance.now();
+  try {
+    const { bitmap, ink } = bitmapOf(job.input);
+    const image = preprocess(bitmap, ink);
+    if (!image) throw new InputError('empty_image', emptyMessage(job.input));
+    job.image = image;
+  } catch (err) {
+    job.result =
+      err instanceof InputError
+        ? { ok: false, code: err.code, message: err.message }
+        : {
+            ok: false,
+            code: 'internal_error',
+            message: `could not read the input: ${String(err)}`,
+          };
+  }
+  job.prepareMs = performance.now() - start;
+}
+
+const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Recognizes the prepared jobs, one forward pass per ensemble and MAX_PASS_INPUTS. */
+function recognize(recognizer: Recognizer, jobs: Job[]): string | undefined {
+  const byEnsemble = new Map<Ensemble, Job[]>();
+  for (const job of jobs) {
+    if (!job.image) continue;
+    const group = byEnsemble.get(job.input.ensemble) ?? [];
+    group.push(job);
+    byEnsemble.set(job.input.ensemble, group);
+  }
+  let fatal: string | undefined;
+  for (const [ensemble, group] of byEnsemble) {
+    for (let i = 0; i < group.length; i += MAX_PASS_INPUTS) {
+      const chunk = group.slice(i, i + MAX_PASS_INPUTS);
+      try {
+        const recognitions = recognizer.recognizeInputs(
+          chunk.map((job) => job.image as GrayImage),
+          ensemble,
+        );
+        chunk.forEach((job, k) => {
+          const recognition = recognitions[k];
+          job.result = {
+            ok: true,
+            recognition: { ...recognition, ms: round2(job.prepareMs + recognition.ms) },
+          };
+        });
+      } catch (err) {
+        fatal = String(err);
+        for (const job of chunk)
+          job.result = { ok: false, code: 'internal_error', message: 'the recognizer failed' };
+      }
+    }
+  }
+  return fatal;
+}
+
+const queue: ToWorker[] = [];
+let drainScheduled = false;
+
+/**
+ * Drains on setImmediate: the messages that arrived while the worker was busy are all queued
+ * by then, so they share a forward pass.
+ */
+function scheduleDrain(recognizer: Recognizer): void {
+  if (drainScheduled) return;
+  drainScheduled = true;
+  setImmediate(() => {
+    drainScheduled = false;
+    drain(recognizer);
+  });
+}
+
+function drain(recognizer: Recognizer): void {
+  // Take whole tasks until a forward pass is full; the rest wait for the next drain.
+  const tasks: ToWorker[] = [];
+  let inputs = 0;
+  while (queue.length && (inputs === 0 || inputs + queue[0].inputs.length <= MAX_PASS_INPUTS)) {
+    const task = queue.shift() as ToWorker;
+    tasks.push(task);
+    inputs += task.inputs.length;
+  }
+  const jobsPerTask = tasks.map((task) =>
+    task.inputs.map((input): Job => ({ input, prepareMs: 0 })),
+  );
+  const jobs = jobsPerTask.flat();
+  jobs.forEach(prepare);
+  const fatal = recognize(recognizer, jobs);
+  const tensors = liveTensors();
+  tasks.forEach((task, t) => {
+    const results = jobsPerTask[t].map(
+      (job): WorkResult =>
+        job.result ?? { ok: false, code: 'internal_error', message: 'not recognized' },
+    );
+    send({ type: 'results', id: task.id, results, tensors });
+  });
+  if (fatal) {
+    send({ type: 'fatal', message: fatal });
+    return;
+  }
+  if (queue.length) scheduleDrain(recognizer);
+}
+
+async function main(): Promise<void> {
+  const { modelDir } = (workerData ?? {}) as WorkerData;
+  let recognizer: Recognizer;
+  try {
+    recognizer = await loadRecognizer(modelDir);
+  } catch (err) {
+    send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  port.on('message', (message: ToWorker) => {
+    queue.push(message);
+    scheduleDrain(recognizer);
+  });
+  send({ type: 'ready', model: recognizer.info, tensors: liveTensors() });
+}
+
+void main();

@@ -1,0 +1,99 @@
+/**
+ * POST /api/predict and POST /api/predict/batch: validate, hand the work to the inference
+ * pool, answer the recognition or the contract's error.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Ajv } from 'ajv';
+import { ApiError, type ErrorBody } from '../errors.ts';
+import type { InferencePool } from '../inference-pool.ts';
+import type { WorkResult } from '../inference-protocol.ts';
+import type { Recognition } from '../../recognizer/recognizer.ts';
+import {
+  batchEnvelopeSchema,
+  batchRequestSchema,
+  batchResponseSchema,
+  errorResponses,
+  MAX_BATCH,
+  predictRequestSchema,
+  recognitionSchema,
+  type BatchRequest,
+  type PredictRequest,
+} from '../schemas.ts';
+import { createItemChecker, toWorkInput, validationFormatter } from '../validation.ts';
+
+export interface PredictRoutesOptions {
+  readonly pool: InferencePool;
+  readonly ajv: Ajv;
+}
+
+const STATUS: Record<Exclude<WorkResult, { ok: true }>['code'], number> = {
+  invalid_request: 400,
+  invalid_image: 422,
+  empty_image: 422,
+  internal_error: 500,
+};
+
+function workError(result: Exclude<WorkResult, { ok: true }>): ApiError {
+  return new ApiError(STATUS[result.code], result.code, result.message);
+}
+
+export function registerPredictRoutes(app: FastifyInstance, options: PredictRoutesOptions): void {
+  const { pool, ajv } = options;
+
+  app.post<{ Body: PredictRequest }>(
+    '/api/predict',
+    {
+      schema: {
+        summary: 'Recognize one handwritten digit',
+        description:
+          'Send `image` (a PNG or JPEG data URL, or bare base64) or `pixels` with `width` and `height`. Errors: 400 invalid_request, 413 payload_too_large, 415 unsupported_media_type, 422 invalid_image or empty_image, 429 rate_limited.',
+        tags: ['recognition'],
+        body: predictRequestSchema,
+        response: { 200: recognitionSchema, ...errorResponses },
+      },
+      schemaErrorFormatter: validationFormatter('prediction'),
+    },
+    async (request): Promise<Recognition> => {
+      const input = toWorkInput(request.body, 'vote');
+      const [result] = await pool.recognize([input]);
+      if (!result.ok) throw workError(result);
+      return result.recognition;
+    },
+  );
+
+  const checkItem = createItemChecker(ajv);
+  const validateEnvelope = ajv.compile(batchEnvelopeSchema);
+
+  app.post<{ Body: BatchRequest }>(
+    '/api/predict/batch',
+    {
+      schema: {
+        summary: `Recognize up to ${MAX_BATCH} digits at once`,
+        description:
+          'Each item is as for POST /api/predict and is checked on its own: `results` holds, in order, a recognition or an error object per item. The images share forward passes.',
+        tags: ['recognition'],
+        body: batchRequestSchema,
+        response: { 200: batchResponseSchema, ...errorResponses },
+      },
+      // The documented schema describes the items; up front only the envelope is checked,
+      // so that one bad item gets its own error instead of failing the batch.
+      validatorCompiler: () => validateEnvelope,
+      schemaErrorFormatter: validationFormatter('batch'),
+    },
+    async (request): Promise<{ results: (Recognition | ErrorBody)[] }> => {
+      const ensemble = request.body.ensemble ?? 'vote';
+      const checks = request.body.items.map((item, i) => checkItem(item, i, ensemble));
+      const inputs = checks.flatMap((check) => (check.ok ? [check.input] : []));
+      const recognized = await pool.recognize(inputs);
+      let next = 0;
+      const results = checks.map((check, i): Recognition | ErrorBody => {
+        if (!check.ok) return check.error.body;
+        const result = recognized[next++];
+        if (result.ok) return result.recognition;
+        const error = workError(result);
+        return { error: { code: error.code, message: `items[${i}]: ${error.message}` } };
+      });
+      return { results };
+    },
+  );
+}

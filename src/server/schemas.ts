@@ -1,0 +1,219 @@
+/**
+ * The JSON schemas of the HTTP API (design.md, "HTTP API"): they validate every request body,
+ * serialize every answer and are published as OpenAPI at /docs. The TypeScript types beside
+ * them describe the same shapes for the handlers.
+ */
+import type { InkPolarity } from '../core/preprocess.ts';
+import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
+import { MAX_SIDE } from '../node/decode.ts';
+
+/** Items in one POST /api/predict/batch. */
+export const MAX_BATCH = 256;
+
+/**
+ * Request bodies up to 16 MiB: a 2048x2048 canvas PNG as a data URL is well under 1 MB (even
+ * an incompressible 2048x2048 RGB PNG is about 16 MB of base64, the edge of the limit), a
+ * 280x280 `pixels` array is about 300 kB, and a batch of 256 canvas snapshots a few MB.
+ * A full 2048x2048 `pixels` array (4M numbers) only fits with short numbers; send big images
+ * as PNG instead. Larger bodies are refused with 413 before they are read.
+ */
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+export const MAX_PIXELS = MAX_SIDE * MAX_SIDE;
+
+const ensembleSchema = {
+  type: 'string',
+  enum: [...ENSEMBLES],
+  description:
+    'How the 10 test-time variants are combined: `vote` (majority of their argmaxes, ties broken by mean probability), `mean` (mean of the probabilities) or `off` (the plain input only). Default `vote`.',
+} as const;
+
+const sideSchema = (name: string) =>
+  ({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_SIDE,
+    description: `${name} of the \`pixels\` image, 1..${MAX_SIDE}.`,
+  }) as const;
+
+/**
+ * One image to recognize. Either `image`, or `pixels` with `width` and `height`: the handler
+ * checks that rule itself (see validation.ts) so that the caller gets one clear message
+ * rather than the errors of every branch of a `oneOf`.
+ */
+export const predictRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'Send either `image` (a PNG or JPEG data URL, or bare base64, up to 2048x2048: dark ink on a light or transparent background), or `pixels` with `width` and `height` (grayscale 0..255, row-major) and optionally `ink`.',
+  properties: {
+    image: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'A canvas snapshot: `data:image/png;base64,...`, a JPEG data URL, or bare base64.',
+    },
+    pixels: {
+      type: 'array',
+      maxItems: MAX_PIXELS,
+      items: { type: 'number', minimum: 0, maximum: 255 },
+      description: 'Grayscale values 0..255, row-major; exactly `width` x `height` of them.',
+    },
+    width: sideSchema('Width'),
+    height: sideSchema('Height'),
+    ink: {
+      type: 'string',
+      enum: ['dark', 'light'],
+      description:
+        '`dark` (default): dark ink on a light background, as drawn. `light`: white digit on black, as MNIST itself.',
+    },
+    ensemble: ensembleSchema,
+  },
+} as const;
+
+export interface PredictRequest {
+  image?: string;
+  pixels?: number[];
+  width?: number;
+  height?: number;
+  ink?: InkPolarity;
+  ensemble?: Ensemble;
+}
+
+const probabilityVector = {
+  type: 'array',
+  minItems: 10,
+  maxItems: 10,
+  items: { type: 'number' },
+} as const;
+
+export const recognitionSchema = {
+  type: 'object',
+  description: 'The recognised digit, how sure the model is, and the 28x28 it saw.',
+  required: [
+    'digit',
+    'confidence',
+    'probabilities',
+    'votes',
+    'variants',
+    'ensemble',
+    'input',
+    'ms',
+  ],
+  properties: {
+    digit: { type: 'integer', minimum: 0, maximum: 9, description: 'The recognised digit.' },
+    confidence: {
+      type: 'number',
+      description: "The winning digit's mean probability over the variants.",
+    },
+    probabilities: { ...probabilityVector, description: 'Mean probability of each digit 0..9.' },
+    votes: {
+      ...probabilityVector,
+      items: { type: 'integer' },
+      description: 'How many variants chose each digit; they sum to `variants`.',
+    },
+    variants: { type: 'integer', description: 'Variants the decision used (10, or 1 with `off`).' },
+    ensemble: ensembleSchema,
+    input: {
+      type: 'array',
+      minItems: 784,
+      maxItems: 784,
+      items: { type: 'number' },
+      description: 'The 28x28 the model saw, row-major, 0..1 (ink = 1).',
+    },
+    ms: {
+      type: 'number',
+      description:
+        'Milliseconds the recognizer spent on this image: decoding, preprocessing and its share of the forward pass.',
+    },
+  },
+} as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: {
+          type: 'string',
+          description:
+            'invalid_request, payload_too_large, unsupported_media_type, invalid_image, empty_image, rate_limited, not_found, not_ready, model_unavailable, internal_error',
+        },
+        message: { type: 'string', description: 'What went wrong and what to change.' },
+      },
+    },
+  },
+} as const;
+
+export const batchRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: {
+    items: {
+      type: 'array',
+      maxItems: MAX_BATCH,
+      items: predictRequestSchema,
+      description: `Up to ${MAX_BATCH} images, each as for POST /api/predict. Each is validated on its own: a bad item gets an error object in \`results\` and does not fail the others.`,
+    },
+    ensemble: {
+      ...ensembleSchema,
+      description: 'Default `ensemble` for the items that do not set their own.',
+    },
+  },
+} as const;
+
+/**
+ * What the batch route really validates up front: the envelope. The items are checked one
+ * by one in the handler, so one bad item does not fail the whole batch.
+ */
+export const batchEnvelopeSchema = {
+  ...batchRequestSchema,
+  properties: {
+    ...batchRequestSchema.properties,
+    items: { ...batchRequestSchema.properties.items, items: {} },
+  },
+} as const;
+
+export interface BatchRequest {
+  items: unknown[];
+  ensemble?: Ensemble;
+}
+
+export const batchResponseSchema = {
+  type: 'object',
+  description: 'One result per item, in order.',
+  required: ['results'],
+  properties: {
+    results: {
+      type: 'array',
+      description: 'One entry per item, in order: a recognition or an error object.',
+      // The error shape first: a recognition fails it at once (no `error`), which keeps
+      // the serializer's choice between the two cheap.
+      items: { anyOf: [errorSchema, recognitionSchema] },
+    },
+  },
+} as const;
+
+export const healthSchema = {
+  type: 'object',
+  description: 'The model is loaded and warmed up.',
+  required: ['status', 'model'],
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    model: {
+      type: 'object',
+      required: ['name', 'params'],
+      properties: { name: { type: 'string' }, params: { type: 'integer' } },
+    },
+  },
+} as const;
+
+/** The error answers every JSON route can give, for the OpenAPI description. */
+export const errorResponses = {
+  '4xx': { ...errorSchema, description: 'The request cannot be served as sent.' },
+  '5xx': { ...errorSchema, description: 'The server could not answer.' },
+} as const;

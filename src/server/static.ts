@@ -1,0 +1,36 @@
+/**
+ * Static files: the built web page at / and the model files at /models/mnist-cnn/, from
+ * which the page can run the model in the browser. The page is built by Vite into
+ * dist/web/; until it is, / answers 503 page_not_built (see notFound in app.ts).
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+export const MODEL_ROUTE_PREFIX = '/models/mnist-cnn/';
+
+export async function registerStatic(
+  app: FastifyInstance,
+  options: { webRoot: string; modelDir: string },
+): Promise<void> {
+  // The page is read from disk on each request, so a page built after start is served too.
+  await app.register(fastifyStatic, {
+    root: resolve(options.webRoot),
+    prefix: '/',
+    index: ['index.html'],
+    // A missing dist/web/ is expected before `npm run build`: not worth a warning.
+    logLevel: 'warn',
+  });
+  await app.register(fastifyStatic, {
+    root: resolve(options.modelDir),
+    prefix: MODEL_ROUTE_PREFIX,
+    decorateReply: false,
+  });
+}
+
+/** Whether `url` asks for the page itself and the page has not been built. */
+export function isUnbuiltPage(url: string, webRoot: string): boolean {
+  const path = url.split('?')[0];
+  return (path === '/' || path === '/index.html') && !existsSync(join(webRoot, 'index.html'));
+}

@@ -1,0 +1,94 @@
+/** The server's recognition API (design.md, "HTTP API"): POST api/predict with a PNG. */
+import type { Recognition } from '../recognizer/recognizer.ts';
+import type { Ensemble } from '../core/vote.ts';
+
+/** The server answered with an error of the API contract (`{"error":{"code","message"}}`). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** No answer from the server at all, or not the API's answer (a proxy's error page). */
+export class ServerUnreachableError extends Error {
+  constructor(message = 'The recognition server cannot be reached.') {
+    super(message);
+    this.name = 'ServerUnreachableError';
+  }
+}
+
+export interface ServerRecognition {
+  readonly recognition: Recognition;
+  /** From sending the request to the parsed answer, ms. */
+  readonly roundTripMs: number;
+}
+
+/** Relative, so the page works wherever the server mounts it. */
+const PREDICT_URL = 'api/predict';
+
+function isNumberArray(value: unknown, length?: number): value is number[] {
+  return (
+    Array.isArray(value) &&
+    (length === undefined || value.length === length) &&
+    value.every((v) => typeof v === 'number')
+  );
+}
+
+function isRecognition(body: unknown): body is Recognition {
+  if (typeof body !== 'object' || body === null) return false;
+  const r = body as Record<string, unknown>;
+  return (
+    typeof r.digit === 'number' &&
+    typeof r.confidence === 'number' &&
+    isNumberArray(r.probabilities, 10) &&
+    isNumberArray(r.votes, 10) &&
+    isNumberArray(r.input, 784) &&
+    typeof r.ms === 'number'
+  );
+}
+
+function errorOf(body: unknown): { code: string; message: string } | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && typeof message === 'string' ? { code, message } : null;
+}
+
+export async function predictOnServer(
+  image: string,
+  ensemble: Ensemble,
+  signal?: AbortSignal,
+): Promise<ServerRecognition> {
+  const start = performance.now();
+  let response: Response;
+  try {
+    response = await fetch(PREDICT_URL, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ image, ensemble }),
+      signal,
+    });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new ServerUnreachableError();
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const roundTripMs = performance.now() - start;
+  if (response.ok && isRecognition(body)) return { recognition: body, roundTripMs };
+  const error = errorOf(body);
+  if (error) throw new ApiError(response.status, error.code, error.message);
+  throw new ServerUnreachableError(
+    `The recognition server did not answer properly (HTTP ${response.status}).`,
+  );
+}

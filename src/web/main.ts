@@ -1,0 +1,296 @@
+/**
+ * The page: wires the pad, the recognition (on the server or in this browser), the
+ * settings and the results view together. See design.md, "The web page".
+ */
+import './styles.css';
+import { ApiError, predictOnServer, ServerUnreachableError } from './api-client.ts';
+import { DrawingPad } from './pad.ts';
+import { ResultsView, type Provenance } from './results-view.ts';
+import type { LocalModel } from './in-browser.ts';
+import type { Recognition } from '../recognizer/recognizer.ts';
+import type { Ensemble } from '../core/vote.ts';
+
+type Mode = 'server' | 'browser';
+
+/** How long after the pen lifts the drawing is recognised by itself. */
+const AUTO_PREDICT_MS = 350;
+/** The server page loads the in-browser model as a fallback this long after it opened. */
+const PRELOAD_AFTER_MS = 1500;
+const MODEL_URL = new URL('models/mnist-cnn/model.json', document.baseURI).href;
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`the page has no #${id}`);
+  return el as T;
+}
+
+const padCanvas = byId<HTMLCanvasElement>('pad');
+const padFrame = padCanvas.parentElement!;
+const undoButton = byId<HTMLButtonElement>('undo');
+const clearButton = byId<HTMLButtonElement>('clear');
+const predictButton = byId<HTMLButtonElement>('predict');
+const message = byId('message');
+const messageText = byId('message-text');
+const useBrowserButton = byId<HTMLButtonElement>('use-browser');
+const modeChoice = byId<HTMLFieldSetElement>('mode-choice');
+const status = byId('status');
+const results = new ResultsView();
+
+let mode: Mode = __STATIC_SITE__ ? 'browser' : 'server';
+let ensemble: Ensemble = 'vote';
+let autoTimer: ReturnType<typeof setTimeout> | undefined;
+/** Identifies the latest prediction: an older answer arriving late is dropped. */
+let sequence = 0;
+let firstResultMarked = false;
+let localModel: Promise<LocalModel> | null = null;
+let local: { state: 'none' | 'loading' | 'failed' } | { state: 'ready'; model: LocalModel } = {
+  state: 'none',
+};
+
+const pad = new DrawingPad(padCanvas, {
+  onStrokeStart: () => {
+    clearTimeout(autoTimer);
+    hideMessage();
+    updateControls();
+  },
+  onStrokeEnd: () => {
+    updateControls();
+    schedulePrediction();
+  },
+  onErase: () => {
+    updateControls();
+    hideMessage();
+    if (pad.isEmpty) {
+      clearTimeout(autoTimer);
+      sequence++;
+      results.clear();
+      results.announce('The pad is clear.');
+    } else {
+      schedulePrediction();
+    }
+  },
+});
+
+function updateControls(): void {
+  padFrame.classList.toggle('has-ink', !pad.isEmpty);
+  undoButton.disabled = pad.isEmpty;
+  clearButton.disabled = pad.isEmpty;
+}
+
+function showMessage(text: string, kind: 'info' | 'error', offerBrowser = false): void {
+  messageText.textContent = text;
+  message.dataset.kind = kind;
+  useBrowserButton.hidden = !offerBrowser;
+  message.hidden = false;
+}
+
+function hideMessage(): void {
+  message.hidden = true;
+  messageText.textContent = '';
+  useBrowserButton.hidden = true;
+}
+
+function setStatus(text: string, state: 'idle' | 'loading' | 'ready' | 'error'): void {
+  status.textContent = text;
+  status.dataset.state = state;
+}
+
+function schedulePrediction(): void {
+  clearTimeout(autoTimer);
+  autoTimer = setTimeout(() => void predict(), AUTO_PREDICT_MS);
+}
+
+/** Loads the in-browser model once (tfjs is downloaded only when first needed). */
+function ensureLocalModel(): Promise<LocalModel> {
+  if (!localModel) {
+    local = { state: 'loading' };
+    describeMode();
+    localModel = import('./in-browser.ts')
+      .then(({ loadLocalModel }) => loadLocalModel(MODEL_URL))
+      .then(
+        (model) => {
+          performance.mark('digits:model-ready');
+          local = { state: 'ready', model };
+          describeMode();
+          return model;
+        },
+        (err: unknown) => {
+          localModel = null;
+          local = { state: 'failed' };
+          describeMode();
+          throw err;
+        },
+      );
+  }
+  return localModel;
+}
+
+/** The status line: where recognition runs and how the in-browser model is doing. */
+function describeMode(): void {
+  if (mode === 'server') {
+    const fallback =
+      local.state === 'ready'
+        ? ' The in-browser model is standing by.'
+        : local.state === 'loading'
+          ? ' Loading the in-browser model as a standby…'
+          : '';
+    setStatus(`Recognition runs on the server.${fallback}`, 'ready');
+    return;
+  }
+  if (local.state === 'loading') {
+    setStatus('Loading the model into this browser…', 'loading');
+  } else if (local.state === 'failed') {
+    setStatus('The model could not be loaded in this browser.', 'error');
+  } else if (local.state === 'ready') {
+    const { backend, loadMs } = local.model;
+    const engine = backend === 'wasm' ? 'WebAssembly' : 'JavaScript';
+    setStatus(
+      `Model ready in this browser (${engine}, loaded in ${Math.round(loadMs)} ms).` +
+        (__STATIC_SITE__ ? ' Nothing you draw leaves this page.' : ''),
+      'ready',
+    );
+  }
+}
+
+function setMode(next: Mode): void {
+  mode = next;
+  byId<HTMLInputElement>(`mode-${next}`).checked = true;
+  if (next === 'browser') ensureLocalModel().catch(() => undefined);
+  describeMode();
+}
+
+async function recognise(): Promise<{ recognition: Recognition; from: Provenance }> {
+  if (mode === 'server') {
+    const { recognition, roundTripMs } = await predictOnServer(pad.toPngDataUrl(), ensemble);
+    return { recognition, from: { where: 'server', roundTripMs } };
+  }
+  const model = await ensureLocalModel();
+  const { recognizeLocally } = await import('./in-browser.ts');
+  const recognition = recognizeLocally(model, pad.toGrayBitmap(), ensemble);
+  return { recognition, from: { where: 'browser', backend: model.backend } };
+}
+
+async function predict(): Promise<void> {
+  clearTimeout(autoTimer);
+  if (pad.isDrawing) return; // the stroke's end schedules the prediction
+  const id = ++sequence;
+  if (pad.isEmpty) {
+    results.clear();
+    showMessage('The pad is empty: draw a digit first.', 'info');
+    return;
+  }
+  const strokes = pad.strokeCount;
+  const start = performance.now();
+  results.setBusy(true);
+  try {
+    const { recognition, from } = await recognise();
+    if (id !== sequence) return;
+    hideMessage();
+    results.show(recognition, from, strokes);
+    // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
+    performance.measure(`digits:prediction:${from.where}`, { start });
+    if (!firstResultMarked) {
+      firstResultMarked = true;
+      performance.mark('digits:first-result');
+    }
+  } catch (err) {
+    if (id !== sequence) return;
+    results.setBusy(false);
+    explain(err);
+  }
+}
+
+function explain(err: unknown): void {
+  if (err instanceof ApiError) {
+    if (err.code === 'empty_image') {
+      results.clear();
+      showMessage('No ink was found on the pad: draw a digit first.', 'info');
+    } else if (err.code === 'rate_limited') {
+      showMessage('Too many requests at once: wait a moment, then press Predict.', 'error');
+    } else if (err.status >= 500) {
+      showMessage(`The server could not recognise the drawing: ${err.message}`, 'error', true);
+    } else {
+      showMessage(`The server refused the drawing: ${err.message}`, 'error');
+    }
+  } else if (err instanceof ServerUnreachableError) {
+    showMessage(err.message, 'error', true);
+  } else {
+    const detail = err instanceof Error ? err.message : String(err);
+    showMessage(`Recognition failed: ${detail}`, 'error');
+  }
+  results.announce(messageText.textContent ?? '');
+}
+
+// Controls
+predictButton.addEventListener('click', () => void predict());
+undoButton.addEventListener('click', () => pad.undo());
+clearButton.addEventListener('click', () => pad.clear());
+useBrowserButton.addEventListener('click', () => {
+  hideMessage();
+  setMode('browser');
+  if (!pad.isEmpty) void predict();
+});
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
+  radio.addEventListener('change', () => {
+    if (!radio.checked) return;
+    hideMessage();
+    setMode(radio.value as Mode);
+    if (!pad.isEmpty) void predict();
+  });
+}
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="ensemble"]')) {
+  radio.addEventListener('change', () => {
+    if (!radio.checked) return;
+    ensemble = radio.value as Ensemble;
+    if (!pad.isEmpty) void predict();
+  });
+}
+
+document.addEventListener('keydown', (e) => {
+  const target = e.target as HTMLElement | null;
+  const typing =
+    target?.isContentEditable ||
+    target instanceof HTMLTextAreaElement ||
+    (target instanceof HTMLInputElement && !['radio', 'checkbox', 'button'].includes(target.type));
+  if (typing) return;
+  if (e.key === 'Escape' && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    e.preventDefault();
+    pad.clear();
+  } else if (
+    (e.key === 'z' || e.key === 'Z') &&
+    (e.ctrlKey || e.metaKey) &&
+    !e.shiftKey &&
+    !e.altKey
+  ) {
+    e.preventDefault();
+    pad.undo();
+  }
+});
+
+// Start
+if (__STATIC_SITE__) {
+  // The static site has no server: recognition always runs here.
+  modeChoice.hidden = true;
+  byId<HTMLInputElement>('mode-server').disabled = true;
+}
+document.documentElement.dataset.site = __STATIC_SITE__ ? 'static' : 'server';
+updateControls();
+setMode(mode);
+if (mode === 'server') preloadLocalModel();
+
+/**
+ * On the server page, the in-browser model is loaded in the background once the page is
+ * idle, so switching to it works at once, even when the server has gone away meanwhile.
+ * Skipped when the visitor asked to save data.
+ */
+function preloadLocalModel(): void {
+  const connection = (navigator as Navigator & { connection?: { saveData?: boolean } }).connection;
+  if (connection?.saveData) return;
+  const start = () => {
+    if (!localModel) ensureLocalModel().catch(() => undefined);
+  };
+  setTimeout(() => {
+    if ('requestIdleCallback' in window) requestIdleCallback(start, { timeout: 3000 });
+    else start();
+  }, PRELOAD_AFTER_MS);
+}

@@ -1,0 +1,222 @@
+/**
+ * The drawing pad: a canvas drawn on with Pointer Events (mouse, touch and pen alike).
+ * Strokes are kept as point lists in pad-relative coordinates (0..1), so Undo removes one
+ * stroke and a resize (a phone turned sideways) redraws the same digit. Black round
+ * strokes on white, a brush sized to the pad, a backing store at the screen's pixel ratio.
+ */
+import { rgbaToGray } from './pixels.ts';
+import type { GrayBitmap } from '../core/preprocess.ts';
+
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+export type Stroke = Point[];
+
+export interface PadEvents {
+  /** A stroke began (the pen touched the pad). */
+  onStrokeStart?: () => void;
+  /** A stroke ended (the pen was lifted). */
+  onStrokeEnd?: () => void;
+  /** Strokes were removed (Undo or Clear). */
+  onErase?: () => void;
+}
+
+/** The brush is this fraction of the pad's width: 16 px on a 280 px pad. */
+export const BRUSH_FRACTION = 1 / 17.5;
+/** Backing-store pixels per CSS pixel, at most (and never over the API's 2048 px limit). */
+const MAX_PIXEL_RATIO = 3;
+const MAX_BACKING_SIDE = 2048;
+/** Points closer than this (in CSS px) to the previous one add nothing to the curve. */
+const MIN_STEP_CSS_PX = 0.75;
+
+export class DrawingPad {
+  private strokes: Stroke[] = [];
+  private current: Stroke | null = null;
+  private pointerId: number | null = null;
+  private frame = 0;
+  private readonly ctx: CanvasRenderingContext2D;
+
+  constructor(
+    readonly canvas: HTMLCanvasElement,
+    private readonly events: PadEvents = {},
+  ) {
+    const ctx = canvas.getContext('2d', { alpha: false, willReadFrequently: true });
+    if (!ctx) throw new Error('this browser cannot draw on a canvas');
+    this.ctx = ctx;
+    canvas.style.touchAction = 'none';
+    canvas.addEventListener('pointerdown', (e) => this.down(e));
+    canvas.addEventListener('pointermove', (e) => this.move(e));
+    canvas.addEventListener('pointerup', (e) => this.up(e));
+    canvas.addEventListener('pointercancel', (e) => this.up(e));
+    canvas.addEventListener('lostpointercapture', (e) => this.up(e));
+    // Belt and braces for browsers that scroll or zoom despite touch-action: none.
+    const stop = (e: Event) => e.preventDefault();
+    canvas.addEventListener('touchstart', stop, { passive: false });
+    canvas.addEventListener('touchmove', stop, { passive: false });
+    canvas.addEventListener('contextmenu', stop);
+    new ResizeObserver(() => this.resize()).observe(canvas);
+    this.resize();
+  }
+
+  get isEmpty(): boolean {
+    return this.strokes.length === 0 && this.current === null;
+  }
+
+  get strokeCount(): number {
+    return this.strokes.length;
+  }
+
+  get isDrawing(): boolean {
+    return this.current !== null;
+  }
+
+  undo(): void {
+    if (this.current) this.cancelStroke();
+    else if (this.strokes.pop() === undefined) return;
+    this.render();
+    this.events.onErase?.();
+  }
+
+  clear(): void {
+    if (this.isEmpty) return;
+    this.cancelStroke();
+    this.strokes = [];
+    this.render();
+    this.events.onErase?.();
+  }
+
+  /** The pad as a PNG data URL: black ink on an opaque white background. */
+  toPngDataUrl(): string {
+    this.render();
+    return this.canvas.toDataURL('image/png');
+  }
+
+  /** The pad's pixels in grayscale, 0..255 (as the server decodes the PNG). */
+  toGrayBitmap(): GrayBitmap {
+    this.render();
+    const { width, height } = this.canvas;
+    return rgbaToGray(this.ctx.getImageData(0, 0, width, height).data, width, height);
+  }
+
+  private point(e: PointerEvent): Point {
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: (e.clientX - rect.left) / rect.width, y: (e.clientY - rect.top) / rect.height };
+  }
+
+  private down(e: PointerEvent): void {
+    // One pen at a time; a second finger neither draws nor zooms. Mouse: left button only.
+    if (this.pointerId !== null || (e.pointerType === 'mouse' && e.button !== 0)) return;
+    if (e.button > 0 && e.pointerType === 'pen') return; // the eraser end, a barrel button
+    e.preventDefault();
+    this.pointerId = e.pointerId;
+    try {
+      this.canvas.setPointerCapture(e.pointerId);
+    } catch {
+      // Synthetic or already released pointers cannot be captured; drawing still works.
+    }
+    this.current = [this.point(e)];
+    this.events.onStrokeStart?.();
+    this.schedule();
+  }
+
+  private move(e: PointerEvent): void {
+    if (e.pointerId !== this.pointerId || !this.current) return;
+    e.preventDefault();
+    const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
+    for (const ev of events.length ? events : [e]) this.add(this.point(ev));
+    this.schedule();
+  }
+
+  private up(e: PointerEvent): void {
+    if (e.pointerId !== this.pointerId || !this.current) return;
+    if (e.type === 'pointerup') this.add(this.point(e));
+    this.strokes.push(this.current);
+    this.current = null;
+    this.pointerId = null;
+    this.render();
+    this.events.onStrokeEnd?.();
+  }
+
+  private add(p: Point): void {
+    const stroke = this.current!;
+    const last = stroke[stroke.length - 1];
+    const rect = this.canvas.getBoundingClientRect();
+    const dist = Math.hypot((p.x - last.x) * rect.width, (p.y - last.y) * rect.height);
+    if (dist >= MIN_STEP_CSS_PX) stroke.push(p);
+  }
+
+  private cancelStroke(): void {
+    if (this.pointerId !== null && this.canvas.hasPointerCapture(this.pointerId)) {
+      this.canvas.releasePointerCapture(this.pointerId);
+    }
+    this.current = null;
+    this.pointerId = null;
+  }
+
+  private resize(): void {
+    const rect = this.canvas.getBoundingClientRect();
+    if (rect.width === 0 || rect.height === 0) return;
+    const ratio = Math.min(
+      window.devicePixelRatio || 1,
+      MAX_PIXEL_RATIO,
+      MAX_BACKING_SIDE / Math.max(rect.width, rect.height),
+    );
+    const width = Math.round(rect.width * ratio);
+    const height = Math.round(rect.height * ratio);
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    this.render();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  /** Redraws every stroke: white paper, then round black ink. */
+  private render(): void {
+    if (this.frame) {
+      cancelAnimationFrame(this.frame);
+      this.frame = 0;
+    }
+    const { ctx } = this;
+    const { width, height } = this.canvas;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, width, height);
+    const brush = width * BRUSH_FRACTION;
+    ctx.fillStyle = '#000';
+    ctx.strokeStyle = '#000';
+    ctx.lineWidth = brush;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    const all = this.current ? [...this.strokes, this.current] : this.strokes;
+    for (const stroke of all) {
+      const pts = stroke.map((p) => ({ x: p.x * width, y: p.y * height }));
+      if (pts.length === 1) {
+        ctx.beginPath();
+        ctx.arc(pts[0].x, pts[0].y, brush / 2, 0, 2 * Math.PI);
+        ctx.fill();
+        continue;
+      }
+      // A smooth curve: straight to the first midpoint, then quadratic curves through the
+      // midpoints with the recorded points as control points, straight to the last point.
+      ctx.beginPath();
+      ctx.moveTo(pts[0].x, pts[0].y);
+      for (let i = 1; i < pts.length - 1; i++) {
+        const mx = (pts[i].x + pts[i + 1].x) / 2;
+        const my = (pts[i].y + pts[i + 1].y) / 2;
+        ctx.quadraticCurveTo(pts[i].x, pts[i].y, mx, my);
+      }
+      const last = pts[pts.length - 1];
+      ctx.lineTo(last.x, last.y);
+      ctx.stroke();
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The drawing page. Two builds from the same source:
+ * - `vite build` (mode production) -> dist/web/: served by the API server next to
+ *   /api/predict; recognition runs on the server, the browser model is loaded on demand.
+ * - `vite build --mode static` -> dist/static/: a self-contained static site with the model
+ *   files; recognition runs in the browser, no server at all.
+ * `vite --config src/web/vite.config.ts` serves the page for development, proxying /api to
+ * a server on 127.0.0.1:3000 (`npm start`) and serving the model folder itself.
+ */
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repo = resolve(here, '../..');
+const modelDir = join(repo, 'models', 'mnist-cnn');
+const MODEL_FILES = ['model.json', 'weights.bin'];
+
+/** Serves models/mnist-cnn/ in development and, for the static site, copies it into the build. */
+function modelFiles(copyIntoBuild: boolean): Plugin {
+  return {
+    name: 'digits-model-files',
+    configureServer(server) {
+      server.middlewares.use('/models/mnist-cnn', (req, res, next) => {
+        const name = (req.url ?? '').replace(/^\//, '').split('?')[0];
+        const file = join(modelDir, name);
+        if (!MODEL_FILES.includes(name) || !existsSync(file)) return next();
+        res.setHeader(
+          'Content-Type',
+          name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+        );
+        createReadStream(file).pipe(res);
+      });
+    },
+    generateBundle() {
+      if (!copyIntoBuild) return;
+      for (const name of MODEL_FILES) {
+        this.emitFile({
+          type: 'asset',
+          fileName: `models/mnist-cnn/${name}`,
+          source: readFileSync(join(modelDir, name)),
+        });
+      }
+    },
+  };
+}
+
+export default defineConfig(({ mode }) => {
+  const isStatic = mode === 'static';
+  return {
+    root: here,
+    base: './',
+    publicDir: false,
+    define: {
+      __STATIC_SITE__: JSON.stringify(isStatic),
+    },
+    resolve: {
+      // The recognizer imports '@tensorflow/tfjs'; the page only needs its core and layers
+      // (the wasm and cpu backends are imported by in-browser.ts), not WebGL, the graph
+      // converter or tf.data, so this keeps the download small.
+      alias: [{ find: /^@tensorflow\/tfjs$/, replacement: join(here, 'tf-browser.ts') }],
+    },
+    plugins: [modelFiles(isStatic)],
+    build: {
+      outDir: join(repo, 'dist', isStatic ? 'static' : 'web'),
+      emptyOutDir: true,
+      target: 'es2022',
+      // The wasm binaries are fetched by URL, never inlined.
+      assetsInlineLimit: 0,
+      chunkSizeWarningLimit: 1500,
+    },
+    server: {
+      proxy: { '/api': 'http://127.0.0.1:3000', '/healthz': 'http://127.0.0.1:3000' },
+    },
+  };
+});

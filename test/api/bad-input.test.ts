@@ -1,0 +1,406 @@
+/**
+ * Every bad input of issue #5 gets the contract's error object and status, with a message
+ * that says what to fix, and the server answers a good request right afterwards.
+ */
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/app.ts';
+import { expectError, expectHealthy } from './contract.ts';
+import { dataUrl, drawDigit, pngClaiming, SEVEN, truncatedPng, whitePng } from './images.ts';
+
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  app = await buildApp({ rateLimit: 0 });
+  await app.inference.whenReady();
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+});
+
+const json = (payload: unknown): InjectOptions => ({
+  method: 'POST',
+  url: '/api/predict',
+  headers: { 'content-type': 'application/json' },
+  payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+});
+
+interface Case {
+  readonly name: string;
+  readonly request: InjectOptions;
+  readonly status: number;
+  readonly code: string;
+  /** Something the message must mention, so the caller knows what to fix. */
+  readonly mentions?: RegExp;
+}
+
+const seven = drawDigit(SEVEN);
+const pixels4 = [0, 128, 255, 0];
+
+const cases: Case[] = [
+  // Body and transport
+  {
+    name: 'malformed JSON',
+    request: json('{"image": '),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /JSON/,
+  },
+  {
+    name: 'JSON with a trailing comma',
+    request: json('{"width": 2,}'),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /JSON/,
+  },
+  {
+    name: 'an empty JSON body',
+    request: json(''),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /empty/,
+  },
+  {
+    name: 'a JSON array as body',
+    request: json([1, 2]),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /object/,
+  },
+  {
+    name: 'JSON null as body',
+    request: json('null'),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /object/,
+  },
+  {
+    name: 'text/plain',
+    request: {
+      method: 'POST',
+      url: '/api/predict',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{"image":"x"}',
+    },
+    status: 415,
+    code: 'unsupported_media_type',
+    mentions: /application\/json/,
+  },
+  {
+    name: 'a form',
+    request: {
+      method: 'POST',
+      url: '/api/predict',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'image=abc',
+    },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    name: 'a raw PNG upload',
+    request: {
+      method: 'POST',
+      url: '/api/predict',
+      headers: { 'content-type': 'image/png' },
+      payload: seven.png(),
+    },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  // Missing and extra fields
+  {
+    name: 'an empty object',
+    request: json({}),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /image.*pixels/,
+  },
+  {
+    name: 'only an ensemble',
+    request: json({ ensemble: 'vote' }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /image/,
+  },
+  {
+    name: 'pixels without width and height',
+    request: json({ pixels: pixels4 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /width/,
+  },
+  {
+    name: 'pixels without height',
+    request: json({ pixels: pixels4, width: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /height/,
+  },
+  {
+    name: 'an extra field',
+    request: json({ image: 'abc', colour: 'red' }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /colour/,
+  },
+  {
+    name: 'a misspelt field',
+    request: json({ imag: 'abc' }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /imag/,
+  },
+  {
+    name: 'a __proto__ field',
+    request: json('{"image":"abc","__proto__":{"polluted":1}}'),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /__proto__/,
+  },
+  {
+    name: 'both image and pixels',
+    request: json({ image: 'abc', pixels: pixels4, width: 2, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /not both/,
+  },
+  {
+    name: 'an image with a width',
+    request: json({ image: 'abc', width: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /width/,
+  },
+  // Wrong types
+  {
+    name: 'image as a number',
+    request: json({ image: 123 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /`image` must be a string/,
+  },
+  {
+    name: 'an empty image string',
+    request: json({ image: '' }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /image/,
+  },
+  {
+    name: 'pixels as a string',
+    request: json({ pixels: 'abc', width: 1, height: 3 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /`pixels` must be an array/,
+  },
+  {
+    name: 'width as a string',
+    request: json({ pixels: pixels4, width: '2', height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /`width` must be an integer/,
+  },
+  {
+    name: 'a fractional width',
+    request: json({ pixels: pixels4, width: 2.5, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /width/,
+  },
+  {
+    name: 'an unknown ensemble',
+    request: json({ image: 'abc', ensemble: 'max' }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /vote/,
+  },
+  {
+    name: 'an unknown ink',
+    request: json({ pixels: pixels4, width: 2, height: 2, ink: 'grey' }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /dark/,
+  },
+  // Pixel values and counts
+  {
+    name: 'a pixel "NaN"',
+    request: json({ pixels: [0, 'NaN', 0, 0], width: 2, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /pixels\[1\]/,
+  },
+  {
+    name: 'a pixel null (NaN once serialized)',
+    request: json({ pixels: [0, NaN, 0, 0], width: 2, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /pixels\[1\]/,
+  },
+  {
+    name: 'a negative pixel',
+    request: json({ pixels: [0, -1, 0, 0], width: 2, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /pixels\[1\].*0 and 255/,
+  },
+  {
+    name: 'a pixel over 255',
+    request: json({ pixels: [0, 0, 256, 0], width: 2, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /pixels\[2\]/,
+  },
+  {
+    name: 'an infinite pixel (1e999)',
+    request: json('{"pixels":[0,1e999,0,0],"width":2,"height":2}'),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /pixels\[1\]/,
+  },
+  {
+    name: 'too few pixels',
+    request: json({ pixels: [0, 0, 0], width: 2, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /3 values.*4/,
+  },
+  {
+    name: 'too many pixels',
+    request: json({ pixels: [0, 0, 0, 0, 0], width: 2, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /5 values/,
+  },
+  // Sizes
+  {
+    name: 'a zero width',
+    request: json({ pixels: [], width: 0, height: 2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /`width` must be between 1 and 2048/,
+  },
+  {
+    name: 'a negative height',
+    request: json({ pixels: [], width: 2, height: -2 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /`height`/,
+  },
+  {
+    name: 'a width over 2048',
+    request: json({ pixels: [], width: 4096, height: 1 }),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /2048/,
+  },
+  // Images
+  {
+    name: 'base64 that is not an image',
+    request: json({ image: Buffer.from('hello, world').toString('base64') }),
+    status: 422,
+    code: 'invalid_image',
+    mentions: /PNG or JPEG/,
+  },
+  {
+    name: 'text that is not base64',
+    request: json({ image: 'this is not base64!' }),
+    status: 422,
+    code: 'invalid_image',
+    mentions: /base64/,
+  },
+  {
+    name: 'a GIF data URL',
+    request: json({ image: 'data:image/gif;base64,R0lGODlhAQABAAAAACw=' }),
+    status: 422,
+    code: 'invalid_image',
+    mentions: /PNG/,
+  },
+  {
+    name: 'a truncated PNG',
+    request: json({ image: dataUrl(truncatedPng()) }),
+    status: 422,
+    code: 'invalid_image',
+    mentions: /PNG/,
+  },
+  {
+    name: 'a PNG header claiming 100000x100000',
+    request: json({ image: dataUrl(pngClaiming(100_000, 100_000)) }),
+    status: 422,
+    code: 'invalid_image',
+    mentions: /100000x100000.*2048x2048/,
+  },
+  {
+    name: 'a PNG header claiming 0x0',
+    request: json({ image: dataUrl(pngClaiming(0, 0)) }),
+    status: 422,
+    code: 'invalid_image',
+  },
+  {
+    name: 'an all-white image',
+    request: json({ image: dataUrl(whitePng()) }),
+    status: 422,
+    code: 'empty_image',
+    mentions: /ink/,
+  },
+  {
+    name: 'an untouched transparent canvas',
+    request: json({ image: dataUrl(drawDigit([], { background: 'transparent' }).png()) }),
+    status: 422,
+    code: 'empty_image',
+  },
+  {
+    name: 'all-white pixels',
+    request: json({ pixels: new Array(784).fill(255), width: 28, height: 28 }),
+    status: 422,
+    code: 'empty_image',
+    mentions: /light/,
+  },
+  {
+    name: 'all-black pixels with ink "light"',
+    request: json({ pixels: new Array(784).fill(0), width: 28, height: 28, ink: 'light' }),
+    status: 422,
+    code: 'empty_image',
+  },
+];
+
+describe('bad input to POST /api/predict', () => {
+  it.each(cases)('$name -> $status $code, then a good request works', async (c) => {
+    const message = expectError(await app.inject(c.request), c.status, c.code);
+    if (c.mentions) expect(message).toMatch(c.mentions);
+    await expectHealthy(app);
+  });
+
+  it('a body over the 16 MB limit -> 413, then a good request works', async () => {
+    const res = await app.inject(json({ image: 'A'.repeat(17 * 1024 * 1024) }));
+    expect(expectError(res, 413, 'payload_too_large')).toMatch(/16 MB/);
+    await expectHealthy(app);
+  });
+
+  it('a body just under the limit is read (and refused only for what it holds)', async () => {
+    const res = await app.inject(json({ image: 'A'.repeat(15 * 1024 * 1024) }));
+    expectError(res, 422, 'invalid_image');
+    await expectHealthy(app);
+  });
+
+  it('a real 2048x2048 canvas PNG is accepted', async () => {
+    const big = drawDigit(SEVEN, { size: 2048 });
+    const res = await app.inject(json({ image: dataUrl(big.png()) }));
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<{ digit: number }>().digit).toBe(7);
+  });
+});
+
+describe('unknown routes', () => {
+  it.each([
+    ['GET', '/nope'],
+    ['GET', '/api/predict'],
+    ['POST', '/api/unknown'],
+    ['DELETE', '/healthz'],
+  ] as const)('%s %s -> 404 not_found in the error shape', async (method, url) => {
+    const message = expectError(await app.inject({ method, url }), 404, 'not_found');
+    expect(message).toContain(url);
+    await expectHealthy(app);
+  });
+});

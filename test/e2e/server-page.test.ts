@@ -1,0 +1,208 @@
+/**
+ * The page served by the API server (buildApp, dist/web/): recognition on the server, the
+ * switch to the in-browser model, and what happens when the server goes away.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { buildApp } from '../../src/server/app.ts';
+import { DIGIT_STROKES, DIGITS_TO_DRAW } from './digit-strokes.ts';
+import {
+  drawWithMouse,
+  ensureBuilt,
+  launchBrowser,
+  REPO,
+  resultFor,
+  screenshotPath,
+  watchConsole,
+  type ConsoleWatch,
+} from './helpers.ts';
+
+let browser: Browser;
+let webRoot: string;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  webRoot = await ensureBuilt('web');
+  browser = await launchBrowser();
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function startServer(): Promise<{ app: FastifyInstance; url: string }> {
+  const app = await buildApp({
+    webRoot,
+    modelDir: join(REPO, 'models', 'mnist-cnn'),
+    rateLimit: 0,
+    logger: false,
+    workers: 1,
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.inference.whenReady();
+  return { app, url: `${url}/` };
+}
+
+interface Opened {
+  page: Page;
+  watch: ConsoleWatch;
+  /** POST /api/predict requests the page made. */
+  predictions: Request[];
+}
+
+async function open(url: string, viewport = { width: 1280, height: 800 }): Promise<Opened> {
+  context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const watch = watchConsole(page);
+  const predictions: Request[] = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/predict') {
+      predictions.push(req);
+    }
+  });
+  await page.goto(url);
+  return { page, watch, predictions };
+}
+
+/** The preview's 28x28 gray levels (the input the model saw), 0..255. */
+function previewPixels(page: Page): Promise<number[]> {
+  return page.getByTestId('preview').evaluate((c: HTMLCanvasElement) => {
+    const { data } = c.getContext('2d')!.getImageData(0, 0, 28, 28);
+    return Array.from({ length: 784 }, (_, i) => data[i * 4]);
+  });
+}
+
+function sentEnsemble(req: Request): string {
+  return (JSON.parse(req.postData() ?? '{}') as { ensemble?: string }).ensemble ?? '';
+}
+
+describe('the page served by the API server', () => {
+  let server: { app: FastifyInstance; url: string };
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+
+  afterAll(async () => {
+    await server?.app.close();
+  });
+
+  test('recognises digits drawn with the mouse, through POST /api/predict', async () => {
+    const { page, watch, predictions } = await open(server.url);
+    await expect(page.locator('#mode-server').isChecked()).resolves.toBe(true);
+
+    for (const digit of DIGITS_TO_DRAW) {
+      const strokes = DIGIT_STROKES[digit];
+      const before = predictions.length;
+      await drawWithMouse(page, strokes);
+      const got = await resultFor(page, strokes.length);
+      expect(got, `drawn ${digit}`).toBe(String(digit));
+      expect(predictions.length).toBeGreaterThan(before);
+      await expect(page.getByTestId('timing').textContent()).resolves.toMatch(
+        /ms on the server · \d+(\.\d)? ms round trip/,
+      );
+      if (digit === 2) {
+        await page.waitForTimeout(400); // the bars' transition
+        await page.screenshot({ path: screenshotPath('server-desktop-1280x800.png') });
+      }
+      await page.getByTestId('clear').click();
+    }
+    // The request is the canvas as a PNG data URL.
+    const body = JSON.parse(predictions[0].postData() ?? '{}') as { image?: string };
+    expect(body.image).toMatch(/^data:image\/png;base64,/);
+    expect(sentEnsemble(predictions[0])).toBe('vote');
+    expect(watch.problems).toEqual([]);
+  });
+
+  test('an empty pad sends nothing; the ensemble choice is sent with the drawing', async () => {
+    const { page, watch, predictions } = await open(server.url, { width: 390, height: 844 });
+    await page.getByTestId('predict').click();
+    await expect(page.getByTestId('message').textContent()).resolves.toMatch(/empty/i);
+    await expect(page.getByTestId('result').textContent()).resolves.toBe('');
+    await page.waitForTimeout(500);
+    expect(predictions).toHaveLength(0);
+
+    await page.locator('label[for="ensemble-mean"]').click();
+    await drawWithMouse(page, DIGIT_STROKES[3]);
+    expect(await resultFor(page, 1)).toBe('3');
+    expect(sentEnsemble(predictions.at(-1)!)).toBe('mean');
+    // Changing the choice recognises the same drawing again.
+    await page.locator('label[for="ensemble-off"]').click();
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="result-panel"]')?.getAttribute('data-state') !==
+        'busy',
+    );
+    await expect.poll(() => sentEnsemble(predictions.at(-1)!)).toBe('off');
+    expect(await resultFor(page, 1)).toBe('3');
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: screenshotPath('server-phone-390x844.png') });
+    expect(watch.problems).toEqual([]);
+  });
+
+  test('the switch to in-browser recognition', async () => {
+    const { page, watch, predictions } = await open(server.url);
+    await page.locator('label[for="mode-browser"]').click();
+    await page.waitForSelector('[data-testid="status"][data-state="ready"]');
+    await expect(page.getByTestId('status').textContent()).resolves.toMatch(/in this browser/);
+    await drawWithMouse(page, DIGIT_STROKES[5]);
+    expect(await resultFor(page, 2)).toBe('5');
+    await expect(page.getByTestId('timing').textContent()).resolves.toMatch(/in your browser/);
+    expect(predictions).toHaveLength(0);
+    const seenInBrowser = await previewPixels(page);
+    // And back to the server: the same drawing, the same 28x28 (one pipeline for both).
+    await page.locator('label[for="mode-server"]').click();
+    await expect.poll(() => predictions.length).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('timing').textContent()).toMatch(/on the server/);
+    expect(await page.getByTestId('result').textContent()).toBe('5');
+    const seenOnServer = await previewPixels(page);
+    expect(seenOnServer.reduce((a, b) => a + b, 0)).toBeGreaterThan(20 * 255);
+    const diff = seenOnServer.map((v, i) => Math.abs(v - seenInBrowser[i]));
+    expect(Math.max(...diff)).toBeLessThanOrEqual(1);
+    expect(watch.problems).toEqual([]);
+  });
+});
+
+describe('when the server goes away', () => {
+  test('Predict says the server cannot be reached and offers the in-browser model', async () => {
+    const server = await startServer();
+    let closed = false;
+    try {
+      const { page, watch } = await open(server.url);
+      // The in-browser model is loaded in the background as a standby.
+      await expect
+        .poll(() => page.getByTestId('status').textContent(), { timeout: 60_000 })
+        .toMatch(/standing by/);
+      await drawWithMouse(page, DIGIT_STROKES[7]);
+      expect(await resultFor(page, 1)).toBe('7');
+
+      await server.app.close();
+      closed = true;
+      // The browser reports the refused connection itself; that is the expected failure.
+      watch.allow.push(/ERR_CONNECTION_REFUSED|Failed to load resource/);
+      await page.getByTestId('predict').click();
+      const message = page.getByTestId('message');
+      await message.waitFor({ state: 'visible' });
+      await expect(message.textContent()).resolves.toMatch(/cannot be reached/);
+      const useBrowser = page.getByTestId('use-browser');
+      await expect(useBrowser.isVisible()).resolves.toBe(true);
+      await page.screenshot({ path: screenshotPath('server-stopped-1280x800.png') });
+
+      await useBrowser.click();
+      await expect(page.locator('#mode-browser').isChecked()).resolves.toBe(true);
+      await expect.poll(() => page.getByTestId('timing').textContent()).toMatch(/in your browser/);
+      await expect(page.getByTestId('result').textContent()).resolves.toBe('7');
+      await expect(message.isHidden()).resolves.toBe(true);
+      expect(watch.problems).toEqual([]);
+    } finally {
+      if (!closed) await server.app.close();
+    }
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * The static site (npm run build:static -> dist/static/): the model runs in the browser, no
+ * API server anywhere. Served from a sub-path by a plain file server, as a static host would.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { DIGIT_STROKES, DIGITS_TO_DRAW } from './digit-strokes.ts';
+import {
+  drawWithMouse,
+  drawWithTouch,
+  ensureBuilt,
+  launchBrowser,
+  padBox,
+  resultFor,
+  screenshotPath,
+  serveStatic,
+  swipe,
+  watchConsole,
+  type ConsoleWatch,
+  type StaticServer,
+} from './helpers.ts';
+
+let browser: Browser;
+let site: StaticServer;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  const dir = await ensureBuilt('static');
+  site = await serveStatic(dir, '/digits/');
+  browser = await launchBrowser();
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** Opens the site and waits until the in-browser model is loaded. */
+async function open(
+  options: Parameters<Browser['newContext']>[0],
+): Promise<{ page: Page; watch: ConsoleWatch; requests: string[] }> {
+  context = await browser.newContext(options);
+  const page = await context.newPage();
+  const watch = watchConsole(page);
+  const requests: string[] = [];
+  page.on('request', (req) => requests.push(req.url()));
+  await page.goto(site.url);
+  await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 60_000 });
+  return { page, watch, requests };
+}
+
+/** Dark pixels on the pad (its backing store). */
+function inkPixels(page: Page): Promise<number> {
+  return page.getByTestId('pad').evaluate((canvas: HTMLCanvasElement) => {
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] < 128) n++;
+    return n;
+  });
+}
+
+describe('static site, recognition in the browser', () => {
+  test('recognises digits drawn with the mouse, with no server at all', async () => {
+    const { page, watch, requests } = await open({ viewport: { width: 1280, height: 800 } });
+    // No choice of a server that does not exist; the status says where the model runs.
+    await expect(page.locator('#mode-choice').isHidden()).resolves.toBe(true);
+    await expect(page.getByTestId('status').textContent()).resolves.toMatch(/in this browser/);
+
+    for (const digit of DIGITS_TO_DRAW) {
+      const strokes = DIGIT_STROKES[digit];
+      await drawWithMouse(page, strokes);
+      const got = await resultFor(page, strokes.length);
+      expect(got, `drawn ${digit}`).toBe(String(digit));
+      if (digit === 7) {
+        await page.waitForTimeout(400); // the bars' transition
+        await page.screenshot({ path: screenshotPath('static-desktop-1280x800.png') });
+      }
+      await page.getByTestId('clear').click();
+      await expect(page.getByTestId('result').textContent()).resolves.toBe('');
+    }
+
+    // What the answer shows, for the last drawing (drawn again).
+    await drawWithMouse(page, DIGIT_STROKES[3]);
+    await resultFor(page, DIGIT_STROKES[3].length);
+    await expect(page.getByTestId('timing').textContent()).resolves.toMatch(
+      /ms in your browser \((WebAssembly|JavaScript)\)/,
+    );
+    await expect(page.getByTestId('confidence').textContent()).resolves.toMatch(/\d+(\.\d)?%/);
+    const bars = page.getByTestId('probabilities').getByRole('meter');
+    await expect(bars.count()).resolves.toBe(10);
+    await expect(bars.nth(3).getAttribute('aria-valuetext')).resolves.toMatch(/%, \d+ of 10 votes/);
+    const previewInk = await page.getByTestId('preview').evaluate((c: HTMLCanvasElement) => {
+      const { data } = c.getContext('2d')!.getImageData(0, 0, 28, 28);
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 4) sum += data[i];
+      return sum / 255;
+    });
+    expect(previewInk).toBeGreaterThan(20);
+    await expect(page.locator('#announcer').textContent()).resolves.toMatch(/Recognised 3/);
+
+    expect(requests.filter((u) => u.includes('/api/'))).toEqual([]);
+    expect(watch.problems).toEqual([]);
+  });
+
+  test('touch draws on the pad without scrolling the page', async () => {
+    const { page, watch } = await open({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 3,
+      isMobile: true,
+      hasTouch: true,
+    });
+    // The phone layout is taller than the screen, so a swipe could scroll it.
+    const scrollable = await page.evaluate(
+      () => document.documentElement.scrollHeight > window.innerHeight + 50,
+    );
+    expect(scrollable).toBe(true);
+    // The backing store follows the pixel ratio, the pad fits the narrow screen.
+    const pad = await page
+      .getByTestId('pad')
+      .evaluate((c: HTMLCanvasElement) => ({ w: c.width, css: c.clientWidth }));
+    expect(pad.w).toBeGreaterThanOrEqual(pad.css * 2.9);
+    expect((await padBox(page)).size).toBeLessThanOrEqual(390 - 16);
+
+    await drawWithTouch(page, DIGIT_STROKES[7]);
+    expect(await resultFor(page, DIGIT_STROKES[7].length)).toBe('7');
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    await page.waitForTimeout(400); // the bars' transition
+    await page.screenshot({ path: screenshotPath('static-phone-390x844.png') });
+    await page.screenshot({
+      path: screenshotPath('static-phone-390x844-full.png'),
+      fullPage: true,
+    });
+
+    // A vertical swipe on the pad draws a 1 and still does not scroll.
+    await page.getByTestId('clear').tap();
+    await drawWithTouch(page, DIGIT_STROKES[1]);
+    expect(await resultFor(page, 1)).toBe('1');
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+
+    // The same swipe off the pad does scroll the page (so the check above means something).
+    const box = await padBox(page);
+    const below = box.y + box.size + 90;
+    await swipe(page, { x: 200, y: below + 150 }, { x: 200, y: below - 150 });
+    await page.waitForFunction(() => window.scrollY > 0, null, { timeout: 5_000 });
+
+    expect(watch.problems).toEqual([]);
+  });
+
+  test('Undo and Clear, by button and keyboard; an empty pad predicts nothing', async () => {
+    const { page, watch } = await open({ viewport: { width: 1024, height: 768 } });
+    await expect(page.getByTestId('undo').isDisabled()).resolves.toBe(true);
+
+    // Pressing Predict on an empty pad: a message, no answer.
+    await page.getByTestId('predict').click();
+    await expect(page.getByTestId('message').textContent()).resolves.toMatch(/empty/i);
+    await expect(page.getByTestId('result').textContent()).resolves.toBe('');
+
+    // A 4 in two strokes; Undo removes the upright only.
+    await drawWithMouse(page, DIGIT_STROKES[4]);
+    expect(await resultFor(page, 2)).toBe('4');
+    const both = await inkPixels(page);
+    await page.getByTestId('undo').click();
+    const one = await inkPixels(page);
+    expect(one).toBeGreaterThan(0);
+    expect(one).toBeLessThan(both);
+    await resultFor(page, 1); // the remaining stroke is recognised again
+    // Ctrl+Z removes the other: the pad is empty and the answer is gone.
+    await page.keyboard.press('Control+z');
+    expect(await inkPixels(page)).toBe(0);
+    await expect(page.getByTestId('result').textContent()).resolves.toBe('');
+    await expect(page.getByTestId('undo').isDisabled()).resolves.toBe(true);
+
+    // Esc clears everything at once.
+    await drawWithMouse(page, DIGIT_STROKES[5]);
+    expect(await resultFor(page, 2)).toBe('5');
+    await page.keyboard.press('Escape');
+    expect(await inkPixels(page)).toBe(0);
+    await expect(page.getByTestId('result').textContent()).resolves.toBe('');
+    await page.waitForTimeout(600); // no late answer for the erased drawing
+    await expect(page.getByTestId('result').textContent()).resolves.toBe('');
+
+    // The Clear button; then Predict on the empty pad again.
+    await drawWithMouse(page, DIGIT_STROKES[1]);
+    await page.getByTestId('predict').click();
+    expect(await resultFor(page, 1)).toBe('1');
+    await page.getByTestId('clear').click();
+    expect(await inkPixels(page)).toBe(0);
+    await page.getByTestId('predict').click();
+    await expect(page.getByTestId('message').isVisible()).resolves.toBe(true);
+    await expect(page.getByTestId('result').textContent()).resolves.toBe('');
+
+    // The controls are reachable with the keyboard, with a visible focus ring.
+    await drawWithMouse(page, DIGIT_STROKES[1]);
+    await page.locator('body').focus();
+    const focused: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(
+        await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement;
+          const outline = getComputedStyle(el).outlineStyle;
+          return `${el.dataset.testid ?? el.id}:${outline}`;
+        }),
+      );
+    }
+    expect(focused).toEqual(expect.arrayContaining(['undo:solid', 'clear:solid', 'predict:solid']));
+
+    expect(watch.problems).toEqual([]);
+  });
+});

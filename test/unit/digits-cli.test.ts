@@ -1,0 +1,149 @@
+/**
+ * The `digits` command, run as a user runs it (a child process through tsx), on files the
+ * test writes. Uses the shipped model, but asserts no accuracy.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCommand, UsageError } from '../../src/cli/predict.ts';
+import { renderStrokesPng } from '../../src/node/render-strokes.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string): Promise<Run> {
+  return new Promise((done) => {
+    execFile(command, args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+const digits = (args: string[], cwd: string) =>
+  run(TSX, [join(ROOT, 'src/cli/digits.ts'), ...args], cwd);
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'digits-cli-'));
+  // A "7" drawn on the pad: a bar and a slanted downstroke.
+  const seven = renderStrokesPng(
+    [
+      [
+        { x: 150, y: 400 },
+        { x: 350, y: 400 },
+        { x: 230, y: 100 },
+      ],
+    ],
+    { brush: 16 },
+  );
+  await writeFile(join(dir, 'seven.png'), seven);
+  await writeFile(join(dir, 'blank.png'), renderStrokesPng([]));
+  await writeFile(join(dir, 'text.png'), 'not a picture');
+});
+
+describe('digits predict', () => {
+  it('prints a digit per file and exits 0', async () => {
+    const r = await digits(['predict', 'seven.png'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^seven\.png: \d \(\d+\.\d%, votes \d+\/10\)\n$/);
+  });
+
+  it('prints JSON with --json and takes --ensemble and --ink', async () => {
+    const r = await digits(
+      ['predict', '--json', '--ensemble', 'off', '--ink', 'dark', 'seven.png'],
+      dir,
+    );
+    expect(r.code).toBe(0);
+    const [answer] = JSON.parse(r.stdout) as {
+      file: string;
+      digit: number;
+      probabilities: number[];
+      variants: number;
+    }[];
+    expect(answer.file).toBe('seven.png');
+    expect(answer.digit).toBeGreaterThanOrEqual(0);
+    expect(answer.digit).toBeLessThanOrEqual(9);
+    expect(answer.probabilities).toHaveLength(10);
+    expect(answer.variants).toBe(1);
+  });
+
+  it('reports each bad file on stderr, still recognises the others, and exits 1', async () => {
+    const r = await digits(['predict', 'missing.png', 'seven.png', 'text.png', 'blank.png'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^seven\.png: \d /);
+    expect(r.stderr).toContain('missing.png: file not found');
+    expect(r.stderr).toContain('text.png: the image is not a PNG or JPEG');
+    expect(r.stderr).toContain('blank.png: no ink found');
+  });
+
+  it('exits 1 for a missing file alone, without loading the model', async () => {
+    const r = await digits(['predict', '--json', 'missing.png'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('missing.png: file not found');
+    expect(JSON.parse(r.stdout)).toEqual([
+      { file: 'missing.png', error: { code: 'not_found', message: 'file not found' } },
+    ]);
+  });
+
+  it('exits 2 with the usage for usage errors', async () => {
+    for (const args of [
+      ['predict', '--bogus', 'seven.png'],
+      ['predict'],
+      ['guess', 'seven.png'],
+      [],
+    ]) {
+      const r = await digits(args, dir);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('usage: digits predict FILE...');
+    }
+  });
+
+  it('prints the usage with --help, also through bin/digits.js', async () => {
+    const r = await run(process.execPath, [join(ROOT, 'bin/digits.js'), '--help'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('usage: digits predict FILE...');
+  });
+});
+
+describe('parseCommand', () => {
+  it('reads the options with their defaults', () => {
+    expect(parseCommand(['predict', 'a.png', 'b.png'])).toEqual({
+      command: 'predict',
+      files: ['a.png', 'b.png'],
+      json: false,
+      ensemble: 'vote',
+      ink: 'dark',
+      model: undefined,
+    });
+    expect(
+      parseCommand(['predict', 'a.png', '--ensemble', 'mean', '--ink', 'light', '--model', 'm']),
+    ).toMatchObject({
+      ensemble: 'mean',
+      ink: 'light',
+      model: 'm',
+    });
+    expect(parseCommand(['--help'])).toEqual({ command: 'help' });
+  });
+
+  it('names the wrong value', () => {
+    expect(() => parseCommand(['predict', 'a.png', '--ensemble', 'all'])).toThrow(UsageError);
+    expect(() => parseCommand(['predict', 'a.png', '--ensemble', 'all'])).toThrow(
+      /one of vote, mean, off, got "all"/,
+    );
+    expect(() => parseCommand(['predict', 'a.png', '--ink', 'blue'])).toThrow(
+      /--ink must be one of dark, light/,
+    );
+  });
+});
