@@ -10,6 +10,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createCanvas } from '@napi-rs/canvas';
 import autocannon from 'autocannon';
 import { buildApp } from '../src/server/app.ts';
@@ -46,6 +48,15 @@ function digitDataUrl(): string {
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
+// Memory is read after a full collection, so that garbage is not counted as growth.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+function rss(): number {
+  collectGarbage();
+  return process.memoryUsage().rss;
+}
+
 async function main(): Promise<void> {
   const app = await buildApp({
     rateLimit: 0,
@@ -72,7 +83,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  const before = { rss: process.memoryUsage().rss, tensors: app.inference.liveTensors };
+  const before = { rss: rss(), tensors: app.inference.liveTensors };
 
   const rows: string[] = [];
   for (const connections of connectionCounts) {
@@ -97,7 +108,7 @@ async function main(): Promise<void> {
       `${connections} connection(s): ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${cpuMsPerRequest.toFixed(2)} ms of CPU per request${bad ? `, ${bad} failed` : ''}`,
     );
   }
-  const after = { rss: process.memoryUsage().rss, tensors: app.inference.liveTensors };
+  const after = { rss: rss(), tensors: app.inference.liveTensors };
   await app.close();
 
   console.log('');
@@ -105,7 +116,9 @@ async function main(): Promise<void> {
     `connections  req/s  p50 ms  p99 ms  requests  cpu ms  failed   (${duration} s each; cpu: process CPU time per request, load generator included)`,
   );
   for (const row of rows) console.log(row);
-  console.log(`RSS: ${mb(before.rss)} before, ${mb(after.rss)} after`);
+  console.log(
+    `RSS (server, its workers and the load generator): ${mb(before.rss)} before, ${mb(after.rss)} after`,
+  );
   console.log(`live tensors: ${before.tensors} before, ${after.tensors} after`);
   console.log(
     `load average after: ${loadavg()

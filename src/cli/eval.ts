@@ -2,21 +2,29 @@
  * npm run eval -- [--model DIR] [--pendigits DIR] [--limit N] [--history PATH] [--dry-run]
  *
  * Measures the model on the MNIST test set (the model alone, and the whole pipeline in each
- * ensemble mode) and on the pen-digits development data rendered at brush 16 and 8, prints
+ * ensemble mode) and on the pen-digits development data rendered at brush 16 and 8 (the
+ * validation writers training never saw, then all writers), prints
  * the tables and writes the figures into <model>/metrics.json (see src/evaluation/metrics.ts).
  */
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VARIANTS } from '../core/variants.ts';
 import { loadPendigits, PendigitsError, type PenDigit } from '../data/pendigits.ts';
-import { buildMetrics, findHistory, weightsHash, writeMetrics } from '../evaluation/metrics.ts';
+import {
+  buildMetrics,
+  findHistory,
+  weightsHash,
+  writeMetrics,
+  type PendigitsGroup,
+} from '../evaluation/metrics.ts';
 import { evaluateMnist } from '../evaluation/mnist.ts';
-import { evaluatePendigits, type PendigitsEvaluation } from '../evaluation/pendigits.ts';
+import { evaluatePendigits } from '../evaluation/pendigits.ts';
 import { formatMnist, formatPendigits } from '../evaluation/report.ts';
 import { describe } from '../model/architecture.ts';
 import { BRUSHES } from '../node/render-strokes.ts';
 import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
 import { TRAIN } from '../training/config.ts';
+import { isValidationWriter } from '../training/pen-training-set.ts';
 
 const USAGE = `usage: npm run eval -- [options]
 
@@ -106,16 +114,29 @@ async function main(): Promise<number> {
   const mnist = await evaluateMnist(recognizer, { limit, onProgress });
   console.log(formatMnist(mnist));
 
-  let pen: { writers: number; results: PendigitsEvaluation[] } | null = null;
+  let pen: { validation: PendigitsGroup; all: PendigitsGroup } | null = null;
   if (digits) {
     const used = digits.slice(0, limit ?? digits.length);
-    const writers = new Set(used.map((d) => d.writer)).size;
-    const results = BRUSHES.map((brush) =>
-      evaluatePendigits(recognizer, used, { brush, onProgress }),
+    const validationWriters = (history.training?.config ?? TRAIN).penDigits?.validationWriters;
+    const evaluateGroup = (group: PenDigit[], title: string): PendigitsGroup => {
+      const writerIds = [...new Set(group.map((d) => d.writer))].sort((a, b) => (a ?? 0) - (b ?? 0));
+      const results = BRUSHES.map((brush) => evaluatePendigits(recognizer, group, { brush, onProgress }));
+      console.log('');
+      console.log(title);
+      console.log(formatPendigits(results, writerIds.length));
+      return { writerIds, results };
+    };
+    const validation = validationWriters
+      ? evaluateGroup(
+          used.filter((d) => isValidationWriter(d.writer, validationWriters)),
+          `Validation writers ${validationWriters.join(', ')} (never trained on):`,
+        )
+      : null;
+    const all = evaluateGroup(
+      used,
+      validation ? 'All writers (the training writers included):' : 'All writers (none was trained on):',
     );
-    pen = { writers, results };
-    console.log('');
-    console.log(formatPendigits(results, writers));
+    pen = { validation: validation ?? all, all };
   }
 
   console.log('');

@@ -21,9 +21,12 @@
  *                  plain: the model alone on the 28x28 test digits as given; vote/mean/off:
  *                  the whole pipeline (pixels as ink 'light', preprocessed again, variants,
  *                  voting); confusion[true digit][predicted digit] counts
- *   pendigits      { count, writers,
+ *   pendigits      the validation writers only, whom training never saw (TrainConfig.penDigits):
+ *                  { count, writers, writerIds,
  *                    brush16: { vote, mean, off, perClass: [10] (vote), confusion: 10x10 (vote), empty },
  *                    brush8: { ... } } or null when the data was not there
+ *   pendigitsAllWriters  the same for all 30 writers, the training writers included (so
+ *                  flattered by training on them); null when the data was not there
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -83,11 +86,21 @@ export interface Metrics {
     };
     readonly confusion: { readonly plain: number[][] | null; readonly vote: number[][] };
   };
-  readonly pendigits: {
-    readonly count: number;
-    readonly writers: number;
-    readonly [brush: `brush${number}`]: BrushMetrics;
-  } | null;
+  readonly pendigits: PendigitsMetrics | null;
+  readonly pendigitsAllWriters: PendigitsMetrics | null;
+}
+
+export interface PendigitsMetrics {
+  readonly count: number;
+  readonly writers: number;
+  readonly writerIds: (number | null)[];
+  readonly [brush: `brush${number}`]: BrushMetrics;
+}
+
+/** One group of writers, evaluated at each brush. */
+export interface PendigitsGroup {
+  readonly writerIds: (number | null)[];
+  readonly results: readonly PendigitsEvaluation[];
 }
 
 /** Six decimals are plenty for an accuracy, and keep the file readable. */
@@ -197,10 +210,7 @@ export interface MetricsInput {
   readonly training: TrainingRecord | null;
   readonly mnist: MnistEvaluation;
   /** Null when the pen-digits data was not available. */
-  readonly pendigits: {
-    readonly writers: number;
-    readonly results: readonly PendigitsEvaluation[];
-  } | null;
+  readonly pendigits: { readonly validation: PendigitsGroup; readonly all: PendigitsGroup } | null;
   readonly date?: Date;
   readonly git?: { commit: string | null; dirty: boolean | null };
 }
@@ -227,17 +237,15 @@ export function buildMetrics(input: MetricsInput): Metrics {
   const m = input.mnist;
   const plain: ModeStats | null = m.plain;
   const git = input.git ?? gitState();
-  let pendigits: Metrics['pendigits'] = null;
-  if (input.pendigits && input.pendigits.results.length > 0) {
-    const brushes = Object.fromEntries(
-      input.pendigits.results.map((r) => [`brush${r.brush}`, brushMetrics(r)] as const),
-    );
-    pendigits = {
-      count: input.pendigits.results[0].count,
-      writers: input.pendigits.writers,
-      ...brushes,
-    };
-  }
+  const group = (g: PendigitsGroup | undefined): PendigitsMetrics | null =>
+    g && g.results.length > 0
+      ? {
+          count: g.results[0].count,
+          writers: g.writerIds.length,
+          writerIds: g.writerIds,
+          ...Object.fromEntries(g.results.map((r) => [`brush${r.brush}`, brushMetrics(r)] as const)),
+        }
+      : null;
   return {
     name: input.name,
     params: input.params,
@@ -257,7 +265,8 @@ export function buildMetrics(input: MetricsInput): Metrics {
       perClass: { plain: plain ? roundAll(plain.perClass) : null, vote: roundAll(m.vote.perClass) },
       confusion: { plain: plain ? plain.confusion : null, vote: m.vote.confusion },
     },
-    pendigits,
+    pendigits: group(input.pendigits?.validation),
+    pendigitsAllWriters: group(input.pendigits?.all),
   };
 }
 
@@ -287,7 +296,10 @@ export function mergeMetrics(
     old.weightsSha256 === undefined || old.weightsSha256 === metrics.weightsSha256;
   const merged: Record<string, unknown> = { ...old, ...metrics };
   if (sameWeights) {
-    if (metrics.pendigits === null && old.pendigits) merged.pendigits = old.pendigits;
+    if (metrics.pendigits === null && old.pendigits) {
+      merged.pendigits = old.pendigits;
+      merged.pendigitsAllWriters = old.pendigitsAllWriters ?? null;
+    }
     const oldTraining = old.training as Partial<TrainingRecord> | undefined;
     if (metrics.training.history === null && oldTraining?.history) merged.training = oldTraining;
   }

@@ -3,7 +3,6 @@
  * `app.inject` and main.ts listens with it. The model loads in the inference workers in the
  * background: /healthz answers 503 until it is ready, and predictions sent meanwhile wait.
  */
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
@@ -68,6 +67,41 @@ function parseJson(body: string): unknown {
     const reason = (err as Error).message.replace(/,? ".*" is not valid JSON$/s, '').slice(0, 200);
     throw new ApiError(400, 'invalid_request', `the body is not valid JSON: ${reason}`);
   }
+}
+
+/** CORS, rate limiting and OpenAPI: registered before the routes, whose hooks they add. */
+async function registerPlugins(
+  app: FastifyInstance,
+  corsOrigin: string | undefined,
+  limit: number,
+): Promise<void> {
+  await app.register(cors, {
+    // The API carries no credentials, so every origin may call it unless narrowed.
+    origin: corsOrigin
+      ? corsOrigin
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean)
+      : '*',
+    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+    maxAge: 600,
+  });
+  if (limit > 0) {
+    // One budget per client for all of /api; health checks, metrics scrapes, the docs and
+    // the page's own files are not limited.
+    await app.register(rateLimit, {
+      max: limit,
+      timeWindow: '1 minute',
+      allowList: (request) => !pathOf(request).startsWith('/api/'),
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(
+          429,
+          'rate_limited',
+          `too many requests: at most ${context.max} a minute per client; retry in ${context.after}`,
+        ),
+    });
+  }
+  await registerDocs(app);
 }
 
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
@@ -150,44 +184,23 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
 
   const pool = new InferencePool({
-    size: options.workers ?? availableParallelism(),
+    size: options.workers,
     modelDir,
     log: app.log.child({ component: 'inference' }),
   });
   app.decorate('inference', pool);
   app.addHook('onClose', async () => pool.close());
 
-  await app.register(cors, {
-    // The API carries no credentials, so every origin may call it unless narrowed.
-    origin: options.corsOrigin
-      ? options.corsOrigin
-          .split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean)
-      : '*',
-    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
-    maxAge: 600,
-  });
-  if (limit > 0) {
-    // One budget per client for all of /api; health checks, metrics scrapes, the docs and
-    // the page's own files are not limited.
-    await app.register(rateLimit, {
-      max: limit,
-      timeWindow: '1 minute',
-      allowList: (request) => !pathOf(request).startsWith('/api/'),
-      errorResponseBuilder: (_request, context) =>
-        new ApiError(
-          429,
-          'rate_limited',
-          `too many requests: at most ${context.max} a minute per client; retry in ${context.after}`,
-        ),
-    });
+  try {
+    await registerPlugins(app, options.corsOrigin, limit);
+    registerMetrics(app, pool);
+    registerHealthRoute(app, pool);
+    registerPredictRoutes(app, { pool, ajv });
+    await registerStatic(app, { webRoot, modelDir });
+  } catch (err) {
+    // Nobody will close an app that was never returned: stop its workers here.
+    await pool.close();
+    throw err;
   }
-  await registerDocs(app);
-
-  registerMetrics(app, pool);
-  registerHealthRoute(app, pool);
-  registerPredictRoutes(app, { pool, ajv });
-  await registerStatic(app, { webRoot, modelDir });
   return app;
 }

@@ -60,7 +60,8 @@ const TYPE_NAMES: Record<string, string> = {
 
 const isPixel = (path: string) => /(^|\.)pixels\[\d+\]$/.test(path);
 
-function describeError(error: ValidationError, subject: Subject): string {
+/** One validation error as a sentence; `root` names the whole value ("the body"). */
+function describeError(error: ValidationError, subject: Subject, root = 'the body'): string {
   const path = fieldPath(error.instancePath);
   const field = `\`${path}\``;
   const last = path.split(/[.[]/).pop() ?? '';
@@ -75,7 +76,7 @@ function describeError(error: ValidationError, subject: Subject): string {
         return `${field} must be a number from 0 to 255 (JSON has no NaN or Infinity; null is not a number)`;
       }
       const type = TYPE_NAMES[String(params.type)] ?? String(params.type);
-      return path ? `${field} must be ${type}` : `the body must be ${type}`;
+      return path ? `${field} must be ${type}` : `${root} must be ${type}`;
     }
     case 'enum':
       return `${field} must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
@@ -99,7 +100,7 @@ function describeError(error: ValidationError, subject: Subject): string {
     default:
       return path
         ? `${field} ${error.message ?? 'is invalid'}`
-        : `the body ${error.message ?? 'is invalid'}`;
+        : `${root} ${error.message ?? 'is invalid'}`;
   }
 }
 
@@ -174,12 +175,10 @@ export function createItemChecker(
     const where = `items[${index}]: `;
     if (!validate(item)) {
       const first = validate.errors?.[0];
-      const message = first ? describeError(first, 'prediction') : 'is invalid';
-      const text =
-        first && first.instancePath === '' && first.keyword === 'type'
-          ? 'must be a JSON object'
-          : message;
-      return { ok: false, error: new ApiError(400, 'invalid_request', `${where}${text}`) };
+      const message = first
+        ? describeError(first, 'prediction', 'the item')
+        : 'the item is invalid';
+      return { ok: false, error: new ApiError(400, 'invalid_request', `${where}${message}`) };
     }
     try {
       return { ok: true, input: toWorkInput(item, ensemble, where) };

@@ -174,7 +174,9 @@ describe('metrics.json', () => {
       variants: [{}],
       training: null,
       mnist,
-      pendigits: pendigits ? { writers: 1, results: [pen] } : null,
+      pendigits: pendigits
+        ? { validation: { writerIds: [1], results: [pen] }, all: { writerIds: [1, 2], results: [pen] } }
+        : null,
       date: new Date('2024-01-02T03:04:05Z'),
       git: { commit: 'abc', dirty: false },
     });
@@ -192,6 +194,7 @@ describe('metrics.json', () => {
         'name',
         'params',
         'pendigits',
+        'pendigitsAllWriters',
         'training',
         'variants',
         'weightsSha256',
@@ -211,6 +214,8 @@ describe('metrics.json', () => {
       mean: expect.any(Number),
       off: expect.any(Number),
     });
+    expect(m.pendigits?.writerIds).toEqual([1]);
+    expect(m.pendigitsAllWriters?.writers).toBe(2);
     expect(m.date).toBe('2024-01-02T03:04:05.000Z');
     expect(m.training.history).toBeNull();
     expect(m.training.config.epochs).toBeGreaterThan(0);

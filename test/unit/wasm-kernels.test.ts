@@ -89,8 +89,8 @@ describe('other training kernels on wasm match cpu', () => {
     const xs = values([...shape], 5, true);
     const [d] = await compare(() => {
       const x = tf.tensor4d(xs, shape as unknown as [number, number, number, number]);
-      const f = (z: tf.Tensor4D) => {
-        const y = tf.maxPool(z, size, stride, pad);
+      const f = (z: tf.Tensor) => {
+        const y = tf.maxPool(z as tf.Tensor4D, size, stride, pad);
         return y.mul(tf.range(1, y.size + 1).reshape(y.shape)).sum();
       };
       return [tf.grad(f)(x)];

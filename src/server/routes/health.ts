@@ -16,7 +16,11 @@ export function registerHealthRoute(app: FastifyInstance, pool: InferencePool): 
         tags: ['operations'],
         response: {
           200: healthSchema,
-          503: { ...errorSchema, description: 'Not ready yet (not_ready) or the model failed to load (model_unavailable).' },
+          503: {
+            ...errorSchema,
+            description:
+              'Not ready yet (not_ready) or the model failed to load (model_unavailable).',
+          },
         },
       },
     },
