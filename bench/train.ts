@@ -9,7 +9,11 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Random } from '../src/core/random.ts';
 import { loadMnist } from '../src/data/mnist.ts';
-import { describe as describeNet, REFERENCE_NET, type ArchitectureConfig } from '../src/model/architecture.ts';
+import {
+  describe as describeNet,
+  REFERENCE_NET,
+  type ArchitectureConfig,
+} from '../src/model/architecture.ts';
 import { makeBatch } from '../src/training/batches.ts';
 import { TRAIN } from '../src/training/config.ts';
 import { Replicas } from '../src/training/replicas.ts';
@@ -29,7 +33,12 @@ async function measure(arch: ArchitectureConfig): Promise<number> {
   try {
     const rng = new Random(1);
     const batch = (i: number) =>
-      makeBatch(set, Array.from({ length: BATCH }, (_, k) => (i * BATCH + k) % set.count), rng, TRAIN.augment);
+      makeBatch(
+        set,
+        Array.from({ length: BATCH }, (_, k) => (i * BATCH + k) % set.count),
+        rng,
+        TRAIN.augment,
+      );
     for (let i = 0; i < WARMUP; i++) await replicas.step(batch(i), 1e-3);
     const start = performance.now();
     let next = batch(WARMUP);
@@ -44,7 +53,9 @@ async function measure(arch: ArchitectureConfig): Promise<number> {
   }
 }
 
-console.log(`# ${steps} steps of batch ${BATCH} after ${WARMUP} warm-up steps, ${workers} wasm replica(s), augmentation on`);
+console.log(
+  `# ${steps} steps of batch ${BATCH} after ${WARMUP} warm-up steps, ${workers} wasm replica(s), augmentation on`,
+);
 for (const [label, arch] of [
   ['shipped', TRAIN.architecture],
   ['reference', REFERENCE_NET],

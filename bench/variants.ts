@@ -63,14 +63,20 @@ const { values } = parseArgs({ options: { model: { type: 'string' }, limit: { ty
 const limit = values.limit ? Number(values.limit) : undefined;
 const recognizer = await loadRecognizer(values.model ?? DEFAULT_MODEL_DIR);
 const validationWriters = TRAIN.penDigits?.validationWriters ?? [];
-const pen = (await loadPendigits()).filter((d) => isValidationWriter(d.writer, validationWriters)).slice(0, limit);
+const pen = (await loadPendigits())
+  .filter((d) => isValidationWriter(d.writer, validationWriters))
+  .slice(0, limit);
 const sets: [string, PreparedSet][] = [
   ['mnist', prepareMnist(await loadMnist('test'), limit)],
-  ...BRUSHES.map((brush) => [`pen${brush}`, preparePendigits(pen, { brush })] as [string, PreparedSet]),
+  ...BRUSHES.map(
+    (brush) => [`pen${brush}`, preparePendigits(pen, { brush })] as [string, PreparedSet],
+  ),
 ];
 
 const MODES: Ensemble[] = ['vote', 'mean', 'off'];
-console.log(`# ${sets.map(([name, s]) => `${name}: ${s.labels.length}`).join(', ')} digits; accuracy % vote / mean / off`);
+console.log(
+  `# ${sets.map(([name, s]) => `${name}: ${s.labels.length}`).join(', ')} digits; accuracy % vote / mean / off`,
+);
 for (const [name, variants] of Object.entries(CANDIDATES)) {
   const cells = sets.map(([setName, prepared]) => {
     const r = evaluateInputs(recognizer, prepared, { variants });

@@ -119,8 +119,12 @@ async function main(): Promise<number> {
     const used = digits.slice(0, limit ?? digits.length);
     const validationWriters = (history.training?.config ?? TRAIN).penDigits?.validationWriters;
     const evaluateGroup = (group: PenDigit[], title: string): PendigitsGroup => {
-      const writerIds = [...new Set(group.map((d) => d.writer))].sort((a, b) => (a ?? 0) - (b ?? 0));
-      const results = BRUSHES.map((brush) => evaluatePendigits(recognizer, group, { brush, onProgress }));
+      const writerIds = [...new Set(group.map((d) => d.writer))].sort(
+        (a, b) => (a ?? 0) - (b ?? 0),
+      );
+      const results = BRUSHES.map((brush) =>
+        evaluatePendigits(recognizer, group, { brush, onProgress }),
+      );
       console.log('');
       console.log(title);
       console.log(formatPendigits(results, writerIds.length));
@@ -134,7 +138,9 @@ async function main(): Promise<number> {
       : null;
     const all = evaluateGroup(
       used,
-      validation ? 'All writers (the training writers included):' : 'All writers (none was trained on):',
+      validation
+        ? 'All writers (the training writers included):'
+        : 'All writers (none was trained on):',
     );
     pen = { validation: validation ?? all, all };
   }

@@ -18,7 +18,8 @@ const USAGE = `usage: npm run train -- [--epochs N] [--limit N] [--seed N] [--ou
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${name} must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -51,7 +52,11 @@ async function main(): Promise<void> {
     ...TRAIN,
     epochs: positiveInt('epochs', values.epochs, TRAIN.epochs),
     seed: positiveInt('seed', values.seed, TRAIN.seed),
-    workers: positiveInt('workers', values.workers, Math.min(TRAIN.workers, availableParallelism())),
+    workers: positiveInt(
+      'workers',
+      values.workers,
+      Math.min(TRAIN.workers, availableParallelism()),
+    ),
     limit: values.limit === undefined ? null : positiveInt('limit', values.limit, 0),
     penDigits: values['no-pendigits'] ? null : TRAIN.penDigits,
   };
@@ -61,7 +66,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {
     if (stopRequested) process.exit(130);
     stopRequested = true;
-    console.error('\nstopping after the current batch; saving a checkpoint (Ctrl-C again to abort)');
+    console.error(
+      '\nstopping after the current batch; saving a checkpoint (Ctrl-C again to abort)',
+    );
   });
 
   const bar = new cliProgress.SingleBar(
@@ -76,7 +83,13 @@ async function main(): Promise<void> {
   );
   let epochs = config.epochs;
   const result = await train(
-    { config, out, resume: values.resume, mnistDir: values['mnist-dir'], pendigitsDir: values.pendigits },
+    {
+      config,
+      out,
+      resume: values.resume,
+      mnistDir: values['mnist-dir'],
+      pendigitsDir: values.pendigits,
+    },
     {
       onStart: ({ params, batches, from, epochs: total, penDigits }) => {
         epochs = total;
@@ -84,9 +97,19 @@ async function main(): Promise<void> {
           `${describe(config.architecture)}: ${params.toLocaleString('en-US')} parameters, ` +
             `${config.workers} replica(s), batch ${config.batchSize}, ${total} epochs, ` +
             `${penDigits ? `MNIST + ${penDigits.toLocaleString('en-US')} pen digits` : 'MNIST only'}` +
-            (from.epoch || from.batch ? `, resuming at epoch ${from.epoch + 1} batch ${from.batch + 1}` : ''),
+            (from.epoch || from.batch
+              ? `, resuming at epoch ${from.epoch + 1} batch ${from.batch + 1}`
+              : ''),
         );
-        bar.start(batches, from.batch, { epoch: from.epoch + 1, epochs, loss: '-', acc: '-', speed: '-', lr: '-', left: '?' });
+        bar.start(batches, from.batch, {
+          epoch: from.epoch + 1,
+          epochs,
+          loss: '-',
+          acc: '-',
+          speed: '-',
+          lr: '-',
+          left: '?',
+        });
       },
       onBatch: (r) => {
         if (r.batch === 1) bar.setTotal(r.batches);
@@ -106,16 +129,29 @@ async function main(): Promise<void> {
           `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train ${(e.trainAccuracy * 100).toFixed(2)}%, ` +
             `test ${(e.testAccuracy * 100).toFixed(2)}%, ${formatSeconds(e.seconds)}`,
         );
-        if (e.epoch < epochs) bar.start(1, 0, { epoch: e.epoch + 1, epochs, loss: '-', acc: '-', speed: '-', lr: '-', left: '?' });
+        if (e.epoch < epochs)
+          bar.start(1, 0, {
+            epoch: e.epoch + 1,
+            epochs,
+            loss: '-',
+            acc: '-',
+            speed: '-',
+            lr: '-',
+            left: '?',
+          });
       },
       shouldStop: () => stopRequested,
     },
   );
   bar.stop();
   if (result.completed) {
-    console.log(`model saved to ${out} (${formatSeconds(result.trainSeconds)} of training); run \`npm run eval -- --model ${out}\``);
+    console.log(
+      `model saved to ${out} (${formatSeconds(result.trainSeconds)} of training); run \`npm run eval -- --model ${out}\``,
+    );
   } else {
-    console.log(`stopped; checkpoint saved in ${out}/checkpoint. Continue with: npm run train -- --resume --out ${out}`);
+    console.log(
+      `stopped; checkpoint saved in ${out}/checkpoint. Continue with: npm run train -- --resume --out ${out}`,
+    );
   }
 }
 

@@ -210,7 +210,11 @@ export function normalizeInk(img: GrayImage): GrayImage | null {
 
 /** Grayscale bitmap (0..255) to the model's 28x28 input; null when there is no ink. */
 export function preprocess(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayImage | null {
-  if (bitmap.width < 1 || bitmap.height < 1 || bitmap.data.length !== bitmap.width * bitmap.height) {
+  if (
+    bitmap.width < 1 ||
+    bitmap.height < 1 ||
+    bitmap.data.length !== bitmap.width * bitmap.height
+  ) {
     throw new RangeError(
       `bitmap of ${bitmap.width}x${bitmap.height} needs ${bitmap.width * bitmap.height} values, got ${bitmap.data.length}`,
     );

@@ -21,7 +21,10 @@ export const VARIANTS: readonly AffineParams[] = [
 ];
 
 /** The variants of a 28x28 input, concatenated (variants x 784). */
-export function variantBatch(input: GrayImage, variants: readonly AffineParams[] = VARIANTS): Float32Array {
+export function variantBatch(
+  input: GrayImage,
+  variants: readonly AffineParams[] = VARIANTS,
+): Float32Array {
   const out = new Float32Array(variants.length * MODEL_PIXELS);
   variants.forEach((v, i) => out.set(affine(input, v).data, i * MODEL_PIXELS));
   return out;

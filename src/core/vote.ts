@@ -25,9 +25,16 @@ function argmax(values: ArrayLike<number>, offset = 0, length = values.length - 
  * `probabilities` holds `variants` rows of `classes` values (row 0: the plain input).
  * With `off`, only row 0 counts.
  */
-export function combine(probabilities: ArrayLike<number>, variants: number, mode: Ensemble, classes = 10): Decision {
+export function combine(
+  probabilities: ArrayLike<number>,
+  variants: number,
+  mode: Ensemble,
+  classes = 10,
+): Decision {
   if (variants < 1 || probabilities.length < variants * classes) {
-    throw new RangeError(`expected ${variants} x ${classes} probabilities, got ${probabilities.length}`);
+    throw new RangeError(
+      `expected ${variants} x ${classes} probabilities, got ${probabilities.length}`,
+    );
   }
   const used = mode === 'off' ? 1 : variants;
   const mean = new Array<number>(classes).fill(0);
@@ -40,7 +47,8 @@ export function combine(probabilities: ArrayLike<number>, variants: number, mode
   if (mode === 'vote') {
     digit = 0;
     for (let k = 1; k < classes; k++) {
-      if (votes[k] > votes[digit] || (votes[k] === votes[digit] && mean[k] > mean[digit])) digit = k;
+      if (votes[k] > votes[digit] || (votes[k] === votes[digit] && mean[k] > mean[digit]))
+        digit = k;
     }
   } else {
     digit = argmax(mean);

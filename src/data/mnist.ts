@@ -52,6 +52,7 @@ export async function loadMnist(
     throw new IdxError(imagesPath, `${count} images, expected ${expectCount} for ${split}`);
   }
   const bad = labels.data.findIndex((l) => l > 9);
-  if (bad >= 0) throw new IdxError(labelsPath, `label ${labels.data[bad]} at index ${bad} is not a digit`);
+  if (bad >= 0)
+    throw new IdxError(labelsPath, `label ${labels.data[bad]} at index ${bad} is not a digit`);
   return { images: images.data, labels: labels.data, count };
 }

@@ -243,7 +243,9 @@ export function buildMetrics(input: MetricsInput): Metrics {
           count: g.results[0].count,
           writers: g.writerIds.length,
           writerIds: g.writerIds,
-          ...Object.fromEntries(g.results.map((r) => [`brush${r.brush}`, brushMetrics(r)] as const)),
+          ...Object.fromEntries(
+            g.results.map((r) => [`brush${r.brush}`, brushMetrics(r)] as const),
+          ),
         }
       : null;
   return {

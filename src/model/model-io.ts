@@ -63,6 +63,7 @@ export async function readArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
       code === 'ENOENT'
         ? `no model at ${dir} (${MODEL_JSON} not found); train one with \`npm run train\``
         : `cannot read ${jsonPath}: ${(err as Error).message}`,
+      { cause: err },
     );
   }
   const specs = json.weightsManifest.flatMap((group) => group.weights);

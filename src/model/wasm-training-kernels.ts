@@ -165,14 +165,20 @@ function singleChannelFilterGradient(
           const y = oh * sh + i - top;
           for (let j = 0; j < kw; j++, at++) {
             const xx = ow * sw + j - left;
-            p[at] = y >= 0 && y < inHeight && xx >= 0 && xx < inWidth ? xs[image + y * inWidth + xx] : 0;
+            p[at] =
+              y >= 0 && y < inHeight && xx >= 0 && xx < inWidth ? xs[image + y * inWidth + xx] : 0;
           }
         }
       }
     }
   }
   const dy3 = runKernel('Reshape', { x: dy }, { shape: [1, rows, outChannels] }, backend);
-  const product = runKernel('BatchMatMul', { a: dy3, b: patches }, { transposeA: true, transposeB: false }, backend);
+  const product = runKernel(
+    'BatchMatMul',
+    { a: dy3, b: patches },
+    { transposeA: true, transposeB: false },
+    backend,
+  );
   const perFilter = runKernel('Transpose', { x: product }, { perm: [0, 2, 1] }, backend);
   const out = runKernel('Reshape', { x: perFilter }, { shape: [kh, kw, 1, outChannels] }, backend);
   dispose(backend, patches, dy3, product, perFilter);
@@ -220,7 +226,6 @@ function makeConv2DBackpropInput(fallback: KernelFunc): KernelFunc {
   };
 }
 
-
 /** Transposing an operand explicitly is cheap; the wasm matmul on a transposed one is not. */
 function makeBatchMatMul(original: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
@@ -229,8 +234,12 @@ function makeBatchMatMul(original: KernelFunc): KernelFunc {
     const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
     if (!transposeA && !transposeB) return original(args) as TensorInfo;
     const lastTwo = (rank: number) => [...Array(rank - 2).keys(), rank - 1, rank - 2];
-    const aT = transposeA ? runKernel('Transpose', { x: a }, { perm: lastTwo(a.shape.length) }, backend) : a;
-    const bT = transposeB ? runKernel('Transpose', { x: b }, { perm: lastTwo(b.shape.length) }, backend) : b;
+    const aT = transposeA
+      ? runKernel('Transpose', { x: a }, { perm: lastTwo(a.shape.length) }, backend)
+      : a;
+    const bT = transposeB
+      ? runKernel('Transpose', { x: b }, { perm: lastTwo(b.shape.length) }, backend)
+      : b;
     const out = original({
       inputs: { a: aT, b: bT },
       attrs: { ...args.attrs, transposeA: false, transposeB: false },
@@ -267,7 +276,15 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && inHeight % 2 === 0) {
+  if (
+    fh === 2 &&
+    fw === 2 &&
+    sh === 2 &&
+    sw === 2 &&
+    top === 0 &&
+    left === 0 &&
+    inHeight % 2 === 0
+  ) {
     maxPoolGrad2x2(x, g, dx, batchSize * outHeight, outWidth, inWidth, C);
     return out;
   }
@@ -343,7 +360,8 @@ function makeSum(original: KernelFunc): KernelFunc {
     const { x } = args.inputs as unknown as Inputs<'x'>;
     const { axis, keepDims } = args.attrs as unknown as SumAttrs;
     const axes = util.parseAxisParam(axis, x.shape);
-    const leading = axes.length > 0 && axes.every((a, i) => a === i) && axes.length < x.shape.length;
+    const leading =
+      axes.length > 0 && axes.every((a, i) => a === i) && axes.length < x.shape.length;
     if (!leading || x.dtype !== 'float32') return original(args) as TensorInfo;
     const rest = x.shape.slice(axes.length);
     const cols = rest.reduce((p, d) => p * d, 1);

@@ -17,7 +17,10 @@ const DATA_URL = /^data:image\/(png|jpeg|jpg);base64,/i;
 export function dataUrlBytes(text: string): Buffer {
   const match = DATA_URL.exec(text);
   if (!match && text.startsWith('data:')) {
-    throw new InputError('invalid_image', 'only PNG and JPEG data URLs (data:image/png;base64,...) are supported');
+    throw new InputError(
+      'invalid_image',
+      'only PNG and JPEG data URLs (data:image/png;base64,...) are supported',
+    );
   }
   const base64 = match ? text.slice(match[0].length) : text;
   const compact = base64.replace(/\s+/g, '');
@@ -46,21 +49,35 @@ export function decodeImage(bytes: Uint8Array): GrayBitmap {
   }
   const { width = 0, height = 0, type } = size;
   if (type !== 'png' && type !== 'jpg') {
-    throw new InputError('invalid_image', `${type ?? 'unknown'} images are not supported: send a PNG or JPEG`);
+    throw new InputError(
+      'invalid_image',
+      `${type ?? 'unknown'} images are not supported: send a PNG or JPEG`,
+    );
   }
   if (width < 1 || height < 1) throw new InputError('invalid_image', 'the image has no pixels');
   if (width > MAX_SIDE || height > MAX_SIDE) {
-    throw new InputError('invalid_image', `the image is ${width}x${height}; the largest accepted is ${MAX_SIDE}x${MAX_SIDE}`);
+    throw new InputError(
+      'invalid_image',
+      `the image is ${width}x${height}; the largest accepted is ${MAX_SIDE}x${MAX_SIDE}`,
+    );
   }
   try {
     if (type === 'png') {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return toGray(png.data, png.width, png.height);
     }
-    const jpg = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 5, maxMemoryUsageInMB: 64 });
+    const jpg = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: 5,
+      maxMemoryUsageInMB: 64,
+    });
     return toGray(jpg.data, jpg.width, jpg.height);
   } catch (err) {
-    throw new InputError('invalid_image', `the ${type === 'png' ? 'PNG' : 'JPEG'} is damaged: ${(err as Error).message}`);
+    throw new InputError(
+      'invalid_image',
+      `the ${type === 'png' ? 'PNG' : 'JPEG'} is damaged: ${(err as Error).message}`,
+    );
   }
 }
 

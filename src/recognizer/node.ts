@@ -10,14 +10,19 @@ export const DEFAULT_MODEL_DIR = new URL('../../models/mnist-cnn', import.meta.u
 
 async function modelName(dir: string): Promise<string | undefined> {
   try {
-    const metrics = JSON.parse(await readFile(join(dir, METRICS_JSON), 'utf8')) as { name?: string };
+    const metrics = JSON.parse(await readFile(join(dir, METRICS_JSON), 'utf8')) as {
+      name?: string;
+    };
     return metrics.name;
   } catch {
     return undefined;
   }
 }
 
-export async function loadRecognizer(dir = DEFAULT_MODEL_DIR, options: { warmUp?: boolean } = {}): Promise<Recognizer> {
+export async function loadRecognizer(
+  dir = DEFAULT_MODEL_DIR,
+  options: { warmUp?: boolean } = {},
+): Promise<Recognizer> {
   await useBackend('wasm');
   const model = await loadModel(dir);
   const recognizer = new Recognizer(model, (await modelName(dir)) ?? model.name);

@@ -41,7 +41,9 @@ export class Recognizer {
   /** Runs the model once on every batch shape's path, so the first real call is not slower. */
   warmUp(): void {
     tf.tidy(() => {
-      (this.model.predict(tf.zeros([VARIANTS.length, MODEL_SIZE, MODEL_SIZE, 1])) as tf.Tensor).dataSync();
+      (
+        this.model.predict(tf.zeros([VARIANTS.length, MODEL_SIZE, MODEL_SIZE, 1])) as tf.Tensor
+      ).dataSync();
       (this.model.predict(tf.zeros([1, MODEL_SIZE, MODEL_SIZE, 1])) as tf.Tensor).dataSync();
     });
   }

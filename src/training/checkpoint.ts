@@ -73,7 +73,9 @@ export async function loadCheckpoint(
   }
   const artifacts = await readArtifacts(dir);
   const bytes = await readFile(join(dir, 'optimizer.bin'));
-  const blob = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const blob = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
   const state: ReplicaState = {
     modelTopology: artifacts.modelTopology as object,
     weightSpecs: artifacts.weightSpecs ?? [],

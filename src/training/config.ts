@@ -78,8 +78,13 @@ export const TRAIN: TrainConfig = {
 /** Learning rate at a fractional epoch. */
 export function learningRateAt(cfg: TrainConfig, epoch: number): number {
   if (epoch < cfg.warmupEpochs) {
-    return cfg.minLearningRate + (cfg.maxLearningRate - cfg.minLearningRate) * (epoch / cfg.warmupEpochs);
+    return (
+      cfg.minLearningRate + (cfg.maxLearningRate - cfg.minLearningRate) * (epoch / cfg.warmupEpochs)
+    );
   }
   const t = (epoch - cfg.warmupEpochs) / Math.max(cfg.epochs - cfg.warmupEpochs, 1e-9);
-  return cfg.minLearningRate + (cfg.maxLearningRate - cfg.minLearningRate) * 0.5 * (1 + Math.cos(Math.PI * Math.min(t, 1)));
+  return (
+    cfg.minLearningRate +
+    (cfg.maxLearningRate - cfg.minLearningRate) * 0.5 * (1 + Math.cos(Math.PI * Math.min(t, 1)))
+  );
 }

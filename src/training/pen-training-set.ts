@@ -16,7 +16,10 @@ export interface PenTrainingSet extends DigitSet {
   readonly brushes: readonly number[];
 }
 
-export function isValidationWriter(writer: number | null, validationWriters: readonly number[]): boolean {
+export function isValidationWriter(
+  writer: number | null,
+  validationWriters: readonly number[],
+): boolean {
   return writer !== null && validationWriters.includes(writer);
 }
 
@@ -36,7 +39,8 @@ export function penTrainingSet(
       const index = b * perBrush + i;
       const input = preprocess(renderStrokes(digit.strokes, { brush }), 'dark');
       if (input) {
-        for (let p = 0; p < MODEL_PIXELS; p++) images[index * MODEL_PIXELS + p] = Math.round(input.data[p] * 255);
+        for (let p = 0; p < MODEL_PIXELS; p++)
+          images[index * MODEL_PIXELS + p] = Math.round(input.data[p] * 255);
       }
       labels[index] = digit.label;
     });

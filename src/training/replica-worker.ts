@@ -31,7 +31,11 @@ async function init(msg: Extract<ToReplica, { type: 'init' }>): Promise<void> {
   if (msg.state) {
     const { modelTopology, weightSpecs, weightData } = msg.state;
     model = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology, weightSpecs: weightSpecs as tf.io.WeightsManifestEntry[], weightData }),
+      tf.io.fromMemory({
+        modelTopology,
+        weightSpecs: weightSpecs as tf.io.WeightsManifestEntry[],
+        weightData,
+      }),
     );
   } else {
     model = buildModel(msg.architecture, msg.seed);
@@ -68,7 +72,9 @@ function gradients(msg: Extract<ToReplica, { type: 'gradients' }>): void {
   const correct = result.correct.dataSync()[0];
   tf.dispose([result.flat, result.value, result.correct]);
   const gradientsCopy = flat.slice();
-  send({ type: 'gradients', gradients: gradientsCopy, loss, correct, count: msg.count }, [gradientsCopy.buffer]);
+  send({ type: 'gradients', gradients: gradientsCopy, loss, correct, count: msg.count }, [
+    gradientsCopy.buffer,
+  ]);
 }
 
 function apply(msg: Extract<ToReplica, { type: 'apply' }>): void {
@@ -122,7 +128,10 @@ port.on('message', (msg: ToReplica) => {
       else if (msg.type === 'predict') predict(msg);
       else await state();
     } catch (err) {
-      send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      send({
+        type: 'error',
+        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
     }
   });
 });

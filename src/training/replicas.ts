@@ -13,7 +13,8 @@ type Reply<T extends FromReplica['type']> = Extract<FromReplica, { type: T }>;
 
 class Replica {
   private readonly worker: Worker;
-  private readonly waiting: { resolve: (m: FromReplica) => void; reject: (e: Error) => void }[] = [];
+  private readonly waiting: { resolve: (m: FromReplica) => void; reject: (e: Error) => void }[] =
+    [];
 
   constructor() {
     this.worker = startTsWorker(new URL('./replica-worker.ts', import.meta.url));
@@ -35,8 +36,13 @@ class Replica {
     this.worker.postMessage(msg, transfer);
   }
 
-  request<T extends FromReplica['type']>(msg: ToReplica, transfer: ArrayBuffer[] = []): Promise<Reply<T>> {
-    const reply = new Promise<FromReplica>((resolve, reject) => this.waiting.push({ resolve, reject }));
+  request<T extends FromReplica['type']>(
+    msg: ToReplica,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Reply<T>> {
+    const reply = new Promise<FromReplica>((resolve, reject) =>
+      this.waiting.push({ resolve, reject }),
+    );
     this.post(msg, transfer);
     return reply as Promise<Reply<T>>;
   }
@@ -71,7 +77,9 @@ export class Replicas {
       const first = await replicas[0].request<'ready'>({ type: 'init', architecture, seed, state });
       const shared = state ?? (await replicas[0].request<'state'>({ type: 'state' })).state;
       await Promise.all(
-        replicas.slice(1).map((r) => r.request<'ready'>({ type: 'init', architecture, seed, state: shared })),
+        replicas
+          .slice(1)
+          .map((r) => r.request<'ready'>({ type: 'init', architecture, seed, state: shared })),
       );
       return new Replicas(replicas, first.params);
     } catch (err) {
@@ -115,9 +123,10 @@ export class Replicas {
     const parts = splitBatch(batch, this.replicas.length);
     const replies = await Promise.all(
       parts.map((part, i) =>
-        this.replicas[i].request<'predict'>({ type: 'predict', images: part.images, count: part.count }, [
-          part.images.buffer as ArrayBuffer,
-        ]),
+        this.replicas[i].request<'predict'>(
+          { type: 'predict', images: part.images, count: part.count },
+          [part.images.buffer as ArrayBuffer],
+        ),
       ),
     );
     const out = new Float32Array(count * 10);

@@ -37,7 +37,13 @@ export interface BatchReport {
 }
 
 export interface TrainHooks {
-  onStart?(info: { params: number; epochs: number; batches: number; from: Progress; penDigits: number }): void;
+  onStart?(info: {
+    params: number;
+    epochs: number;
+    batches: number;
+    from: Progress;
+    penDigits: number;
+  }): void;
   onBatch?(report: BatchReport): void;
   onEpoch?(record: EpochRecord): void;
   /** Polled after every batch; true stops training after a checkpoint. */
@@ -69,12 +75,16 @@ export function epochOrder(
   const rng = new Random(batchSeed(seed, epoch, -1));
   const order = Array.from({ length: mnistCount }, (_, i) => i);
   if (pen) {
-    for (let i = 0; i < pen.perBrush; i++) order.push(mnistCount + rng.int(pen.brushes.length) * pen.perBrush + i);
+    for (let i = 0; i < pen.perBrush; i++)
+      order.push(mnistCount + rng.int(pen.brushes.length) * pen.perBrush + i);
   }
   return Uint32Array.from(rng.shuffle(order));
 }
 
-async function penDigitsFor(config: TrainConfig, dir: string | undefined): Promise<PenTrainingSet | null> {
+async function penDigitsFor(
+  config: TrainConfig,
+  dir: string | undefined,
+): Promise<PenTrainingSet | null> {
   if (!config.penDigits) return null;
   let digits;
   try {
@@ -82,13 +92,18 @@ async function penDigitsFor(config: TrainConfig, dir: string | undefined): Promi
   } catch (err) {
     throw new Error(
       `${(err as Error).message}\nthe training mixes in pen digits: pass --pendigits DIR, or --no-pendigits to train on MNIST only`,
+      { cause: err },
     );
   }
   return penTrainingSet(digits, config.penDigits.brushes, config.penDigits.validationWriters);
 }
 
 function firstDigits(set: DigitSet, count: number): DigitSet {
-  return { images: set.images.subarray(0, count * MODEL_PIXELS), labels: set.labels.subarray(0, count), count };
+  return {
+    images: set.images.subarray(0, count * MODEL_PIXELS),
+    labels: set.labels.subarray(0, count),
+    count,
+  };
 }
 
 async function assertWritable(out: string): Promise<void> {
@@ -96,11 +111,17 @@ async function assertWritable(out: string): Promise<void> {
     await mkdir(out, { recursive: true });
     await access(out, constants.W_OK);
   } catch (err) {
-    throw new Error(`cannot write to the output folder ${out}: ${(err as Error).message}`);
+    throw new Error(`cannot write to the output folder ${out}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
-export async function evaluate(replicas: Replicas, set: DigitSet, limit = set.count): Promise<number> {
+export async function evaluate(
+  replicas: Replicas,
+  set: DigitSet,
+  limit = set.count,
+): Promise<number> {
   const count = Math.min(limit, set.count);
   const images = new Float32Array(count * MODEL_PIXELS);
   for (let i = 0; i < images.length; i++) images[i] = set.images[i] / 255;
@@ -118,7 +139,9 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   await assertWritable(options.out);
   const resumed = options.resume ? await loadCheckpoint(options.out) : null;
   // A resumed run keeps the settings it started with, except a longer --epochs.
-  const config: TrainConfig = resumed ? { ...resumed.config, epochs: options.config.epochs } : options.config;
+  const config: TrainConfig = resumed
+    ? { ...resumed.config, epochs: options.config.epochs }
+    : options.config;
   const [trainSet, testSet] = await Promise.all([
     loadMnist('train', options.mnistDir),
     loadMnist('test', options.mnistDir),
@@ -128,9 +151,25 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const examples = pen ? concatSets(firstDigits(trainSet, mnistCount), pen) : trainSet;
   const count = mnistCount + (pen?.perBrush ?? 0);
   const batches = Math.ceil(count / config.batchSize);
-  const replicas = await Replicas.start(config.workers, config.architecture, config.seed, resumed?.state ?? null);
-  let progress: Progress = resumed?.progress ?? { epoch: 0, batch: 0, history: [], trainSeconds: 0 };
-  hooks.onStart?.({ params: replicas.params, epochs: config.epochs, batches, from: progress, penDigits: pen?.perBrush ?? 0 });
+  const replicas = await Replicas.start(
+    config.workers,
+    config.architecture,
+    config.seed,
+    resumed?.state ?? null,
+  );
+  let progress: Progress = resumed?.progress ?? {
+    epoch: 0,
+    batch: 0,
+    history: [],
+    trainSeconds: 0,
+  };
+  hooks.onStart?.({
+    params: replicas.params,
+    epochs: config.epochs,
+    batches,
+    from: progress,
+    penDigits: pen?.perBrush ?? 0,
+  });
 
   const batchAt = (epoch: number, order: Uint32Array, b: number): Batch =>
     makeBatch(
@@ -215,7 +254,12 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
         weightData: state.weightData,
       });
     }
-    return { completed, history: progress.history, params: replicas.params, trainSeconds: progress.trainSeconds };
+    return {
+      completed,
+      history: progress.history,
+      params: replicas.params,
+      trainSeconds: progress.trainSeconds,
+    };
   } finally {
     await replicas.close();
   }

@@ -175,7 +175,10 @@ describe('metrics.json', () => {
       training: null,
       mnist,
       pendigits: pendigits
-        ? { validation: { writerIds: [1], results: [pen] }, all: { writerIds: [1, 2], results: [pen] } }
+        ? {
+            validation: { writerIds: [1], results: [pen] },
+            all: { writerIds: [1, 2], results: [pen] },
+          }
         : null,
       date: new Date('2024-01-02T03:04:05Z'),
       git: { commit: 'abc', dirty: false },

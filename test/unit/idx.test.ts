@@ -12,7 +12,10 @@ function idx(rank: number, shape: number[], data: number[], magic = 0x0800 | ran
   return new Uint8Array(Buffer.concat([header, Buffer.from(data)]));
 }
 
-async function mnistDir(count: number, options: { labels?: number[]; rows?: number } = {}): Promise<string> {
+async function mnistDir(
+  count: number,
+  options: { labels?: number[]; rows?: number } = {},
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'idx-'));
   const rows = options.rows ?? 28;
   const pixels = Array.from({ length: count * rows * 28 }, (_, i) => i % 256);
@@ -30,12 +33,16 @@ describe('parseIdx', () => {
   });
 
   it('rejects a wrong magic number and says what it expected', () => {
-    expect(() => parseIdx(idx(1, [1], [5], 0x0d01), 1, 'labels')).toThrow(/labels: bad magic number 0x00000d01, expected 0x00000801/);
+    expect(() => parseIdx(idx(1, [1], [5], 0x0d01), 1, 'labels')).toThrow(
+      /labels: bad magic number 0x00000d01, expected 0x00000801/,
+    );
     expect(() => parseIdx(idx(1, [1], [5]), 3)).toThrow(IdxError);
   });
 
   it('rejects truncated and oversized data', () => {
-    expect(() => parseIdx(idx(1, [5], [1, 2, 3]), 1)).toThrow(/promises 5 = 5 bytes of data but the file has 3 \(truncated/);
+    expect(() => parseIdx(idx(1, [5], [1, 2, 3]), 1)).toThrow(
+      /promises 5 = 5 bytes of data but the file has 3 \(truncated/,
+    );
     expect(() => parseIdx(idx(1, [2], [1, 2, 3]), 1)).toThrow(/the file has 3/);
     expect(() => parseIdx(new Uint8Array([0, 0]), 1)).toThrow(/too short/);
   });
@@ -57,9 +64,15 @@ describe('readIdx and loadMnist', () => {
   });
 
   it('checks sizes against each other and the official count', async () => {
-    await expect(loadMnist('test', await mnistDir(3, { labels: [1, 2] }), null)).rejects.toThrow(/2 labels for 3 images/);
-    await expect(loadMnist('test', await mnistDir(2, { rows: 27 }), null)).rejects.toThrow(/27x28, expected 28x28/);
-    await expect(loadMnist('test', await mnistDir(3, { labels: [1, 12, 3] }), null)).rejects.toThrow(/label 12 at index 1/);
+    await expect(loadMnist('test', await mnistDir(3, { labels: [1, 2] }), null)).rejects.toThrow(
+      /2 labels for 3 images/,
+    );
+    await expect(loadMnist('test', await mnistDir(2, { rows: 27 }), null)).rejects.toThrow(
+      /27x28, expected 28x28/,
+    );
+    await expect(
+      loadMnist('test', await mnistDir(3, { labels: [1, 12, 3] }), null),
+    ).rejects.toThrow(/label 12 at index 1/);
     await expect(loadMnist('test', await mnistDir(3))).rejects.toThrow(/3 images, expected 10000/);
   });
 

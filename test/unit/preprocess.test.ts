@@ -3,7 +3,11 @@ import { MODEL_SIZE, type GrayImage } from '../../src/core/image.ts';
 import { inkBox, inkMap, preprocess, type GrayBitmap } from '../../src/core/preprocess.ts';
 
 /** A white canvas (255) with black (0) rectangles drawn on it. */
-function canvas(width: number, height: number, rects: [number, number, number, number][]): GrayBitmap {
+function canvas(
+  width: number,
+  height: number,
+  rects: [number, number, number, number][],
+): GrayBitmap {
   const data = new Uint8ClampedArray(width * height).fill(255);
   for (const [x0, y0, w, h] of rects)
     for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) data[y * width + x] = 0;
@@ -11,13 +15,25 @@ function canvas(width: number, height: number, rects: [number, number, number, n
 }
 
 function stats(img: GrayImage) {
-  let mass = 0, mx = 0, my = 0;
-  let x0 = img.width, y0 = img.height, x1 = -1, y1 = -1;
+  let mass = 0,
+    mx = 0,
+    my = 0;
+  let x0 = img.width,
+    y0 = img.height,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < img.height; y++)
     for (let x = 0; x < img.width; x++) {
       const v = img.data[y * img.width + x];
-      mass += v; mx += v * x; my += v * y;
-      if (v > 0.05) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+      mass += v;
+      mx += v * x;
+      my += v * y;
+      if (v > 0.05) {
+        x0 = Math.min(x0, x);
+        y0 = Math.min(y0, y);
+        x1 = Math.max(x1, x);
+        y1 = Math.max(y1, y);
+      }
     }
   return { mass, cx: mx / mass, cy: my / mass, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
@@ -35,8 +51,18 @@ describe('preprocess', () => {
   });
 
   it('gives the same result for a tiny and a large drawing of the same shape', () => {
-    const small = preprocess(canvas(280, 280, [[10, 10, 2, 10], [10, 10, 8, 2]]))!;
-    const large = preprocess(canvas(280, 280, [[100, 60, 20, 100], [100, 60, 80, 20]]))!;
+    const small = preprocess(
+      canvas(280, 280, [
+        [10, 10, 2, 10],
+        [10, 10, 8, 2],
+      ]),
+    )!;
+    const large = preprocess(
+      canvas(280, 280, [
+        [100, 60, 20, 100],
+        [100, 60, 80, 20],
+      ]),
+    )!;
     let diff = 0;
     for (let i = 0; i < small.data.length; i++) diff += Math.abs(small.data[i] - large.data[i]);
     expect(diff / stats(large).mass).toBeLessThan(0.15);
@@ -69,10 +95,16 @@ describe('preprocess', () => {
   });
 
   it('ignores a stray speck far from the digit, keeps a detached part close to it', () => {
-    const withSpeck = canvas(280, 280, [[100, 80, 12, 120], [260, 10, 4, 4]]);
+    const withSpeck = canvas(280, 280, [
+      [100, 80, 12, 120],
+      [260, 10, 4, 4],
+    ]);
     expect(inkBox(inkMap(withSpeck))).toEqual({ x0: 100, y0: 80, x1: 112, y1: 200 });
     // The bar of a 5 drawn as its own stroke, a little apart from the body.
-    const five = canvas(280, 280, [[100, 110, 12, 90], [105, 80, 80, 12]]);
+    const five = canvas(280, 280, [
+      [100, 110, 12, 90],
+      [105, 80, 80, 12],
+    ]);
     expect(inkBox(inkMap(five))).toEqual({ x0: 100, y0: 80, x1: 185, y1: 200 });
   });
 
@@ -90,7 +122,9 @@ describe('preprocess', () => {
   });
 
   it('rejects a bitmap whose data does not match its size', () => {
-    expect(() => preprocess({ width: 10, height: 10, data: new Uint8Array(99) })).toThrow(/needs 100 values, got 99/);
+    expect(() => preprocess({ width: 10, height: 10, data: new Uint8Array(99) })).toThrow(
+      /needs 100 values, got 99/,
+    );
     expect(() => preprocess({ width: 0, height: 10, data: new Uint8Array(0) })).toThrow(RangeError);
   });
 });

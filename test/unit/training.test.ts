@@ -8,7 +8,15 @@ import { learningRateAt, TRAIN, type TrainConfig } from '../../src/training/conf
 import { penTrainingSet } from '../../src/training/pen-training-set.ts';
 import { epochOrder, train } from '../../src/training/train.ts';
 
-const SMOKE: TrainConfig = { ...TRAIN, epochs: 3, limit: 320, batchSize: 64, warmupEpochs: 0.5, workers: 2, penDigits: null };
+const SMOKE: TrainConfig = {
+  ...TRAIN,
+  epochs: 3,
+  limit: 320,
+  batchSize: 64,
+  warmupEpochs: 0.5,
+  workers: 2,
+  penDigits: null,
+};
 
 describe('training', () => {
   it('a smoke run on 320 digits lowers the loss and saves a loadable model', async () => {
@@ -31,7 +39,10 @@ describe('training', () => {
     const out = await mkdtemp(join(tmpdir(), 'resume-'));
     const config = { ...SMOKE, epochs: 2 };
     let batches = 0;
-    const first = await train({ config, out, resume: false, testLimit: 100 }, { onBatch: () => batches++, shouldStop: () => batches >= 2 });
+    const first = await train(
+      { config, out, resume: false, testLimit: 100 },
+      { onBatch: () => batches++, shouldStop: () => batches >= 2 },
+    );
     expect(first.completed).toBe(false);
     const saved = await loadCheckpoint(out);
     expect(saved.progress).toMatchObject({ epoch: 0, batch: 2 });
@@ -50,9 +61,9 @@ describe('training', () => {
   it('refuses --resume without a checkpoint and an unwritable output folder', async () => {
     const out = await mkdtemp(join(tmpdir(), 'empty-'));
     await expect(train({ config: SMOKE, out, resume: true })).rejects.toThrow(/no checkpoint/);
-    await expect(train({ config: SMOKE, out, resume: false, mnistDir: join(out, 'no-mnist') })).rejects.toThrow(
-      /no-mnist\/train-images-idx3-ubyte: file not found/,
-    );
+    await expect(
+      train({ config: SMOKE, out, resume: false, mnistDir: join(out, 'no-mnist') }),
+    ).rejects.toThrow(/no-mnist\/train-images-idx3-ubyte: file not found/);
     // A path below a regular file cannot be a folder, even for root.
     const file = join(out, 'a-file');
     await writeFile(file, 'x');
@@ -77,18 +88,27 @@ describe('pen digits in training', () => {
       { x: 250, y: 400 },
       { x: 250, y: 100 },
     ];
-    const digits = [1, 2, 3].map((writer) => ({ label: writer, writer, sample: 0, line: writer, strokes: [stroke] }));
+    const digits = [1, 2, 3].map((writer) => ({
+      label: writer,
+      writer,
+      sample: 0,
+      line: writer,
+      strokes: [stroke],
+    }));
     const set = penTrainingSet(digits, [8, 16], [2]);
     expect(set.perBrush).toBe(2);
     expect(Array.from(set.labels)).toEqual([1, 3, 1, 3]);
-    const ink = (i: number) => set.images.subarray(i * 784, (i + 1) * 784).reduce((a, b) => a + b, 0);
+    const ink = (i: number) =>
+      set.images.subarray(i * 784, (i + 1) * 784).reduce((a, b) => a + b, 0);
     expect(ink(2)).toBeGreaterThan(ink(0)); // the bolder brush leaves more ink
   });
 });
 
 describe('npm run train (CLI)', () => {
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', ...args], { encoding: 'utf8' });
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', ...args], {
+      encoding: 'utf8',
+    });
 
   it('rejects bad flags with a clear message', () => {
     const bad = cli('--epochs', '0');

@@ -6,7 +6,13 @@ const rows = (...r: number[][]) => r.flat();
 
 describe('combine', () => {
   it('vote: the majority of argmaxes wins even against a confident minority', () => {
-    const p = rows([0.1, 0.9, 0], [0.1, 0.9, 0], [0.98, 0.01, 0.01], [0.99, 0, 0.01], [0.4, 0.6, 0]);
+    const p = rows(
+      [0.1, 0.9, 0],
+      [0.1, 0.9, 0],
+      [0.98, 0.01, 0.01],
+      [0.99, 0, 0.01],
+      [0.4, 0.6, 0],
+    );
     const d = combine(p, 5, 'vote', 3);
     expect(d.digit).toBe(1);
     expect(d.votes).toEqual([2, 3, 0]);
@@ -24,7 +30,13 @@ describe('combine', () => {
 
   it('off: only the plain input counts', () => {
     const d = combine(rows([0.2, 0.8, 0], [1, 0, 0], [1, 0, 0]), 3, 'off', 3);
-    expect(d).toEqual({ digit: 1, confidence: 0.8, probabilities: [0.2, 0.8, 0], votes: [0, 1, 0], variants: 1 });
+    expect(d).toEqual({
+      digit: 1,
+      confidence: 0.8,
+      probabilities: [0.2, 0.8, 0],
+      votes: [0, 1, 0],
+      variants: 1,
+    });
   });
 
   it('probabilities are the mean and sum to 1, votes to the variant count', () => {

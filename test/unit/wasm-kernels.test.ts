@@ -117,7 +117,10 @@ describe('kernels do not leak', () => {
     const w = tf.variable(tf.tensor4d(values([3, 3, 8, 16], 8), [3, 3, 8, 16]));
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      const { value, grads } = tf.variableGrads(() => tf.maxPool(tf.conv2d(x, w, 1, 'same'), 2, 2, 'valid').sum(), [w]);
+      const { value, grads } = tf.variableGrads(
+        () => tf.maxPool(tf.conv2d(x, w, 1, 'same'), 2, 2, 'valid').sum(),
+        [w],
+      );
       tf.dispose([value, ...Object.values(grads)]);
     }
     expect(tf.memory().numTensors).toBe(before);
