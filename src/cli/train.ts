@@ -82,6 +82,16 @@ async function main(): Promise<void> {
     cliProgress.Presets.shades_classic,
   );
   let epochs = config.epochs;
+  /** The bar's fields before an epoch's first batch reports. */
+  const waiting = (epoch: number) => ({
+    epoch,
+    epochs,
+    loss: '-',
+    acc: '-',
+    speed: '-',
+    lr: '-',
+    left: '?',
+  });
   const result = await train(
     {
       config,
@@ -101,15 +111,7 @@ async function main(): Promise<void> {
               ? `, resuming at epoch ${from.epoch + 1} batch ${from.batch + 1}`
               : ''),
         );
-        bar.start(batches, from.batch, {
-          epoch: from.epoch + 1,
-          epochs,
-          loss: '-',
-          acc: '-',
-          speed: '-',
-          lr: '-',
-          left: '?',
-        });
+        bar.start(batches, from.batch, waiting(from.epoch + 1));
       },
       onBatch: (r) => {
         if (r.batch === 1) bar.setTotal(r.batches);
@@ -129,16 +131,7 @@ async function main(): Promise<void> {
           `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train ${(e.trainAccuracy * 100).toFixed(2)}%, ` +
             `test ${(e.testAccuracy * 100).toFixed(2)}%, ${formatSeconds(e.seconds)}`,
         );
-        if (e.epoch < epochs)
-          bar.start(1, 0, {
-            epoch: e.epoch + 1,
-            epochs,
-            loss: '-',
-            acc: '-',
-            speed: '-',
-            lr: '-',
-            left: '?',
-          });
+        if (e.epoch < epochs) bar.start(1, 0, waiting(e.epoch + 1));
       },
       shouldStop: () => stopRequested,
     },

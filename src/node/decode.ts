@@ -7,6 +7,7 @@ import { imageSize } from 'image-size';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { InputError } from '../core/errors.ts';
+import { rgbaToGray } from '../core/gray.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 
 export const MAX_SIDE = 2048;
@@ -28,16 +29,6 @@ export function dataUrlBytes(text: string): Buffer {
     throw new InputError('invalid_image', '`image` is not valid base64');
   }
   return Buffer.from(compact, 'base64');
-}
-
-function toGray(rgba: Uint8Array, width: number, height: number): GrayBitmap {
-  const data = new Uint8ClampedArray(width * height);
-  for (let i = 0, p = 0; i < data.length; i++, p += 4) {
-    const a = rgba[p + 3] / 255;
-    const lum = 0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2];
-    data[i] = lum * a + 255 * (1 - a);
-  }
-  return { width, height, data };
 }
 
 export function decodeImage(bytes: Uint8Array): GrayBitmap {
@@ -64,7 +55,7 @@ export function decodeImage(bytes: Uint8Array): GrayBitmap {
   try {
     if (type === 'png') {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return toGray(png.data, png.width, png.height);
+      return rgbaToGray(png.data, png.width, png.height);
     }
     const jpg = jpeg.decode(bytes, {
       useTArray: true,
@@ -72,7 +63,7 @@ export function decodeImage(bytes: Uint8Array): GrayBitmap {
       maxResolutionInMP: 5,
       maxMemoryUsageInMB: 64,
     });
-    return toGray(jpg.data, jpg.width, jpg.height);
+    return rgbaToGray(jpg.data, jpg.width, jpg.height);
   } catch (err) {
     throw new InputError(
       'invalid_image',

@@ -4,7 +4,7 @@
  * stroke and a resize (a phone turned sideways) redraws the same digit. Black round
  * strokes on white, a brush sized to the pad, a backing store at the screen's pixel ratio.
  */
-import { rgbaToGray } from './pixels.ts';
+import { rgbaToGray } from '../core/gray.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 
 export interface Point {

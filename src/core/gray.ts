@@ -1,8 +1,9 @@
 /**
- * Canvas pixels to the grayscale bitmap the recognizer takes, exactly as the server decodes
- * a PNG (src/node/decode.ts): luminance 0.299 R + 0.587 G + 0.114 B, alpha over white.
+ * RGBA pixels to the grayscale bitmap the recognizer takes: luminance 0.299 R + 0.587 G +
+ * 0.114 B, alpha composited over white (a transparent canvas is paper). The server's PNG
+ * decoding and the page's in-browser mode both use it, so both see the same drawing.
  */
-import type { GrayBitmap } from '../core/preprocess.ts';
+import type { GrayBitmap } from './preprocess.ts';
 
 export function rgbaToGray(rgba: ArrayLike<number>, width: number, height: number): GrayBitmap {
   const data = new Uint8ClampedArray(width * height);
