@@ -159,8 +159,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   app.addHook('onResponse', async (request, reply) => {
     const code = errorCodes.get(request);
-    request.log.info(
+    // app.log, not request.log: the static plugin's quieter log level must not hide page requests.
+    app.log.info(
       {
+        reqId: request.id,
         method: request.method,
         path: pathOf(request),
         route: routeLabel(request),

@@ -87,6 +87,11 @@ it('finishes the request in flight on SIGTERM, exits 0, and logged one line per 
     body: JSON.stringify({ image }),
   });
   expect(single.status).toBe(200);
+  // The page and the model files are logged too (the static plugin logs quieter on its own).
+  for (const path of ['/', '/models/mnist-cnn/model.json']) {
+    server.requests++;
+    await (await fetch(`${server.url}${path}`)).arrayBuffer();
+  }
 
   // A batch that keeps the one worker busy for a while.
   const item = { pixels: mnistSeven(), width: 28, height: 28, ink: 'light' };
