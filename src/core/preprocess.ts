@@ -43,25 +43,25 @@ interface Box {
 interface Component {
   mass: number;
   box: Box;
-  pixels: number[];
 }
 
 /** 8-connected components of the pixels at or above COMPONENT_THRESHOLD. */
 function components(img: GrayImage): Component[] {
   const { width: w, height: h, data } = img;
-  const label = new Int32Array(w * h).fill(-1);
+  const seen = new Uint8Array(w * h);
   const found: Component[] = [];
-  const stack: number[] = [];
+  // Every pixel is pushed at most once, so the stack never outgrows the image.
+  const stack = new Int32Array(w * h);
   for (let start = 0; start < w * h; start++) {
-    if (label[start] >= 0 || data[start] < COMPONENT_THRESHOLD) continue;
-    const comp: Component = { mass: 0, box: { x0: w, y0: h, x1: 0, y1: 0 }, pixels: [] };
-    label[start] = found.length;
-    stack.push(start);
-    while (stack.length) {
-      const p = stack.pop()!;
+    if (seen[start] || data[start] < COMPONENT_THRESHOLD) continue;
+    const comp: Component = { mass: 0, box: { x0: w, y0: h, x1: 0, y1: 0 } };
+    seen[start] = 1;
+    let top = 0;
+    stack[top++] = start;
+    while (top > 0) {
+      const p = stack[--top];
       const x = p % w;
       const y = (p - x) / w;
-      comp.pixels.push(p);
       comp.mass += data[p];
       comp.box.x0 = Math.min(comp.box.x0, x);
       comp.box.y0 = Math.min(comp.box.y0, y);
@@ -74,9 +74,9 @@ function components(img: GrayImage): Component[] {
           const xx = x + dx;
           if (xx < 0 || xx >= w) continue;
           const q = yy * w + xx;
-          if (label[q] < 0 && data[q] >= COMPONENT_THRESHOLD) {
-            label[q] = found.length;
-            stack.push(q);
+          if (!seen[q] && data[q] >= COMPONENT_THRESHOLD) {
+            seen[q] = 1;
+            stack[top++] = q;
           }
         }
       }
