@@ -28,7 +28,9 @@ export const REFERENCE_NET: ArchitectureConfig = {
 
 export function describe(arch: ArchitectureConfig): string {
   const blocks = arch.blocks.map((b) => b.map((f) => `conv${f}`).join('-') + '-pool').join('-');
-  return `${blocks}-dense${arch.dense}${arch.batchNorm ? ' bn' : ''}${arch.dropout ? ` dropout${arch.dropout}` : ''}`;
+  const padding = arch.padding === 'valid' ? ' valid' : '';
+  const bn = arch.batchNorm ? ' bn' : '';
+  return `${blocks}-dense${arch.dense}${padding}${bn}${arch.dropout ? ` dropout${arch.dropout}` : ''}`;
 }
 
 export function buildModel(arch: ArchitectureConfig, seed?: number): tf.Sequential {
