@@ -21,6 +21,18 @@ import { isValidationWriter } from '../src/training/pen-training-set.ts';
 
 const CANDIDATES: Record<string, readonly AffineParams[]> = {
   shipped: VARIANTS,
+  'previous: ±8°, scale 0.9/1.1, ±1px, aspect 0.85': [
+    {},
+    { rotate: -8 },
+    { rotate: 8 },
+    { scale: 0.9 },
+    { scale: 1.1 },
+    { dx: -1 },
+    { dx: 1 },
+    { dy: -1 },
+    { dy: 1 },
+    { aspect: 0.85 },
+  ],
   'rotations ±5/±10, scales': [
     {},
     { rotate: -5 },
@@ -44,18 +56,6 @@ const CANDIDATES: Record<string, readonly AffineParams[]> = {
     { dy: -1 },
     { dy: 1 },
     { aspect: 0.92 },
-  ],
-  'large: ±12°, ±15% scale, shear, ±1.5px': [
-    {},
-    { rotate: -12 },
-    { rotate: 12 },
-    { scale: 0.85 },
-    { scale: 1.15 },
-    { shear: -0.2 },
-    { shear: 0.2 },
-    { dx: -1.5, dy: 1 },
-    { dx: 1.5, dy: -1 },
-    { aspect: 0.8 },
   ],
 };
 

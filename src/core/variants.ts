@@ -1,23 +1,23 @@
 /**
  * Test-time augmentation: the preprocessed digit and nine fixed, small transforms of it,
  * evaluated in one batch. They are deterministic, so the same drawing always gets the
- * same answer. Chosen by measurement (docs/benchmarks.md): small rotations, scales and
- * shifts that a person's drawing varies by anyway.
+ * same answer. Chosen by measurement (npm run bench:variants, docs/benchmarks.md): rotations,
+ * scales, shears and shifts that a person's drawing varies by anyway.
  */
 import { affine, type AffineParams } from './affine.ts';
 import { MODEL_PIXELS, type GrayImage } from './image.ts';
 
 export const VARIANTS: readonly AffineParams[] = [
   {},
-  { rotate: -8 },
-  { rotate: 8 },
-  { scale: 0.9 },
-  { scale: 1.1 },
-  { dx: -1 },
-  { dx: 1 },
-  { dy: -1 },
-  { dy: 1 },
-  { aspect: 0.85 },
+  { rotate: -12 },
+  { rotate: 12 },
+  { scale: 0.85 },
+  { scale: 1.15 },
+  { shear: -0.2 },
+  { shear: 0.2 },
+  { dx: -1.5, dy: 1 },
+  { dx: 1.5, dy: -1 },
+  { aspect: 0.8 },
 ];
 
 /** The variants of a 28x28 input, concatenated (variants x 784). */

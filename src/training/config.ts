@@ -10,7 +10,7 @@ export const ARCHITECTURE: ArchitectureConfig = {
   // Sized for serving as much as for accuracy (docs/benchmarks.md): ten variants of this net
   // run in about 2.6 ms on one wasm thread; with 'same' padding it reached the same MNIST
   // accuracy (99.53%) in 1.7x the training time and served 1.5x slower, and
-  // conv32-conv32-pool-conv64-conv64-pool-dense256 serves 4x slower.
+  // conv32-conv32-pool-conv64-conv64-pool-dense256 served about 4x slower.
   blocks: [[32], [64]],
   dense: 256,
   // Batch norm trains 2.3x slower here: its gradient runs on the wasm Tile kernel.
