@@ -6,11 +6,6 @@ export class Random {
     this.state = seed >>> 0;
   }
 
-  /** The current state, to save in a checkpoint and resume from. */
-  get seed(): number {
-    return this.state;
-  }
-
   /** Uniform in [0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);

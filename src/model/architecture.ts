@@ -77,7 +77,3 @@ export function buildModel(arch: ArchitectureConfig, seed?: number): tf.Sequenti
   model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init() }));
   return model;
 }
-
-export function countParams(model: tf.LayersModel): number {
-  return model.countParams();
-}
