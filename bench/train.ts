@@ -40,11 +40,11 @@ async function measure(arch: ArchitectureConfig): Promise<number> {
         rng,
         TRAIN.augment,
       );
-    for (let i = 0; i < WARMUP; i++) await replicas.step(batch(i), 1e-3);
+    for (let i = 0; i < WARMUP; i++) await replicas.step(batch(i), 1e-3, i);
     const start = performance.now();
     let next = batch(WARMUP);
     for (let i = 0; i < steps; i++) {
-      const pending = replicas.step(next, 1e-3);
+      const pending = replicas.step(next, 1e-3, WARMUP + i);
       next = batch(WARMUP + i + 1);
       await pending;
     }

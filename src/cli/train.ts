@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     );
   });
 
+  const percent = (x: number) => `${(x * 100).toFixed(2)}%`;
   const bar = new cliProgress.SingleBar(
     {
       format:
@@ -128,8 +129,12 @@ async function main(): Promise<void> {
       onEpoch: (e) => {
         bar.stop();
         console.log(
-          `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train ${(e.trainAccuracy * 100).toFixed(2)}%, ` +
-            `test ${(e.testAccuracy * 100).toFixed(2)}%, ${formatSeconds(e.seconds)}`,
+          `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train ${percent(e.trainAccuracy)}, ` +
+            `test ${percent(e.testAccuracy)}` +
+            (e.trainedTestAccuracy === undefined
+              ? ''
+              : ` (averaged weights; trained weights ${percent(e.trainedTestAccuracy)})`) +
+            `, ${formatSeconds(e.seconds)}`,
         );
         if (e.epoch < epochs) bar.start(1, 0, waiting(e.epoch + 1));
       },

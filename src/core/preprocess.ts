@@ -21,14 +21,24 @@ const INK_FLOOR = 0.08;
 /** Pixels at least this inky form the connected components used to find specks. */
 const COMPONENT_THRESHOLD = 0.25;
 
+/** Ink in 0..1 of one gray level: background below INK_FLOOR is 0. */
+function inkLevel(gray: number, ink: InkPolarity): number {
+  const v = gray / 255;
+  const level = ink === 'dark' ? 1 - v : v;
+  return level < INK_FLOOR ? 0 : level > 1 ? 1 : level;
+}
+
 /** Ink map in 0..1, ink = 1, whatever the input's polarity. */
 export function inkMap(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayImage {
-  const { width, height } = bitmap;
+  const { width, height, data } = bitmap;
   const out = new Float32Array(width * height);
-  for (let i = 0; i < out.length; i++) {
-    const v = bitmap.data[i] / 255;
-    const level = ink === 'dark' ? 1 - v : v;
-    out[i] = level < INK_FLOOR ? 0 : level > 1 ? 1 : level;
+  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) {
+    // Decoded images have 256 levels: look them up rather than compute each pixel.
+    const table = new Float32Array(256);
+    for (let g = 0; g < 256; g++) table[g] = inkLevel(g, ink);
+    for (let i = 0; i < out.length; i++) out[i] = table[data[i]];
+  } else {
+    for (let i = 0; i < out.length; i++) out[i] = inkLevel(data[i], ink);
   }
   return { width, height, data: out };
 }
@@ -48,40 +58,44 @@ interface Component {
 /** 8-connected components of the pixels at or above COMPONENT_THRESHOLD. */
 function components(img: GrayImage): Component[] {
   const { width: w, height: h, data } = img;
-  const seen = new Uint8Array(w * h);
+  // 1 = ink not yet visited; the flood fill clears it.
+  const ink = new Uint8Array(w * h);
+  for (let i = 0; i < ink.length; i++) ink[i] = data[i] >= COMPONENT_THRESHOLD ? 1 : 0;
   const found: Component[] = [];
   // Every pixel is pushed at most once, so the stack never outgrows the image.
   const stack = new Int32Array(w * h);
   for (let start = 0; start < w * h; start++) {
-    if (seen[start] || data[start] < COMPONENT_THRESHOLD) continue;
-    const comp: Component = { mass: 0, box: { x0: w, y0: h, x1: 0, y1: 0 } };
-    seen[start] = 1;
+    if (!ink[start]) continue;
+    let mass = 0;
+    let x0 = w;
+    let y0 = h;
+    let x1 = 0;
+    let y1 = 0;
+    ink[start] = 0;
     let top = 0;
     stack[top++] = start;
     while (top > 0) {
       const p = stack[--top];
-      const x = p % w;
-      const y = (p - x) / w;
-      comp.mass += data[p];
-      comp.box.x0 = Math.min(comp.box.x0, x);
-      comp.box.y0 = Math.min(comp.box.y0, y);
-      comp.box.x1 = Math.max(comp.box.x1, x + 1);
-      comp.box.y1 = Math.max(comp.box.y1, y + 1);
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const q = yy * w + xx;
-          if (!seen[q] && data[q] >= COMPONENT_THRESHOLD) {
-            seen[q] = 1;
+      const y = (p / w) | 0;
+      const x = p - y * w;
+      mass += data[p];
+      if (x < x0) x0 = x;
+      if (x >= x1) x1 = x + 1;
+      if (y < y0) y0 = y;
+      if (y >= y1) y1 = y + 1;
+      const left = x > 0 ? -1 : 0;
+      const right = x < w - 1 ? 1 : 0;
+      for (let yy = y > 0 ? y - 1 : y; yy <= y + 1 && yy < h; yy++) {
+        const row = yy * w + x;
+        for (let q = row + left; q <= row + right; q++) {
+          if (ink[q]) {
+            ink[q] = 0;
             stack[top++] = q;
           }
         }
       }
     }
-    found.push(comp);
+    found.push({ mass, box: { x0, y0, x1, y1 } });
   }
   return found;
 }

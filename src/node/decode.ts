@@ -9,6 +9,7 @@ import { PNG } from 'pngjs';
 import { InputError } from '../core/errors.ts';
 import { rgbaToGray } from '../core/gray.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
+import { decodePngGray } from './png-gray.ts';
 
 export const MAX_SIDE = 2048;
 
@@ -54,6 +55,8 @@ export function decodeImage(bytes: Uint8Array): GrayBitmap {
   }
   try {
     if (type === 'png') {
+      const fast = decodePngGray(bytes);
+      if (fast) return fast;
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return rgbaToGray(png.data, png.width, png.height);
     }
@@ -65,6 +68,7 @@ export function decodeImage(bytes: Uint8Array): GrayBitmap {
     });
     return rgbaToGray(jpg.data, jpg.width, jpg.height);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(
       'invalid_image',
       `the ${type === 'png' ? 'PNG' : 'JPEG'} is damaged: ${(err as Error).message}`,

@@ -2,7 +2,7 @@
  * Checkpoints: the replicas' weights and optimizer state plus where training stood, written
  * to `<out>/checkpoint/` after each epoch and on Ctrl-C, and read back by `--resume`.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readArtifacts, saveArtifacts, writeAtomic } from '../model/model-io.ts';
 import type { TrainConfig } from './config.ts';
@@ -12,7 +12,10 @@ export interface EpochRecord {
   readonly epoch: number;
   readonly loss: number;
   readonly trainAccuracy: number;
+  /** Of the weights that would be shipped: the moving average when the config keeps one. */
   readonly testAccuracy: number;
+  /** Of the trained weights themselves, when they are not what is shipped. */
+  readonly trainedTestAccuracy?: number;
   readonly seconds: number;
 }
 
@@ -30,6 +33,8 @@ interface CheckpointFile extends Progress {
 }
 
 const DIR = 'checkpoint';
+/** The weights' moving average, laid out as the checkpoint's weights.bin. */
+const AVERAGED = 'averaged.bin';
 
 export function checkpointDir(out: string): string {
   return join(out, DIR);
@@ -57,6 +62,9 @@ export async function saveCheckpoint(
   const blob = new Float32Array(offset);
   state.optimizer.forEach((t, i) => blob.set(t.data, optimizer[i].offset));
   await writeAtomic(join(dir, 'optimizer.bin'), new Uint8Array(blob.buffer));
+  if (state.averagedWeightData)
+    await writeAtomic(join(dir, AVERAGED), new Uint8Array(state.averagedWeightData));
+  else await rm(join(dir, AVERAGED), { force: true });
   const file: CheckpointFile = { ...progress, config, optimizer };
   await writeAtomic(join(dir, 'checkpoint.json'), JSON.stringify(file, null, 2));
 }
@@ -76,6 +84,7 @@ export async function loadCheckpoint(
   const blob = new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   );
+  const averaged = await readFile(join(dir, AVERAGED)).catch(() => null);
   const state: ReplicaState = {
     modelTopology: artifacts.modelTopology as object,
     weightSpecs: artifacts.weightSpecs ?? [],
@@ -85,7 +94,12 @@ export async function loadCheckpoint(
       shape: o.shape,
       data: blob.slice(o.offset, o.offset + o.length),
     })),
+    averagedWeightData: averaged
+      ? averaged.buffer.slice(averaged.byteOffset, averaged.byteOffset + averaged.byteLength)
+      : null,
   };
   const { epoch, batch, history, trainSeconds } = file;
-  return { config: file.config, progress: { epoch, batch, history, trainSeconds }, state };
+  // Checkpoints from before weight averaging existed keep training without it.
+  const config: TrainConfig = { ...file.config, averageDecay: file.config.averageDecay ?? null };
+  return { config, progress: { epoch, batch, history, trainSeconds }, state };
 }

@@ -21,15 +21,15 @@ export const ARCHITECTURE: ArchitectureConfig = {
 };
 
 export const AUGMENT: AugmentConfig = {
-  rotate: 15,
-  scale: [0.8, 1.15],
-  aspect: [0.75, 1.2],
-  shear: 0.3,
-  shift: 2.5,
-  elasticProbability: 0.5,
-  elasticAlpha: 1.8,
+  rotate: 10,
+  scale: [0.9, 1.1],
+  aspect: [0.9, 1.1],
+  shear: 0.15,
+  shift: 2,
+  elasticProbability: 0.3,
+  elasticAlpha: 1.5,
   elasticGrid: 3,
-  thicknessProbability: 0.6,
+  thicknessProbability: 0.4,
 };
 
 /** Pen digits mixed into training; the validation writers are never trained on. */
@@ -61,6 +61,11 @@ export interface TrainConfig {
   readonly limit: number | null;
   /** Each epoch adds every training writer's pen digits once, at a brush drawn at random. */
   readonly penDigits: PenDigitsConfig | null;
+  /**
+   * Decay per step of the weights' exponential moving average, which is what is evaluated and
+   * shipped (null: ship the trained weights as they are).
+   */
+  readonly averageDecay: number | null;
 }
 
 export const TRAIN: TrainConfig = {
@@ -75,6 +80,8 @@ export const TRAIN: TrainConfig = {
   workers: 2,
   limit: null,
   penDigits: PEN_DIGITS,
+  // About the last two epochs' weights (1 / (1 - decay) = 1,000 steps of 508).
+  averageDecay: 0.999,
 };
 
 /** Learning rate at a fractional epoch. */

@@ -13,13 +13,21 @@ export interface ReplicaState {
   readonly weightSpecs: unknown[];
   readonly weightData: ArrayBuffer;
   readonly optimizer: SerializedTensor[];
+  /** The same weights' moving average, laid out as `weightData`; null when not kept. */
+  readonly averagedWeightData: ArrayBuffer | null;
 }
 
 export type ToReplica =
-  | { type: 'init'; architecture: ArchitectureConfig; seed: number; state: ReplicaState | null }
+  | {
+      type: 'init';
+      architecture: ArchitectureConfig;
+      seed: number;
+      state: ReplicaState | null;
+      averageDecay: number | null;
+    }
   | { type: 'gradients'; images: Float32Array; labels: Uint8Array; count: number }
-  | { type: 'apply'; gradients: Float32Array; learningRate: number }
-  | { type: 'predict'; images: Float32Array; count: number }
+  | { type: 'apply'; gradients: Float32Array; learningRate: number; step: number }
+  | { type: 'predict'; images: Float32Array; count: number; averaged: boolean }
   | { type: 'state' };
 
 export type FromReplica =

@@ -16,6 +16,9 @@ const port = parentPort;
 let model: tf.LayersModel;
 let optimizer: tf.AdamOptimizer;
 let variables: tf.Variable[];
+/** Exponential moving average of `variables` (Polyak averaging), when the config asks for it. */
+let averages: tf.Variable[] | null = null;
+let averageDecay = 0;
 
 function send(message: FromReplica, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -26,22 +29,38 @@ function setLearningRate(opt: tf.AdamOptimizer, lr: number): void {
   (opt as unknown as { learningRate: number }).learningRate = lr;
 }
 
+function loadModel(state: ReplicaState, weightData: ArrayBuffer): Promise<tf.LayersModel> {
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: state.modelTopology,
+      weightSpecs: state.weightSpecs as tf.io.WeightsManifestEntry[],
+      weightData,
+    }),
+  );
+}
+
+const trainableVariables = (m: tf.LayersModel): tf.Variable[] =>
+  m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+
 async function init(msg: Extract<ToReplica, { type: 'init' }>): Promise<void> {
   await useBackend('wasm');
-  if (msg.state) {
-    const { modelTopology, weightSpecs, weightData } = msg.state;
-    model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology,
-        weightSpecs: weightSpecs as tf.io.WeightsManifestEntry[],
-        weightData,
-      }),
-    );
-  } else {
-    model = buildModel(msg.architecture, msg.seed);
-  }
+  model = msg.state
+    ? await loadModel(msg.state, msg.state.weightData)
+    : buildModel(msg.architecture, msg.seed);
   optimizer = tf.train.adam(1e-3);
-  variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  variables = trainableVariables(model);
+  if (msg.averageDecay !== null) {
+    averageDecay = msg.averageDecay;
+    const saved = msg.state?.averagedWeightData;
+    // A variable made from another shares its data until either is assigned.
+    if (msg.state && saved) {
+      const averagedModel = await loadModel(msg.state, saved);
+      averages = trainableVariables(averagedModel).map((v) => tf.variable(v, false));
+      averagedModel.dispose();
+    } else {
+      averages = variables.map((v) => tf.variable(v, false));
+    }
+  }
   if (msg.state && msg.state.optimizer.length > 0) {
     await optimizer.setWeights(
       msg.state.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, t.shape) })),
@@ -87,19 +106,40 @@ function apply(msg: Extract<ToReplica, { type: 'apply' }>): void {
       return { name: v.name, tensor };
     });
     optimizer.applyGradients(named);
+    // As TensorFlow's ExponentialMovingAverage with num_updates: early steps, when the
+    // weights move fastest, are averaged over fewer steps.
+    const decay = Math.min(averageDecay, (1 + msg.step) / (10 + msg.step));
+    averages?.forEach((a, i) => a.assign(a.mul(decay).add(variables[i].mul(1 - decay))));
   });
 }
 
-function predict(msg: Extract<ToReplica, { type: 'predict' }>): void {
-  const probs = tf.tidy(() => model.predict(inputs(msg.images, msg.count)) as tf.Tensor);
-  const probabilities = probs.dataSync() as Float32Array;
-  probs.dispose();
-  const copy = probabilities.slice();
-  send({ type: 'predict', probabilities: copy }, [copy.buffer]);
+/** Runs `fn` with the averaged weights in the model, then puts the trained ones back. */
+async function withAverages<T>(fn: () => T | Promise<T>): Promise<T> {
+  if (!averages) throw new Error('this replica keeps no weight averages');
+  const trained = variables.map((v) => v.clone());
+  variables.forEach((v, i) => v.assign(averages![i]));
+  try {
+    return await fn();
+  } finally {
+    variables.forEach((v, i) => v.assign(trained[i]));
+    tf.dispose(trained);
+  }
+}
+
+async function predict(msg: Extract<ToReplica, { type: 'predict' }>): Promise<void> {
+  const run = () => {
+    const probs = tf.tidy(() => model.predict(inputs(msg.images, msg.count)) as tf.Tensor);
+    const probabilities = (probs.dataSync() as Float32Array).slice();
+    probs.dispose();
+    return probabilities;
+  };
+  const probabilities = msg.averaged ? await withAverages(run) : run();
+  send({ type: 'predict', probabilities }, [probabilities.buffer]);
 }
 
 async function state(): Promise<void> {
   const artifacts = await modelArtifacts(model);
+  const averaged = averages ? await withAverages(() => modelArtifacts(model)) : null;
   const named = await optimizer.getWeights();
   const serialized: SerializedTensor[] = named.map(({ name, tensor }) => ({
     name,
@@ -113,6 +153,7 @@ async function state(): Promise<void> {
       weightSpecs: artifacts.weightSpecs ?? [],
       weightData: artifacts.weightData as ArrayBuffer,
       optimizer: serialized,
+      averagedWeightData: averaged ? (averaged.weightData as ArrayBuffer) : null,
     } satisfies ReplicaState,
   });
 }
@@ -125,7 +166,7 @@ port.on('message', (msg: ToReplica) => {
       if (msg.type === 'init') await init(msg);
       else if (msg.type === 'gradients') gradients(msg);
       else if (msg.type === 'apply') apply(msg);
-      else if (msg.type === 'predict') predict(msg);
+      else if (msg.type === 'predict') await predict(msg);
       else await state();
     } catch (err) {
       send({

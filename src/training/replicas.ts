@@ -65,22 +65,24 @@ export class Replicas {
     readonly params: number,
   ) {}
 
-  /** Starts `count` replicas with identical weights: fresh from `seed`, or from `state`. */
+  /**
+   * Starts `count` replicas with identical weights: fresh from `seed`, or from `state`. With
+   * `averageDecay`, each also keeps a moving average of the weights at that decay per step.
+   */
   static async start(
     count: number,
     architecture: ArchitectureConfig,
     seed: number,
     state: ReplicaState | null,
+    averageDecay: number | null = null,
   ): Promise<Replicas> {
     const replicas = Array.from({ length: Math.max(1, count) }, () => new Replica());
+    const init = (r: Replica, from: ReplicaState | null) =>
+      r.request<'ready'>({ type: 'init', architecture, seed, state: from, averageDecay });
     try {
-      const first = await replicas[0].request<'ready'>({ type: 'init', architecture, seed, state });
+      const first = await init(replicas[0], state);
       const shared = state ?? (await replicas[0].request<'state'>({ type: 'state' })).state;
-      await Promise.all(
-        replicas
-          .slice(1)
-          .map((r) => r.request<'ready'>({ type: 'init', architecture, seed, state: shared })),
-      );
+      await Promise.all(replicas.slice(1).map((r) => init(r, shared)));
       return new Replicas(replicas, first.params);
     } catch (err) {
       await Promise.all(replicas.map((r) => r.close()));
@@ -92,8 +94,11 @@ export class Replicas {
     return this.replicas.length;
   }
 
-  /** One optimisation step on `batch`; returns the batch's mean loss and correct count. */
-  async step(batch: Batch, learningRate: number): Promise<StepResult> {
+  /**
+   * One optimisation step on `batch`, the `step`-th of the run (0-based); returns the batch's
+   * mean loss and correct count.
+   */
+  async step(batch: Batch, learningRate: number, step: number): Promise<StepResult> {
     const parts = splitBatch(batch, this.replicas.length);
     const replies = await Promise.all(
       parts.map((part, i) =>
@@ -109,7 +114,7 @@ export class Replicas {
       const w = r.count / batch.count;
       for (let i = 0; i < mean.length; i++) mean[i] += r.gradients[i] * w;
     }
-    for (const r of this.replicas) r.post({ type: 'apply', gradients: mean, learningRate });
+    for (const r of this.replicas) r.post({ type: 'apply', gradients: mean, learningRate, step });
     return {
       loss: replies.reduce((s, r) => s + r.loss * r.count, 0) / batch.count,
       correct: replies.reduce((s, r) => s + r.correct, 0),
@@ -117,14 +122,17 @@ export class Replicas {
     };
   }
 
-  /** Class probabilities (count x 10) for plain images, the work shared by all replicas. */
-  async predict(images: Float32Array, count: number): Promise<Float32Array> {
+  /**
+   * Class probabilities (count x 10) for plain images, the work shared by all replicas; with
+   * `averaged`, from the weights' moving average rather than the trained weights.
+   */
+  async predict(images: Float32Array, count: number, averaged = false): Promise<Float32Array> {
     const batch: Batch = { images, labels: new Uint8Array(count), count };
     const parts = splitBatch(batch, this.replicas.length);
     const replies = await Promise.all(
       parts.map((part, i) =>
         this.replicas[i].request<'predict'>(
-          { type: 'predict', images: part.images, count: part.count },
+          { type: 'predict', images: part.images, count: part.count, averaged },
           [part.images.buffer as ArrayBuffer],
         ),
       ),

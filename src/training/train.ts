@@ -121,11 +121,12 @@ export async function evaluate(
   replicas: Replicas,
   set: DigitSet,
   limit = set.count,
+  averaged = false,
 ): Promise<number> {
   const count = Math.min(limit, set.count);
   const images = new Float32Array(count * MODEL_PIXELS);
   for (let i = 0; i < images.length; i++) images[i] = set.images[i] / 255;
-  const probs = await replicas.predict(images, count);
+  const probs = await replicas.predict(images, count, averaged);
   let correct = 0;
   for (let i = 0; i < count; i++) {
     let best = 0;
@@ -156,6 +157,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     config.architecture,
     config.seed,
     resumed?.state ?? null,
+    config.averageDecay,
   );
   let progress: Progress = resumed?.progress ?? {
     epoch: 0,
@@ -195,7 +197,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       for (let b = progress.batch; b < batches; b++) {
         const t0 = performance.now();
         const learningRate = learningRateAt(config, epoch + b / batches);
-        const pending = replicas.step(next, learningRate);
+        const pending = replicas.step(next, learningRate, epoch * batches + b);
         // Augment the next batch on this thread while the replicas compute.
         if (b + 1 < batches) next = batchAt(epoch, order, b + 1);
         const result = await pending;
@@ -227,12 +229,16 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       }
       if (stopped) break;
       const seconds = (performance.now() - epochStart) / 1000;
-      const testAccuracy = await evaluate(replicas, testSet, options.testLimit);
+      const averaging = config.averageDecay !== null;
+      const testAccuracy = await evaluate(replicas, testSet, options.testLimit, averaging);
       const record: EpochRecord = {
         epoch: epoch + 1,
         loss: seen ? loss / seen : NaN,
         trainAccuracy: seen ? correct / seen : NaN,
         testAccuracy,
+        ...(averaging && {
+          trainedTestAccuracy: await evaluate(replicas, testSet, options.testLimit),
+        }),
         seconds,
       };
       progress = {
@@ -251,7 +257,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       await saveArtifacts(options.out, {
         modelTopology: state.modelTopology,
         weightSpecs: state.weightSpecs as never,
-        weightData: state.weightData,
+        weightData: state.averagedWeightData ?? state.weightData,
       });
     }
     return {

@@ -3,10 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { loadMnist } from '../../src/data/mnist.ts';
+import { makeBatch } from '../../src/training/batches.ts';
 import { loadCheckpoint } from '../../src/training/checkpoint.ts';
 import { learningRateAt, TRAIN, type TrainConfig } from '../../src/training/config.ts';
 import { penTrainingSet } from '../../src/training/pen-training-set.ts';
+import { Replicas } from '../../src/training/replicas.ts';
 import { epochOrder, train } from '../../src/training/train.ts';
+import { Random } from '../../src/core/random.ts';
 
 const SMOKE: TrainConfig = {
   ...TRAIN,
@@ -33,6 +37,40 @@ describe('training', () => {
     const modelJson = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
     expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
     expect((await stat(join(out, 'weights.bin'))).size).toBe(result.params * 4);
+    // What is shipped is the weights' moving average, and both are evaluated.
+    expect(result.history[2].trainedTestAccuracy).toBeGreaterThan(0.3);
+    expect(await readFile(join(out, 'weights.bin'))).toEqual(
+      await readFile(join(out, 'checkpoint', 'averaged.bin')),
+    );
+    expect(await readFile(join(out, 'weights.bin'))).not.toEqual(
+      await readFile(join(out, 'checkpoint', 'weights.bin')),
+    );
+  });
+
+  it('keeps the moving average of the weights, with fewer steps averaged at first', async () => {
+    const set = await loadMnist('train');
+    const batch = makeBatch(
+      set,
+      Uint32Array.from({ length: 16 }, (_, i) => i),
+      new Random(1),
+      null,
+    );
+    const arch = { ...TRAIN.architecture, blocks: [[4]], dense: 8 };
+    const replicas = await Replicas.start(1, arch, 1, null, 0.999);
+    try {
+      const before = new Float32Array((await replicas.state()).weightData);
+      await replicas.step(batch, 1e-2, 0);
+      const after = await replicas.state();
+      const trained = new Float32Array(after.weightData);
+      const averaged = new Float32Array(after.averagedWeightData!);
+      // Step 0 averages with decay min(0.999, 1/10): 0.1 of the old weights, 0.9 of the new.
+      const changed = trained.findIndex((w, i) => Math.abs(w - before[i]) > 1e-4);
+      expect(changed).toBeGreaterThanOrEqual(0);
+      for (const i of [0, changed, trained.length - 1])
+        expect(averaged[i]).toBeCloseTo(0.1 * before[i] + 0.9 * trained[i], 6);
+    } finally {
+      await replicas.close();
+    }
   });
 
   it('stops with a checkpoint mid-epoch and resumes from it', async () => {
@@ -47,6 +85,7 @@ describe('training', () => {
     const saved = await loadCheckpoint(out);
     expect(saved.progress).toMatchObject({ epoch: 0, batch: 2 });
     expect(saved.state.optimizer.length).toBeGreaterThan(0);
+    expect(saved.state.averagedWeightData?.byteLength).toBe(saved.state.weightData.byteLength);
 
     const resumedBatches: [number, number][] = [];
     const second = await train(
