@@ -73,22 +73,19 @@ export function elastic(img: GrayImage, rng: Random, alpha: number, grid: number
 export function thickness(img: GrayImage, amount: number): GrayImage {
   const { width: w, height: h, data } = img;
   const out = blankImage(w, h);
-  const grow = amount > 0;
   const t = Math.min(Math.abs(amount), 1);
+  // Off the image is background: it never wins a dilation and always wins an erosion.
+  const grow = amount > 0;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      let v = data[i];
-      const pick = (j: number) => (v = grow ? Math.max(v, data[j]) : Math.min(v, data[j]));
-      if (x > 0) pick(i - 1);
-      else if (!grow) v = 0;
-      if (x < w - 1) pick(i + 1);
-      else if (!grow) v = 0;
-      if (y > 0) pick(i - w);
-      else if (!grow) v = 0;
-      if (y < h - 1) pick(i + w);
-      else if (!grow) v = 0;
-      out.data[i] = data[i] + (v - data[i]) * t;
+      const c = data[i];
+      const l = x > 0 ? data[i - 1] : 0;
+      const r = x < w - 1 ? data[i + 1] : 0;
+      const u = y > 0 ? data[i - w] : 0;
+      const d = y < h - 1 ? data[i + w] : 0;
+      const v = grow ? Math.max(c, l, r, u, d) : Math.min(c, l, r, u, d);
+      out.data[i] = c + (v - c) * t;
     }
   return out;
 }
