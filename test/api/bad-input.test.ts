@@ -4,15 +4,13 @@
  */
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/server/app.ts';
-import { expectError, expectHealthy } from './contract.ts';
+import { expectError, expectHealthy, readyApp } from './contract.ts';
 import { dataUrl, drawDigit, pngClaiming, SEVEN, truncatedPng, whitePng } from './images.ts';
 
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  app = await buildApp({ rateLimit: 0 });
-  await app.inference.whenReady();
+  app = await readyApp();
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 /** Assertions on the HTTP contract of design.md, shared by the API tests. */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import { buildApp, type AppOptions } from '../../src/server/app.ts';
 import { dataUrl, drawDigit, SEVEN } from './images.ts';
 
 export interface RecognitionBody {
@@ -64,4 +65,11 @@ export async function expectHealthy(app: FastifyInstance): Promise<void> {
 
 export function postJson(app: FastifyInstance, url: string, payload: unknown) {
   return app.inject({ method: 'POST', url, payload: payload as object });
+}
+
+/** An app as the API tests use it (no rate limit unless asked), its workers warmed up. */
+export async function readyApp(options: AppOptions = { rateLimit: 0 }): Promise<FastifyInstance> {
+  const app = await buildApp(options);
+  await app.inference.whenReady();
+  return app;
 }

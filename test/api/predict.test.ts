@@ -1,7 +1,6 @@
 /** POST /api/predict and /api/predict/batch: the answers of the contract (design.md). */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/server/app.ts';
 import {
   expectError,
   expectHealthy,
@@ -9,6 +8,7 @@ import {
   postJson,
   type ErrorBody,
   type RecognitionBody,
+  readyApp,
 } from './contract.ts';
 import {
   dataUrl,
@@ -26,8 +26,7 @@ const seven = drawDigit(SEVEN);
 const sevenUrl = dataUrl(seven.png());
 
 beforeAll(async () => {
-  app = await buildApp({ rateLimit: 0 });
-  await app.inference.whenReady();
+  app = await readyApp();
 }, 120_000);
 
 afterAll(async () => {

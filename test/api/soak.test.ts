@@ -6,8 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildApp } from '../../src/server/app.ts';
-import { expectHealthy } from './contract.ts';
+import { expectHealthy, readyApp } from './contract.ts';
 import {
   dataUrl,
   drawDigit,
@@ -22,8 +21,7 @@ import {
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  app = await buildApp({ rateLimit: 0 });
-  await app.inference.whenReady();
+  app = await readyApp();
 }, 120_000);
 
 afterAll(async () => {
