@@ -58,13 +58,19 @@ interface Component {
 /** 8-connected components of the pixels at or above COMPONENT_THRESHOLD. */
 function components(img: GrayImage): Component[] {
   const { width: w, height: h, data } = img;
-  // 1 = ink not yet visited; the flood fill clears it.
-  const ink = new Uint8Array(w * h);
-  for (let i = 0; i < ink.length; i++) ink[i] = data[i] >= COMPONENT_THRESHOLD ? 1 : 0;
+  // 1 = ink not yet visited; the flood fill clears it. The mask has an empty one-pixel
+  // border, so a pixel's eight neighbours need no bounds checks.
+  const W = w + 2;
+  const ink = new Uint8Array(W * (h + 2));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0, i = y * w, m = (y + 1) * W + 1; x < w; x++, i++, m++)
+      if (data[i] >= COMPONENT_THRESHOLD) ink[m] = 1;
+  }
   const found: Component[] = [];
   // Every pixel is pushed at most once, so the stack never outgrows the image.
   const stack = new Int32Array(w * h);
-  for (let start = 0; start < w * h; start++) {
+  const neighbours = [-W - 1, -W, -W + 1, -1, 1, W - 1, W, W + 1];
+  for (let start = W; start < W * (h + 1); start++) {
     if (!ink[start]) continue;
     let mass = 0;
     let x0 = w;
@@ -75,23 +81,19 @@ function components(img: GrayImage): Component[] {
     let top = 0;
     stack[top++] = start;
     while (top > 0) {
-      const p = stack[--top];
-      const y = (p / w) | 0;
-      const x = p - y * w;
-      mass += data[p];
+      const m = stack[--top];
+      const y = ((m / W) | 0) - 1;
+      const x = m - (y + 1) * W - 1;
+      mass += data[y * w + x];
       if (x < x0) x0 = x;
       if (x >= x1) x1 = x + 1;
       if (y < y0) y0 = y;
       if (y >= y1) y1 = y + 1;
-      const left = x > 0 ? -1 : 0;
-      const right = x < w - 1 ? 1 : 0;
-      for (let yy = y > 0 ? y - 1 : y; yy <= y + 1 && yy < h; yy++) {
-        const row = yy * w + x;
-        for (let q = row + left; q <= row + right; q++) {
-          if (ink[q]) {
-            ink[q] = 0;
-            stack[top++] = q;
-          }
+      for (let k = 0; k < 8; k++) {
+        const q = m + neighbours[k];
+        if (ink[q]) {
+          ink[q] = 0;
+          stack[top++] = q;
         }
       }
     }

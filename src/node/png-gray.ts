@@ -2,8 +2,8 @@
  * A fast path from PNG bytes straight to the grayscale bitmap, for the PNGs that browsers'
  * canvases write (8 bits per channel, not interlaced, no palette). pngjs, fast-png and
  * UPNG all take 2-3 ms for a 280x280 canvas, mostly unfiltering into RGBA in byte-by-byte
- * JS; here zlib inflates natively and each row is unfiltered in place and reduced to gray
- * as it goes (about 4x faster, docs/benchmarks.md). Other PNGs return null and are left to
+ * JS; here zlib inflates natively, RGBA rows are unfiltered four bytes at a time and white
+ * paper is recognised a word at a time (0.17 ms for a 280x280 canvas, docs/benchmarks.md). Other PNGs return null and are left to
  * pngjs. The gray is the same as rgbaToGray's, pixel for pixel.
  */
 import { inflateSync } from 'node:zlib';
@@ -61,36 +61,67 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 /**
- * Undoes the filter of the row at `at` (its filter byte is at `at - 1`), in place in `raw`;
- * `above` is the start of the row above, or -1 for the first row (whose "above" is zero).
+ * Undoes `filter` for the row at `at` of `px`, in place; `above` is the start of the row
+ * above, or -1 for the first row (whose "above" is zero).
  */
-function unfilter(raw: Uint8Array, at: number, above: number, stride: number, bpp: number): void {
-  const filter = raw[at - 1];
+function unfilter(
+  px: Uint8Array,
+  filter: number,
+  at: number,
+  above: number,
+  stride: number,
+  bpp: number,
+): void {
   const end = at + stride;
   if (filter === 0) return;
   if (filter === 1) {
-    for (let i = at + bpp; i < end; i++) raw[i] += raw[i - bpp];
+    for (let i = at + bpp; i < end; i++) px[i] += px[i - bpp];
   } else if (above < 0) {
     // With the row above all zero, Up is None, Average halves the left and Paeth is Sub.
-    if (filter === 3) for (let i = at + bpp; i < end; i++) raw[i] += raw[i - bpp] >> 1;
-    else if (filter === 4) for (let i = at + bpp; i < end; i++) raw[i] += raw[i - bpp];
+    if (filter === 3) for (let i = at + bpp; i < end; i++) px[i] += px[i - bpp] >> 1;
+    else if (filter === 4) for (let i = at + bpp; i < end; i++) px[i] += px[i - bpp];
     else if (filter !== 2) throw damaged(`unknown row filter ${filter}`);
   } else if (filter === 2) {
-    for (let i = at, j = above; i < end; i++, j++) raw[i] += raw[j];
+    for (let i = at, j = above; i < end; i++, j++) px[i] += px[j];
   } else if (filter === 3) {
-    for (let i = at, j = above; i < at + bpp; i++, j++) raw[i] += raw[j] >> 1;
-    for (let i = at + bpp, j = above + bpp; i < end; i++, j++)
-      raw[i] += (raw[i - bpp] + raw[j]) >> 1;
+    for (let i = at, j = above; i < at + bpp; i++, j++) px[i] += px[j] >> 1;
+    for (let i = at + bpp, j = above + bpp; i < end; i++, j++) px[i] += (px[i - bpp] + px[j]) >> 1;
   } else if (filter === 4) {
-    for (let i = at, j = above; i < at + bpp; i++, j++) raw[i] += raw[j];
+    for (let i = at, j = above; i < at + bpp; i++, j++) px[i] += px[j];
     for (let i = at + bpp, j = above + bpp; i < end; i++, j++)
-      raw[i] += paeth(raw[i - bpp], raw[j], raw[j - bpp]);
+      px[i] += paeth(px[i - bpp], px[j], px[j - bpp]);
   } else {
     throw damaged(`unknown row filter ${filter}`);
   }
 }
 
-/** The `width` pixels of the row at `at` to gray, into `out` from `to`. */
+/** Four byte-wise additions modulo 256 in one 32-bit word (no carry between the bytes). */
+function addBytes(a: number, b: number): number {
+  return ((a & 0x7f7f7f7f) + (b & 0x7f7f7f7f)) ^ ((a ^ b) & 0x80808080);
+}
+
+/**
+ * Sub and Up, the filters browsers' canvases write almost only, a 4-byte pixel at a time:
+ * byte-wise they were most of the decoding time. Other filters go byte by byte.
+ */
+function unfilterRgba(
+  px: Uint8Array,
+  words: Int32Array,
+  filter: number,
+  y: number,
+  width: number,
+): void {
+  const at = y * width;
+  if (filter === 1) {
+    for (let k = at + 1; k < at + width; k++) words[k] = addBytes(words[k], words[k - 1]);
+  } else if (filter === 2 && y > 0) {
+    for (let k = at; k < at + width; k++) words[k] = addBytes(words[k], words[k - width]);
+  } else {
+    unfilter(px, filter, at * 4, y > 0 ? (at - width) * 4 : -1, width * 4, 4);
+  }
+}
+
+/** The `width` pixels of the row at `at` to gray, into `out` from `to` (RGBA has its own). */
 function rowToGray(
   raw: Uint8Array,
   at: number,
@@ -100,16 +131,21 @@ function rowToGray(
   to: number,
 ): void {
   const end = to + width;
-  if (channels === 4)
-    for (let o = to, p = at; o < end; o++, p += 4)
-      out[o] = grayOf(raw[p], raw[p + 1], raw[p + 2], raw[p + 3]);
-  else if (channels === 3)
+  if (channels === 3)
     for (let o = to, p = at; o < end; o++, p += 3)
       out[o] = grayOf(raw[p], raw[p + 1], raw[p + 2], 255);
   else if (channels === 2)
     for (let o = to, p = at; o < end; o++, p += 2)
       out[o] = grayOf(raw[p], raw[p], raw[p], raw[p + 1]);
   else for (let o = to, p = at; o < end; o++, p++) out[o] = grayOf(raw[p], raw[p], raw[p], 255);
+}
+
+/** RGBA to gray; white and fully transparent pixels (most of a drawing) are paper at once. */
+function rgbaWordsToGray(px: Uint8Array, words: Int32Array, out: Uint8ClampedArray): void {
+  for (let o = 0, p = 0; o < out.length; o++, p += 4) {
+    const w = words[o];
+    out[o] = w === -1 || w === 0 ? 255 : grayOf(px[p], px[p + 1], px[p + 2], px[p + 3]);
+  }
 }
 
 /**
@@ -132,11 +168,19 @@ export function decodePngGray(bytes: Uint8Array): GrayBitmap | null {
     throw damaged((err as Error).message);
   }
   if (raw.length !== expected) throw damaged('the image data is shorter than its header says');
-  const out = new Uint8ClampedArray(width * height);
+  // Rows are unfiltered in an aligned copy without their filter bytes, so that RGBA rows
+  // can also be read as 32-bit words.
+  const px = new Uint8Array(height * stride);
+  const words = channels === 4 ? new Int32Array(px.buffer) : null;
   for (let y = 0; y < height; y++) {
-    const at = y * (stride + 1) + 1;
-    unfilter(raw, at, y === 0 ? -1 : at - stride - 1, stride, channels);
-    rowToGray(raw, at, width, channels, out, y * width);
+    const from = y * (stride + 1) + 1;
+    px.set(raw.subarray(from, from + stride), y * stride);
+    const filter = raw[from - 1];
+    if (words) unfilterRgba(px, words, filter, y, width);
+    else unfilter(px, filter, y * stride, y > 0 ? (y - 1) * stride : -1, stride, channels);
   }
+  const out = new Uint8ClampedArray(width * height);
+  if (words) rgbaWordsToGray(px, words, out);
+  else for (let y = 0; y < height; y++) rowToGray(px, y * stride, width, channels, out, y * width);
   return { width, height, data: out };
 }
