@@ -1,11 +1,12 @@
 /**
  * `npm run bench:http`: requests/s and latency of POST /api/predict (ensemble vote) on
  * loopback, at 1 and 8 connections, each bounded in time, with memory and live tensors
- * before and after. The app runs in this process with rate limiting off; autocannon fires
- * from its own worker thread so that it does not share the server's event loop.
+ * before and after. The app runs in this process with rate limiting off and its request log
+ * written to /dev/null; autocannon fires from its own worker thread so that it does not share
+ * the server's event loop.
  *
  * Options: --duration <seconds per run> (default 10), --connections <list> (default 1,8),
- * --workers <inference threads> (default one per core).
+ * --workers <inference threads> (default one per core), --model <folder> (default the shipped model).
  * Targets (issue #5): >= 500 req/s at 8 connections with p99 < 50 ms.
  */
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '1,8' },
     workers: { type: 'string' },
+    model: { type: 'string' },
   },
 });
 const duration = Number(values.duration);
@@ -60,8 +62,10 @@ function rss(): number {
 async function main(): Promise<void> {
   const app = await buildApp({
     rateLimit: 0,
-    logger: false,
+    // Logging as `npm start` does (a line per request), into /dev/null: its cost is counted.
+    logger: { level: 'info', file: '/dev/null' },
     workers: values.workers ? Number(values.workers) : undefined,
+    modelDir: values.model,
   });
   await app.inference.whenReady();
   const address = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 import type { AffineParams } from '../core/affine.ts';
 import { describe } from '../model/architecture.ts';
 import { METRICS_JSON, WEIGHTS_BIN, writeAtomic } from '../model/model-io.ts';
-import type { EpochRecord } from '../training/checkpoint.ts';
+import { AVERAGED_BIN, type EpochRecord } from '../training/checkpoint.ts';
 import { TRAIN, type TrainConfig } from '../training/config.ts';
 import { formatJson } from './json.ts';
 import type { MnistEvaluation } from './mnist.ts';
@@ -110,9 +110,9 @@ export function round(x: number): number {
 
 const roundAll = (values: (number | null)[]) => values.map((v) => (v === null ? null : round(v)));
 
-export async function weightsHash(modelDir: string): Promise<string> {
+export async function weightsHash(modelDir: string, file = WEIGHTS_BIN): Promise<string> {
   return createHash('sha256')
-    .update(await readFile(join(modelDir, WEIGHTS_BIN)))
+    .update(await readFile(join(modelDir, file)))
     .digest('hex');
 }
 
@@ -189,10 +189,11 @@ export async function findHistory(modelDir: string, explicit?: string): Promise<
   ]) {
     const cp = await readCheckpoint(path);
     if (!cp) continue;
-    const same = await weightsHash(dirname(path)).then(
-      (hash) => hash === model,
-      () => false,
+    // The model is the run's trained weights, or their moving average (what training ships).
+    const hashes = [WEIGHTS_BIN, AVERAGED_BIN].map((file) =>
+      weightsHash(dirname(path), file).catch(() => null),
     );
+    const same = (await Promise.all(hashes)).includes(model);
     if (same) return { training: recordOf(path, cp), note: `training history from ${path}` };
     notes.push(
       `${path} was not used: its weights are not this model's (another run, or one still training); ` +

@@ -34,7 +34,7 @@ interface CheckpointFile extends Progress {
 
 const DIR = 'checkpoint';
 /** The weights' moving average, laid out as the checkpoint's weights.bin. */
-const AVERAGED = 'averaged.bin';
+export const AVERAGED_BIN = 'averaged.bin';
 
 export function checkpointDir(out: string): string {
   return join(out, DIR);
@@ -63,8 +63,8 @@ export async function saveCheckpoint(
   state.optimizer.forEach((t, i) => blob.set(t.data, optimizer[i].offset));
   await writeAtomic(join(dir, 'optimizer.bin'), new Uint8Array(blob.buffer));
   if (state.averagedWeightData)
-    await writeAtomic(join(dir, AVERAGED), new Uint8Array(state.averagedWeightData));
-  else await rm(join(dir, AVERAGED), { force: true });
+    await writeAtomic(join(dir, AVERAGED_BIN), new Uint8Array(state.averagedWeightData));
+  else await rm(join(dir, AVERAGED_BIN), { force: true });
   const file: CheckpointFile = { ...progress, config, optimizer };
   await writeAtomic(join(dir, 'checkpoint.json'), JSON.stringify(file, null, 2));
 }
@@ -84,7 +84,7 @@ export async function loadCheckpoint(
   const blob = new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   );
-  const averaged = await readFile(join(dir, AVERAGED)).catch(() => null);
+  const averaged = await readFile(join(dir, AVERAGED_BIN)).catch(() => null);
   const state: ReplicaState = {
     modelTopology: artifacts.modelTopology as object,
     weightSpecs: artifacts.weightSpecs ?? [],
