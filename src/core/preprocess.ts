@@ -28,22 +28,73 @@ function inkLevel(gray: number, ink: InkPolarity): number {
   return level < INK_FLOOR ? 0 : level > 1 ? 1 : level;
 }
 
-/** Ink map in 0..1, ink = 1, whatever the input's polarity. */
-export function inkMap(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayImage {
-  const { width, height, data } = bitmap;
+/** A bitmap's gray values as ink levels: looked up for 8-bit images, computed otherwise. */
+class Levels {
+  private readonly bytes: Uint8Array | Uint8ClampedArray | null;
+  private readonly table = new Float32Array(256);
+
+  constructor(
+    private readonly data: ArrayLike<number>,
+    private readonly ink: InkPolarity,
+  ) {
+    const bytes = data instanceof Uint8Array || data instanceof Uint8ClampedArray;
+    this.bytes = bytes ? data : null;
+    if (bytes) for (let g = 0; g < 256; g++) this.table[g] = inkLevel(g, ink);
+  }
+
+  at(i: number): number {
+    return this.bytes ? this.table[this.bytes[i]] : inkLevel(this.data[i], this.ink);
+  }
+}
+
+/**
+ * Ink map in 0..1, ink = 1, whatever the input's polarity: of the whole bitmap, or of `box`
+ * of it.
+ */
+export function inkMap(
+  bitmap: GrayBitmap,
+  ink: InkPolarity = 'dark',
+  box: Box = { x0: 0, y0: 0, x1: bitmap.width, y1: bitmap.height },
+): GrayImage {
+  const levels = new Levels(bitmap.data, ink);
+  const width = box.x1 - box.x0;
+  const height = box.y1 - box.y0;
   const out = new Float32Array(width * height);
-  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) {
-    // Decoded images have 256 levels: look them up rather than compute each pixel.
-    const table = new Float32Array(256);
-    for (let g = 0; g < 256; g++) table[g] = inkLevel(g, ink);
-    for (let i = 0; i < out.length; i++) out[i] = table[data[i]];
-  } else {
-    for (let i = 0; i < out.length; i++) out[i] = inkLevel(data[i], ink);
+  for (let y = 0; y < height; y++) {
+    const from = (box.y0 + y) * bitmap.width + box.x0;
+    for (let x = 0; x < width; x++) out[y * width + x] = levels.at(from + x);
   }
   return { width, height, data: out };
 }
 
-interface Box {
+/**
+ * The smallest box that holds every pixel with any ink; null for a blank bitmap. Everything
+ * outside it is paper, so the rest of the pipeline can work on it alone: a drawing covers a
+ * fraction of a canvas.
+ */
+export function inkExtent(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): Box | null {
+  const { width: w, height: h } = bitmap;
+  const levels = new Levels(bitmap.data, ink);
+  let x0 = w;
+  let y0 = h;
+  let x1 = 0;
+  let y1 = 0;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let left = 0;
+    while (left < w && levels.at(row + left) === 0) left++;
+    if (left === w) continue;
+    let right = w;
+    while (levels.at(row + right - 1) === 0) right--;
+    if (y0 === h) y0 = y;
+    y1 = y + 1;
+    if (left < x0) x0 = left;
+    if (right > x1) x1 = right;
+  }
+  return y0 === h ? null : { x0, y0, x1, y1 };
+}
+
+export interface Box {
   x0: number;
   y0: number;
   x1: number; // exclusive
@@ -154,21 +205,24 @@ function growOverFaintInk(img: GrayImage, box: Box): Box {
  * the mean of the input area it covers, so thin strokes fade instead of vanishing.
  */
 export function resampleArea(img: GrayImage, box: Box, w: number, h: number): GrayImage {
-  const sx = (box.x1 - box.x0) / w;
-  const sy = (box.y1 - box.y0) / h;
+  const [bw, bh] = [box.x1 - box.x0, box.y1 - box.y0];
+  const sx = bw / w;
+  const sy = bh / h;
   const out = new Float32Array(w * h);
+  // In the box's own coordinates, so the same ink gives the same result wherever it lies,
+  // and never past its far edges, where rounding could otherwise reach.
   for (let oy = 0; oy < h; oy++) {
-    const ya = box.y0 + oy * sy;
+    const ya = oy * sy;
     const yb = ya + sy;
     for (let ox = 0; ox < w; ox++) {
-      const xa = box.x0 + ox * sx;
+      const xa = ox * sx;
       const xb = xa + sx;
       let sum = 0;
-      for (let y = Math.floor(ya); y < Math.ceil(yb); y++) {
+      for (let y = Math.floor(ya), y1 = Math.min(Math.ceil(yb), bh); y < y1; y++) {
         const wy = Math.min(yb, y + 1) - Math.max(ya, y);
         if (wy <= 0) continue;
-        const row = y * img.width;
-        for (let x = Math.floor(xa); x < Math.ceil(xb); x++) {
+        const row = (box.y0 + y) * img.width + box.x0;
+        for (let x = Math.floor(xa), x1 = Math.min(Math.ceil(xb), bw); x < x1; x++) {
           const wx = Math.min(xb, x + 1) - Math.max(xa, x);
           if (wx > 0) sum += img.data[row + x] * wx * wy;
         }
@@ -235,5 +289,6 @@ export function preprocess(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayI
       `bitmap of ${bitmap.width}x${bitmap.height} needs ${bitmap.width * bitmap.height} values, got ${bitmap.data.length}`,
     );
   }
-  return normalizeInk(inkMap(bitmap, ink));
+  const extent = inkExtent(bitmap, ink);
+  return extent && normalizeInk(inkMap(bitmap, ink, extent));
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MODEL_SIZE, type GrayImage } from '../../src/core/image.ts';
-import { inkBox, inkMap, preprocess, type GrayBitmap } from '../../src/core/preprocess.ts';
+import {
+  inkBox,
+  inkExtent,
+  inkMap,
+  normalizeInk,
+  preprocess,
+  type GrayBitmap,
+} from '../../src/core/preprocess.ts';
 
 /** A white canvas (255) with black (0) rectangles drawn on it. */
 function canvas(
@@ -113,6 +120,38 @@ describe('preprocess', () => {
     const data = bitmap.data as Uint8ClampedArray;
     for (let y = 10; y < 50; y++) data[y * 60 + 26] = 200; // ink 0.22: below the component threshold
     expect(inkBox(inkMap(bitmap))).toEqual({ x0: 20, y0: 10, x1: 27, y1: 50 });
+  });
+
+  it('finds the extent of all ink, faint edges and specks included; none on blank paper', () => {
+    const bitmap = canvas(100, 80, [
+      [30, 20, 10, 30],
+      [90, 70, 2, 2],
+    ]);
+    (bitmap.data as Uint8ClampedArray)[19 * 100 + 5] = 230; // faint ink (0.1) up and left
+    expect(inkExtent(bitmap)).toEqual({ x0: 5, y0: 19, x1: 92, y1: 72 });
+    expect(inkExtent(canvas(50, 50, []))).toBeNull();
+    (bitmap.data as Uint8ClampedArray)[19 * 100 + 5] = 240; // under the ink floor: paper
+    expect(inkExtent(bitmap)).toEqual({ x0: 30, y0: 20, x1: 92, y1: 72 });
+  });
+
+  it('gives exactly what the whole bitmap would: cropping to the ink extent changes nothing', () => {
+    const random = (seed: number) => () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const next = random(7);
+    for (let trial = 0; trial < 20; trial++) {
+      // Strokes, specks and anti-aliased grey anywhere, edges of the canvas included.
+      const bitmap = canvas(120, 90, []);
+      const data = bitmap.data as Uint8ClampedArray;
+      for (let k = 0; k < 6; k++) {
+        const [x, y] = [Math.floor(next() * 110), Math.floor(next() * 80)];
+        const [w, h] = [1 + Math.floor(next() * 30), 1 + Math.floor(next() * 30)];
+        const gray = Math.floor(next() * 256);
+        for (let yy = y; yy < Math.min(90, y + h); yy++)
+          for (let xx = x; xx < Math.min(120, x + w); xx++) data[yy * 120 + xx] = gray;
+      }
+      const whole = normalizeInk(inkMap(bitmap));
+      const cropped = preprocess(bitmap);
+      expect(cropped?.data).toEqual(whole?.data);
+    }
   });
 
   it('reads light ink on dark (MNIST) the same as dark ink on light', () => {
