@@ -97,7 +97,7 @@ function unfilter(
 
 /** Four byte-wise additions modulo 256 in one 32-bit word (no carry between the bytes). */
 function addBytes(a: number, b: number): number {
-  return ((a & 0x7f7f7f7f) + (b & 0x7f7f7f7f)) ^ ((a ^ b) & 0x80808080);
+  return (((a & 0x7f7f7f7f) + (b & 0x7f7f7f7f)) | 0) ^ ((a ^ b) & 0x80808080);
 }
 
 /**
