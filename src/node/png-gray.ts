@@ -142,9 +142,13 @@ function rowToGray(
 
 /** RGBA to gray; white and fully transparent pixels (most of a drawing) are paper at once. */
 function rgbaWordsToGray(px: Uint8Array, words: Int32Array, out: Uint8ClampedArray): void {
-  for (let o = 0, p = 0; o < out.length; o++, p += 4) {
+  out.fill(255);
+  for (let o = 0; o < out.length; o++) {
     const w = words[o];
-    out[o] = w === -1 || w === 0 ? 255 : grayOf(px[p], px[p + 1], px[p + 2], px[p + 3]);
+    if (w !== -1 && w !== 0) {
+      const p = o * 4;
+      out[o] = grayOf(px[p], px[p + 1], px[p + 2], px[p + 3]);
+    }
   }
 }
 
