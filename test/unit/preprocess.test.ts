@@ -137,20 +137,31 @@ describe('preprocess', () => {
   it('gives exactly what the whole bitmap would: cropping to the ink extent changes nothing', () => {
     const random = (seed: number) => () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const next = random(7);
-    for (let trial = 0; trial < 20; trial++) {
-      // Strokes, specks and anti-aliased grey anywhere, edges of the canvas included.
-      const bitmap = canvas(120, 90, []);
-      const data = bitmap.data as Uint8ClampedArray;
-      for (let k = 0; k < 6; k++) {
-        const [x, y] = [Math.floor(next() * 110), Math.floor(next() * 80)];
-        const [w, h] = [1 + Math.floor(next() * 30), 1 + Math.floor(next() * 30)];
-        const gray = Math.floor(next() * 256);
-        for (let yy = y; yy < Math.min(90, y + h); yy++)
-          for (let xx = x; xx < Math.min(120, x + w); xx++) data[yy * 120 + xx] = gray;
+    // Widths that are and are not a multiple of four (blank paper is skipped a word at a time).
+    for (const [width, height] of [
+      [120, 90],
+      [117, 61],
+    ]) {
+      for (let trial = 0; trial < 20; trial++) {
+        // Strokes, specks and anti-aliased grey anywhere, edges of the canvas included.
+        const bitmap = canvas(width, height, []);
+        const data = bitmap.data as Uint8ClampedArray;
+        for (let k = 0; k < 6; k++) {
+          const [x, y] = [Math.floor(next() * (width - 10)), Math.floor(next() * (height - 10))];
+          const [w, h] = [1 + Math.floor(next() * 30), 1 + Math.floor(next() * 30)];
+          const gray = Math.floor(next() * 256);
+          for (let yy = y; yy < Math.min(height, y + h); yy++)
+            for (let xx = x; xx < Math.min(width, x + w); xx++) data[yy * width + xx] = gray;
+        }
+        const whole = normalizeInk(inkMap(bitmap));
+        expect(preprocess(bitmap)?.data).toEqual(whole?.data);
+        // The same as MNIST's white on black, as 8-bit and as plain numbers.
+        const light = { ...bitmap, data: data.map((v) => 255 - v) };
+        expect(preprocess(light, 'light')?.data).toEqual(whole?.data);
+        expect(preprocess({ ...light, data: Array.from(light.data) }, 'light')?.data).toEqual(
+          whole?.data,
+        );
       }
-      const whole = normalizeInk(inkMap(bitmap));
-      const cropped = preprocess(bitmap);
-      expect(cropped?.data).toEqual(whole?.data);
     }
   });
 
