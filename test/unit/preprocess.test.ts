@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MODEL_SIZE, type GrayImage } from '../../src/core/image.ts';
 import {
   inkBox,
+  inkComponents,
   inkExtent,
   inkMap,
   normalizeInk,
@@ -113,6 +114,52 @@ describe('preprocess', () => {
       [105, 80, 80, 12],
     ]);
     expect(inkBox(inkMap(five))).toEqual({ x0: 100, y0: 80, x1: 185, y1: 200 });
+  });
+
+  it('finds 8-connected components of ink as a flood fill does, in the order of their first pixel', () => {
+    /** The obvious flood fill, as the reference. */
+    function floodFill(img: GrayImage) {
+      const { width: w, height: h, data } = img;
+      const seen = new Uint8Array(w * h);
+      const found: { mass: number; box: { x0: number; y0: number; x1: number; y1: number } }[] = [];
+      for (let start = 0; start < w * h; start++) {
+        if (seen[start] || data[start] < 0.25) continue;
+        const box = { x0: w, y0: h, x1: 0, y1: 0 };
+        let mass = 0;
+        const stack = [start];
+        seen[start] = 1;
+        while (stack.length) {
+          const p = stack.pop()!;
+          const [x, y] = [p % w, Math.floor(p / w)];
+          mass += data[p];
+          box.x0 = Math.min(box.x0, x);
+          box.y0 = Math.min(box.y0, y);
+          box.x1 = Math.max(box.x1, x + 1);
+          box.y1 = Math.max(box.y1, y + 1);
+          for (let dy = -1; dy <= 1; dy++)
+            for (let dx = -1; dx <= 1; dx++) {
+              const [nx, ny] = [x + dx, y + dy];
+              const q = ny * w + nx;
+              if (nx < 0 || ny < 0 || nx >= w || ny >= h || seen[q] || data[q] < 0.25) continue;
+              seen[q] = 1;
+              stack.push(q);
+            }
+        }
+        found.push({ mass, box });
+      }
+      return found;
+    }
+    let seed = 3;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 30; trial++) {
+      // Sparse random ink: many small shapes, touching along edges and only at corners.
+      const [w, h] = [40 + trial, 30];
+      const data = new Float32Array(w * h).map(() => (next() < 0.3 ? next() : 0));
+      const expected = floodFill({ width: w, height: h, data });
+      const actual = inkComponents({ width: w, height: h, data });
+      expect(actual.map((c) => c.box)).toEqual(expected.map((c) => c.box));
+      actual.forEach((c, i) => expect(c.mass).toBeCloseTo(expected[i].mass, 4));
+    }
   });
 
   it('takes the faint anti-aliased edge of a stroke into the box', () => {
