@@ -15,7 +15,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createCanvas } from '@napi-rs/canvas';
 import autocannon from 'autocannon';
-import { buildApp } from '../src/server/app.ts';
+import { buildApp, requestLog } from '../src/server/app.ts';
 
 const { values } = parseArgs({
   options: {
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const app = await buildApp({
     rateLimit: 0,
     // Logging as `npm start` does (a line per request), into /dev/null: its cost is counted.
-    logger: { level: 'info', file: '/dev/null' },
+    logger: requestLog('info', '/dev/null'),
     workers: values.workers ? Number(values.workers) : undefined,
     modelDir: values.model,
   });

@@ -5,7 +5,7 @@
  * On SIGTERM or SIGINT it stops accepting connections, finishes the requests in flight,
  * stops the workers and exits 0.
  */
-import { buildApp, DEFAULT_RATE_LIMIT } from './app.ts';
+import { buildApp, DEFAULT_RATE_LIMIT, requestLog } from './app.ts';
 
 /** Time allowed for in-flight requests on shutdown before giving up. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     rateLimit: intFromEnv('RATE_LIMIT', DEFAULT_RATE_LIMIT),
     corsOrigin: process.env.CORS_ORIGIN || undefined,
     workers,
-    logger: { level: process.env.LOG_LEVEL || 'info' },
+    logger: requestLog(process.env.LOG_LEVEL || 'info'),
   });
 
   let stopping = false;
