@@ -8,6 +8,7 @@ import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
 import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
 import { VARIANTS, variantBatch } from '../core/variants.ts';
 import { combine, type Decision, type Ensemble } from '../core/vote.ts';
+import { compileForward, type Forward } from './forward.ts';
 
 export interface RecognizeOptions {
   readonly ink?: InkPolarity;
@@ -26,41 +27,41 @@ export interface ModelInfo {
   readonly params: number;
 }
 
-/**
- * Images per forward pass. predict's default, 32, costs about 15% more on the server's
- * batches of 40-160 images; far larger passes only grow the wasm heap, which never shrinks.
- */
+/** Images per forward pass: far larger passes only grow the wasm heap, which never shrinks. */
 const MAX_PASS_IMAGES = 512;
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 export class Recognizer {
   readonly info: ModelInfo;
+  private readonly forward: Forward;
 
-  constructor(
-    private readonly model: tf.LayersModel,
-    name = model.name,
-  ) {
+  constructor(model: tf.LayersModel, name = model.name) {
     this.info = { name, params: model.countParams() };
+    this.forward =
+      compileForward(model) ?? ((x) => model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
   }
 
   /** Runs the model once on every batch shape's path, so the first real call is not slower. */
   warmUp(): void {
     tf.tidy(() => {
-      (
-        this.model.predict(tf.zeros([VARIANTS.length, MODEL_SIZE, MODEL_SIZE, 1])) as tf.Tensor
-      ).dataSync();
-      (this.model.predict(tf.zeros([1, MODEL_SIZE, MODEL_SIZE, 1])) as tf.Tensor).dataSync();
+      this.forward(tf.zeros([VARIANTS.length, MODEL_SIZE, MODEL_SIZE, 1])).dataSync();
+      this.forward(tf.zeros([1, MODEL_SIZE, MODEL_SIZE, 1])).dataSync();
     });
   }
 
   /** Class probabilities for `count` 28x28 inputs; no tensor outlives the call. */
   probabilities(pixels: Float32Array, count: number): Float32Array {
-    return tf.tidy(() => {
-      const x = tf.tensor4d(pixels, [count, MODEL_SIZE, MODEL_SIZE, 1]);
-      const batchSize = Math.min(count, MAX_PASS_IMAGES);
-      return (this.model.predict(x, { batchSize }) as tf.Tensor).dataSync() as Float32Array;
-    });
+    const out = new Float32Array(count * 10);
+    for (let start = 0; start < count; start += MAX_PASS_IMAGES) {
+      const n = Math.min(MAX_PASS_IMAGES, count - start);
+      const rows = pixels.subarray(start * MODEL_PIXELS, (start + n) * MODEL_PIXELS);
+      const probs = tf.tidy(() =>
+        this.forward(tf.tensor4d(rows, [n, MODEL_SIZE, MODEL_SIZE, 1])).dataSync(),
+      );
+      out.set(probs, start * 10);
+    }
+    return out;
   }
 
   /** Recognizes an already preprocessed 28x28 input. */
