@@ -133,7 +133,7 @@ export function inkComponents(img: GrayImage): Component[] {
   for (let y = 0; y < h; y++) {
     const row = y * w;
     const first = runs.length;
-    for (let x = 0; x < w; ) {
+    for (let x = 0; x < w;) {
       if (data[row + x] < COMPONENT_THRESHOLD) {
         x++;
         continue;
