@@ -219,12 +219,14 @@ export class InferencePool {
         void slot.worker.terminate();
         break;
       case 'results': {
-        const task = slot.pending.get(message.id);
-        if (!task) break;
-        slot.pending.delete(message.id);
-        slot.load -= task.inputs.length;
         slot.tensors = message.tensors;
-        task.resolve(message.results);
+        for (const { id, results } of message.answers) {
+          const task = slot.pending.get(id);
+          if (!task) continue;
+          slot.pending.delete(id);
+          slot.load -= task.inputs.length;
+          task.resolve(results);
+        }
         break;
       }
       case 'fatal':

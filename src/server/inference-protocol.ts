@@ -37,9 +37,9 @@ export type FromWorker =
   | { readonly type: 'ready'; readonly model: ModelInfo; readonly tensors: number }
   | { readonly type: 'failed'; readonly message: string }
   | {
+      /** The answers to every task of one forward pass: one message, not one per task. */
       readonly type: 'results';
-      readonly id: number;
-      readonly results: WorkResult[];
+      readonly answers: { readonly id: number; readonly results: WorkResult[] }[];
       /** Live tensors once the work is done: the /metrics gauge. */
       readonly tensors: number;
     }

@@ -149,14 +149,15 @@ function drain(recognizer: Recognizer): void {
   const jobs = jobsPerTask.flat();
   jobs.forEach(prepare);
   const fatal = recognize(recognizer, jobs);
-  const tensors = liveTensors();
-  tasks.forEach((task, t) => {
-    const results = jobsPerTask[t].map(
+  // One message for the whole pass: each message costs a wake-up of the main thread.
+  const answers = tasks.map((task, t) => ({
+    id: task.id,
+    results: jobsPerTask[t].map(
       (job): WorkResult =>
         job.result ?? { ok: false, code: 'internal_error', message: 'not recognized' },
-    );
-    send({ type: 'results', id: task.id, results, tensors });
-  });
+    ),
+  }));
+  send({ type: 'results', answers, tensors: liveTensors() });
   if (fatal) {
     send({ type: 'fatal', message: fatal });
     return;
