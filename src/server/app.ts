@@ -45,17 +45,25 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
 }
 
+/** Log lines are written once this much is buffered, or after FLUSH_MS at the latest. */
+const LOG_BUFFER_BYTES = 4096;
+const LOG_FLUSH_MS = 500;
+
 /**
  * The request log as `npm start` writes it: one JSON line per request to `dest` (default
- * stdout), written asynchronously. A synchronous write per line cost about 0.1 ms of the
- * event loop per request here (docs/benchmarks.md); pino still flushes what is buffered when
- * the process exits.
+ * stdout). A write per line cost about 0.1 ms of the event loop per request here
+ * (docs/benchmarks.md), so lines are buffered and written a few kilobytes at a time, and at
+ * least every half second; pino flushes what is left when the process exits.
  */
 export function requestLog(
   level = 'info',
   dest: string | number = 1,
 ): FastifyServerOptions['logger'] {
-  return { level, stream: pino.destination({ dest, sync: false }) };
+  const stream = pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES });
+  setInterval(() => {
+    if (!stream.destroyed) stream.flush();
+  }, LOG_FLUSH_MS).unref();
+  return { level, stream };
 }
 
 declare module 'fastify' {
