@@ -60,8 +60,12 @@ export function requestLog(
   dest: string | number = 1,
 ): FastifyServerOptions['logger'] {
   const stream = pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES });
-  setInterval(() => {
-    if (!stream.destroyed) stream.flush();
+  const timer = setInterval(() => {
+    try {
+      stream.flush();
+    } catch {
+      clearInterval(timer); // the stream was closed: nothing more to flush
+    }
   }, LOG_FLUSH_MS).unref();
   return { level, stream };
 }
