@@ -3,8 +3,9 @@
  * canvases write (8 bits per channel, not interlaced, no palette). pngjs, fast-png and
  * UPNG all take 2-3 ms for a 280x280 canvas, mostly unfiltering into RGBA in byte-by-byte
  * JS; here zlib inflates natively, RGBA rows are unfiltered four bytes at a time and white
- * paper is recognised a word at a time (0.17 ms for a 280x280 canvas, docs/benchmarks.md). Other PNGs return null and are left to
- * pngjs. The gray is the same as rgbaToGray's, pixel for pixel.
+ * paper is recognised a word at a time (0.6 ms for a 280x280 canvas, docs/benchmarks.md).
+ * Other PNGs return null and are left to pngjs. The gray is the same as rgbaToGray's, pixel
+ * for pixel.
  */
 import { inflateSync } from 'node:zlib';
 import { InputError } from '../core/errors.ts';
@@ -123,7 +124,7 @@ function unfilterRgba(
 
 /** The `width` pixels of the row at `at` to gray, into `out` from `to` (RGBA has its own). */
 function rowToGray(
-  raw: Uint8Array,
+  px: Uint8Array,
   at: number,
   width: number,
   channels: number,
@@ -133,11 +134,10 @@ function rowToGray(
   const end = to + width;
   if (channels === 3)
     for (let o = to, p = at; o < end; o++, p += 3)
-      out[o] = grayOf(raw[p], raw[p + 1], raw[p + 2], 255);
+      out[o] = grayOf(px[p], px[p + 1], px[p + 2], 255);
   else if (channels === 2)
-    for (let o = to, p = at; o < end; o++, p += 2)
-      out[o] = grayOf(raw[p], raw[p], raw[p], raw[p + 1]);
-  else for (let o = to, p = at; o < end; o++, p++) out[o] = grayOf(raw[p], raw[p], raw[p], 255);
+    for (let o = to, p = at; o < end; o++, p += 2) out[o] = grayOf(px[p], px[p], px[p], px[p + 1]);
+  else for (let o = to, p = at; o < end; o++, p++) out[o] = grayOf(px[p], px[p], px[p], 255);
 }
 
 /** RGBA to gray; white and fully transparent pixels (most of a drawing) are paper at once. */

@@ -1,8 +1,8 @@
 /**
- * The network's inference as a chain of fused tfjs ops, read from the layers model. For the
- * server's small batches, LayersModel.predict's bookkeeping (scopes and tensor tracking for
- * every layer) cost about as much as a tenth of the arithmetic; the ops and the weights are
- * the same, so the probabilities are too (to float rounding).
+ * The network's inference as a chain of fused tfjs ops, read from the layers model. At the
+ * server's batch sizes (10-40 images), LayersModel.predict's bookkeeping (scopes and tensor
+ * tracking for every layer) cost up to 1.7 ms a pass (docs/benchmarks.md); the ops and the
+ * weights are the same, so the probabilities are too (to float rounding).
  */
 import * as tf from '@tensorflow/tfjs';
 
