@@ -143,10 +143,9 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const config: TrainConfig = resumed
     ? { ...resumed.config, epochs: options.config.epochs }
     : options.config;
-  const [trainSet, testSet] = await Promise.all([
-    loadMnist('train', options.mnistDir),
-    loadMnist('test', options.mnistDir),
-  ]);
+  // One after the other, so a missing or broken data set always names the same file first.
+  const trainSet = await loadMnist('train', options.mnistDir);
+  const testSet = await loadMnist('test', options.mnistDir);
   const mnistCount = Math.min(config.limit ?? trainSet.count, trainSet.count);
   const pen = await penDigitsFor(config, options.pendigitsDir);
   const examples = pen ? concatSets(firstDigits(trainSet, mnistCount), pen) : trainSet;
