@@ -52,21 +52,39 @@ const LOG_FLUSH_MS = 500;
 /**
  * The request log as `npm start` writes it: one JSON line per request to `dest` (default
  * stdout). A write per line cost about 0.1 ms of the event loop per request here
- * (docs/benchmarks.md), so lines are buffered and written a few kilobytes at a time, and at
- * least every half second; pino flushes what is left when the process exits.
+ * (docs/benchmarks.md), so lines are buffered and written a few kilobytes at a time, or half
+ * a second after the first unwritten line at the latest; pino flushes what is left when the
+ * process exits. A timer runs only while lines wait, so an idle or closed app keeps none.
  */
 export function requestLog(
   level = 'info',
   dest: string | number = 1,
-): FastifyServerOptions['logger'] {
-  const stream = pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES });
-  const timer = setInterval(() => {
+): { level: string; stream: pino.DestinationStream } {
+  const file = pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES });
+  let unwritten = 0; // bytes handed to the destination and not yet written out
+  file.on('write', (bytes: number) => {
+    unwritten -= bytes;
+  });
+  let flushTimer: NodeJS.Timeout | null = null;
+  const flushLater = () => setTimeout(flush, LOG_FLUSH_MS).unref();
+  function flush(): void {
+    flushTimer = null;
+    if (unwritten <= 0) return;
     try {
-      stream.flush();
+      file.flush();
     } catch {
-      clearInterval(timer); // the stream was closed: nothing more to flush
+      return; // the destination was closed as the process exits: pino wrote what it had
     }
-  }, LOG_FLUSH_MS).unref();
+    // A flush asked for while a write (or the file's opening) is under way does nothing.
+    flushTimer = flushLater();
+  }
+  const stream: pino.DestinationStream = {
+    write(line: string) {
+      file.write(line);
+      unwritten += Buffer.byteLength(line);
+      flushTimer ??= flushLater();
+    },
+  };
   return { level, stream };
 }
 
