@@ -86,7 +86,8 @@ export const TRAIN: TrainConfig = {
   maxLearningRate: 3e-3,
   // Not annealed to nothing: the moving average does the smoothing, and the last epochs at a
   // tiny rate only fitted the training set (a 40-epoch run fell from 99.70% to 99.56-99.62%).
-  // Against 2e-5, every MNIST and pen-digit figure came out equal or up to 0.09 points better.
+  // Against 2e-5, every MNIST and validation-writer figure came out equal or up to 0.09 points
+  // better (docs/benchmarks.md).
   minLearningRate: 1e-3,
   warmupEpochs: 1,
   seed: 42,
