@@ -14,10 +14,13 @@ import Fastify, {
 } from 'fastify';
 import { pino } from 'pino';
 import { DEFAULT_MODEL_DIR } from '../recognizer/node.ts';
+import type { StoreConfig } from '../store/open.ts';
+import corrections from './corrections.ts';
 import { registerDocs } from './docs.ts';
 import { ApiError, sendError, toApiError } from './errors.ts';
 import { InferencePool } from './inference-pool.ts';
 import { registerMetrics, routeLabel } from './metrics.ts';
+import { registerCorrectionsRoutes } from './routes/corrections.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerPredictRoutes } from './routes/predict.ts';
 import { DEFAULT_BODY_LIMIT } from './schemas.ts';
@@ -41,6 +44,14 @@ export interface AppOptions {
   readonly workers?: number;
   /** Largest request body in bytes; default 16 MiB (see schemas.ts). */
   readonly bodyLimit?: number;
+  /**
+   * Where users' corrections are kept: `{ databaseUrl }` (PostgreSQL) or `{ dataDir }` (the
+   * embedded database); false (default) keeps none and the corrections routes answer 503.
+   * `npm start` passes DATABASE_URL or DATA_DIR (default ./data).
+   */
+  readonly corrections?: StoreConfig | false;
+  /** Bearer token for GET /api/corrections/export; without one the export answers 404. */
+  readonly adminToken?: string;
   /** Fastify's logger: false (default), true, or pino options. */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -127,7 +138,7 @@ async function registerPlugins(
           .map((origin) => origin.trim())
           .filter(Boolean)
       : '*',
-    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+    methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
     maxAge: 600,
   });
   if (limit > 0) {
@@ -195,7 +206,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       : new ApiError(
           404,
           'not_found',
-          `no route ${request.method} ${path}: the API is POST /api/predict, POST /api/predict/batch, GET /healthz and GET /metrics (see /docs)`,
+          `no route ${request.method} ${path}: the API is POST /api/predict, POST /api/predict/batch, /api/corrections, GET /healthz and GET /metrics (see /docs)`,
         );
     errorCodes.set(request, error.code);
     return sendError(reply, error);
@@ -242,10 +253,13 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     registerMetrics(app, pool);
     registerHealthRoute(app, pool);
     registerPredictRoutes(app, { pool, ajv });
+    await app.register(corrections, { store: options.corrections ?? false });
+    registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken });
     await registerStatic(app, { webRoot, modelDir });
   } catch (err) {
-    // Nobody will close an app that was never returned: stop its workers here.
+    // Nobody will close an app that was never returned: stop its workers and store here.
     await pool.close();
+    if (app.hasDecorator('corrections')) await app.corrections?.close();
     throw err;
   }
   return app;

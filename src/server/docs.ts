@@ -17,8 +17,12 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         description: `${packageJson.description ?? ''} Every error is {"error": {"code", "message"}}.`,
         version: packageJson.version,
       },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
+      },
       tags: [
         { name: 'recognition', description: 'Recognize drawn digits' },
+        { name: 'corrections', description: "A user's own labels: they adapt that user's answers" },
         { name: 'operations', description: 'Health and metrics' },
       ],
     },

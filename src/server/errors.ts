@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'page_not_built'
   | 'not_ready'
   | 'model_unavailable'
+  | 'unauthorized'
+  | 'too_many_corrections'
+  | 'corrections_unavailable'
   | 'internal_error';
 
 export interface ErrorBody {
@@ -79,7 +82,8 @@ export function toApiError(err: unknown, request: FastifyRequest, bodyLimit: num
       return new ApiError(
         413,
         'payload_too_large',
-        `the body is larger than the ${megabytes(bodyLimit)} limit: send a smaller image (at most 2048x2048), or split the batch`,
+        // A route may set a smaller limit of its own (a correction is one drawing).
+        `the body is larger than the ${megabytes(request.routeOptions.bodyLimit ?? bodyLimit)} limit: send a smaller image (at most 2048x2048), or split the batch`,
       );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError(400, 'invalid_request', 'the body is empty: send a JSON object');

@@ -1,10 +1,13 @@
 /**
  * `npm start`: serves the page and the API on http://127.0.0.1:3000. Environment: PORT,
  * HOST, RATE_LIMIT (requests a minute per client, 0 = off), CORS_ORIGIN (comma-separated
- * origins; default all), WORKERS (inference threads; default one per core), LOG_LEVEL.
+ * origins; default all), WORKERS (inference threads; default one per core), LOG_LEVEL,
+ * DATABASE_URL (PostgreSQL for corrections) or DATA_DIR (the embedded database's folder;
+ * default ./data), ADMIN_TOKEN (enables GET /api/corrections/export).
  * On SIGTERM or SIGINT it stops accepting connections, finishes the requests in flight,
  * stops the workers and exits 0.
  */
+import { DEFAULT_DATA_DIR } from '../store/open.ts';
 import { buildApp, DEFAULT_RATE_LIMIT, requestLog } from './app.ts';
 
 /** Time allowed for in-flight requests on shutdown before giving up. */
@@ -29,6 +32,11 @@ async function main(): Promise<void> {
     corsOrigin: process.env.CORS_ORIGIN || undefined,
     workers,
     logger: requestLog(process.env.LOG_LEVEL || 'info'),
+    corrections: {
+      databaseUrl: process.env.DATABASE_URL || undefined,
+      dataDir: process.env.DATA_DIR || DEFAULT_DATA_DIR,
+    },
+    adminToken: process.env.ADMIN_TOKEN || undefined,
   });
 
   let stopping = false;

@@ -28,13 +28,18 @@ export function createAjv(): Ajv {
 type ValidationError = Pick<ErrorObject, 'keyword' | 'instancePath' | 'params' | 'message'>;
 
 /** What a body may hold, for "unknown field" messages. */
-export type Subject = 'prediction' | 'batch';
+export type Subject = 'prediction' | 'batch' | 'correction' | 'query';
 
 const FIELDS: Record<Subject, string> = {
   prediction:
     'a prediction takes `image`, or `pixels` with `width`, `height` and optional `ink`, and an optional `ensemble`',
   batch: 'a batch takes `items` (up to 256 predictions) and an optional `ensemble`',
+  correction:
+    'a correction takes `image`, or `pixels` with `width`, `height` and optional `ink`, and `label` (0-9) and `user`',
+  query: 'the query takes `user` only',
 };
+
+const USER_RULE = 'must be 8-64 characters of A-Z, a-z, 0-9, `_` and `-`';
 
 /** "/items/2/pixels/3" -> "items[2].pixels[3]". */
 function fieldPath(instancePath: string, extra?: string): string {
@@ -71,7 +76,11 @@ function describeError(error: ValidationError, subject: Subject, root = 'the bod
       return `missing \`${fieldPath(error.instancePath, String(params.missingProperty))}\``;
     case 'additionalProperties':
       return `unknown field \`${fieldPath(error.instancePath, String(params.additionalProperty))}\`: ${path ? FIELDS.prediction : FIELDS[subject]}`;
+    case 'pattern':
+      if (last === 'user') return `${field} ${USER_RULE}`;
+      return `${field} ${error.message ?? 'is invalid'}`;
     case 'type': {
+      if (last === 'label') return `${field} must be a whole number from 0 to 9`;
       if (isPixel(path)) {
         return `${field} must be a number from 0 to 255 (JSON has no NaN or Infinity; null is not a number)`;
       }
@@ -85,6 +94,7 @@ function describeError(error: ValidationError, subject: Subject, root = 'the bod
       if (isPixel(path)) {
         return `${field} must be a grayscale value between 0 and 255`;
       }
+      if (last === 'label') return `${field} must be a digit from 0 to 9`;
       if (last === 'width' || last === 'height') {
         return `${field} must be between 1 and ${MAX_SIDE}`;
       }
@@ -97,6 +107,8 @@ function describeError(error: ValidationError, subject: Subject, root = 'the bod
       return `${field} ${error.message ?? 'is too long'}`;
     case 'minLength':
       return `${field} must not be empty`;
+    case 'maxLength':
+      return last === 'user' ? `${field} ${USER_RULE}` : `${field} is too long`;
     default:
       return path
         ? `${field} ${error.message ?? 'is invalid'}`

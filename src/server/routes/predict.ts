@@ -33,7 +33,7 @@ const STATUS: Record<Exclude<WorkResult, { ok: true }>['code'], number> = {
   internal_error: 500,
 };
 
-function workError(result: Exclude<WorkResult, { ok: true }>): ApiError {
+export function workError(result: Exclude<WorkResult, { ok: true }>): ApiError {
   return new ApiError(STATUS[result.code], result.code, result.message);
 }
 

@@ -1,0 +1,106 @@
+/**
+ * The JSON schemas of the corrections routes (design.md, "Corrections"): they validate the
+ * requests, serialize the answers and are published as OpenAPI at /docs.
+ */
+import type { InkPolarity } from '../core/preprocess.ts';
+import { MAX_CORRECTIONS_PER_USER, USER_PATTERN } from '../store/store.ts';
+import { predictRequestSchema } from './schemas.ts';
+
+export const userSchema = {
+  type: 'string',
+  pattern: USER_PATTERN,
+  description:
+    'An opaque user ID the client makes up: 8-64 characters `A-Z a-z 0-9 _ -` (the page keeps a random one in the browser). Whoever knows it can read and delete its corrections.',
+} as const;
+
+/** A correction is one drawing: 1 MiB is far above a canvas snapshot or a 280x280 `pixels`. */
+export const CORRECTION_BODY_LIMIT = 1024 * 1024;
+
+/** The image fields of a prediction; a correction has no `ensemble`. */
+const { image, pixels, width, height, ink } = predictRequestSchema.properties;
+const imageProperties = { image, pixels, width, height, ink };
+
+export const correctionRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['label', 'user'],
+  description:
+    'The drawing as for POST /api/predict (`image`, or `pixels` with `width` and `height`), the digit it really is, and who corrects it.',
+  properties: {
+    ...imageProperties,
+    label: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 9,
+      description: 'The digit the drawing really is, 0-9.',
+    },
+    user: userSchema,
+  },
+} as const;
+
+export interface CorrectionRequest {
+  image?: string;
+  pixels?: number[];
+  width?: number;
+  height?: number;
+  ink?: InkPolarity;
+  label: number;
+  user: string;
+}
+
+export const correctionCreatedSchema = {
+  type: 'object',
+  description: `Stored and used for this user's next predictions at once. At most ${MAX_CORRECTIONS_PER_USER} per user.`,
+  required: ['id', 'user', 'label'],
+  properties: {
+    id: { type: 'integer' },
+    user: { type: 'string' },
+    label: { type: 'integer', minimum: 0, maximum: 9 },
+  },
+} as const;
+
+export const userQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['user'],
+  properties: { user: userSchema },
+} as const;
+
+export interface UserQuery {
+  user: string;
+}
+
+export const correctionListSchema = {
+  type: 'object',
+  description: "The user's corrections, oldest first.",
+  required: ['items'],
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'label', 'created', 'input'],
+        properties: {
+          id: { type: 'integer' },
+          label: { type: 'integer', minimum: 0, maximum: 9 },
+          created: { type: 'string', format: 'date-time' },
+          input: {
+            type: 'array',
+            minItems: 784,
+            maxItems: 784,
+            items: { type: 'number' },
+            description:
+              'The 28x28 the model saw, row-major, 0..1 (ink = 1), as in a recognition; stored at 8 bits.',
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export interface CorrectionItem {
+  id: number;
+  label: number;
+  created: string;
+  input: number[];
+}

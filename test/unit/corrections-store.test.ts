@@ -1,0 +1,185 @@
+/**
+ * The corrections store against both of its databases: the embedded PGlite in a temporary
+ * folder and a real, throwaway PostgreSQL server (test/support/postgres.ts). The same
+ * contract for both; faults (down, slow) against the real server.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate } from '../../src/store/migrations.ts';
+import { openStore, type StoreConfig } from '../../src/store/open.ts';
+import { openPostgres } from '../../src/store/postgres-client.ts';
+import {
+  CorrectionLimitError,
+  INPUT_BYTES,
+  StoreUnavailableError,
+  type CorrectionsStore,
+} from '../../src/store/store.ts';
+import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+
+const input = (seed: number) =>
+  Uint8Array.from({ length: INPUT_BYTES }, (_, i) => (i * seed) % 256);
+
+let server: TestPostgres;
+const dataDir = mkdtempSync(join(tmpdir(), 'digits-store-'));
+
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const kinds: [string, () => StoreConfig][] = [
+  ['embedded (PGlite)', () => ({ dataDir, maxPerUser: 5 })],
+  ['PostgreSQL', () => ({ databaseUrl: server.url, maxPerUser: 5 })],
+];
+
+describe.each(kinds)('the store on %s', (_name, config) => {
+  let store: CorrectionsStore;
+  beforeAll(async () => {
+    store = await openStore(config());
+  }, 60_000);
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('adds, lists oldest first, versions and deletes one user at a time', async () => {
+    const a = await store.add({ user: 'user-aaaa', label: 7, input: input(3) });
+    const b = await store.add({ user: 'user-aaaa', label: 1, input: input(5) });
+    await store.add({ user: 'user-bbbb', label: 2, input: input(7) });
+    expect(a).toMatchObject({ user: 'user-aaaa', label: 7 });
+    expect(b.id).toBeGreaterThan(a.id);
+    expect(Date.parse(a.created)).toBeGreaterThan(Date.now() - 60_000);
+
+    const listed = await store.list('user-aaaa');
+    expect(listed.map((c) => c.label)).toEqual([7, 1]);
+    expect(Array.from(listed[0].input)).toEqual(Array.from(input(3)));
+    expect(await store.version('user-aaaa')).toEqual({ count: 2, lastId: b.id });
+
+    expect(await store.deleteUser('user-aaaa')).toBe(2);
+    expect(await store.list('user-aaaa')).toEqual([]);
+    expect(await store.version('user-aaaa')).toEqual({ count: 0, lastId: 0 });
+    expect((await store.list('user-bbbb')).map((c) => c.label)).toEqual([2]);
+  });
+
+  it('refuses a correction over the per-user cap, also when they arrive at once', async () => {
+    const user = 'capped-user';
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => store.add({ user, label: i % 10, input: input(i + 1) })),
+    );
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    for (const r of refused)
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(CorrectionLimitError);
+    expect((await store.version(user)).count).toBe(5);
+    await store.deleteUser(user);
+  });
+
+  it('refuses what the schema forbids (a label out of range, a bad user, a short input)', async () => {
+    await expect(store.add({ user: 'user-cccc', label: 10, input: input(1) })).rejects.toThrow(
+      StoreUnavailableError,
+    );
+    await expect(store.add({ user: 'short', label: 1, input: input(1) })).rejects.toThrow();
+    await expect(
+      store.add({ user: 'user-cccc', label: 1, input: new Uint8Array(10) }),
+    ).rejects.toThrow();
+    expect(await store.list('user-cccc')).toEqual([]);
+  });
+
+  it('walks every correction in batches, oldest first', async () => {
+    for (let i = 0; i < 5; i++)
+      await store.add({ user: `walker-${i}xxx`, label: i, input: input(i + 2) });
+    const labels: number[] = [];
+    let batches = 0;
+    for await (const rows of store.all(2)) {
+      batches++;
+      labels.push(...rows.map((r) => r.label));
+    }
+    expect(batches).toBeGreaterThanOrEqual(3);
+    expect(labels.slice(-5)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('keeps what it acknowledged across a restart, and migrates only once', async () => {
+    const kept = await store.add({ user: 'restart-user', label: 4, input: input(9) });
+    await store.close();
+    store = await openStore(config());
+    expect((await store.list('restart-user')).map((c) => c.id)).toEqual([kept.id]);
+  });
+});
+
+describe('migrations', () => {
+  it('apply once even when several instances start at once', async () => {
+    const db = `race_${Date.now()}`;
+    const admin = new pg.Client(server.url);
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    const url = server.url.replace(/\/postgres$/, `/${db}`);
+    const clients = [1, 2, 3].map(() => openPostgres({ url, timeoutMs: 10_000 }));
+    const applied = await Promise.all(clients.map((c) => migrate(c)));
+    expect(applied.flat()).toEqual(MIGRATIONS.map((m) => m.version));
+    const { rows } = await clients[0].query('SELECT version FROM schema_migrations');
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(await migrate(clients[0])).toEqual([]);
+    await Promise.all(clients.map((c) => c.close()));
+    await admin.end();
+  });
+});
+
+describe('a PostgreSQL that is down or slow', () => {
+  it('fails with StoreUnavailableError within the timeout, and recovers when it is back', async () => {
+    const store = await openStore({ databaseUrl: server.url, timeoutMs: 500 });
+    try {
+      // Slow: another session holds the table, so the insert waits past the timeout.
+      const blocker = new pg.Client(server.url);
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE corrections IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      await expect(store.list('slow-user')).rejects.toThrow(StoreUnavailableError);
+      expect(Date.now() - started).toBeLessThan(3000);
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+      expect(await store.list('slow-user')).toEqual([]);
+
+      // Down.
+      await server.pause();
+      await expect(store.add({ user: 'down-user', label: 3, input: input(4) })).rejects.toThrow(
+        StoreUnavailableError,
+      );
+      await server.resume();
+      const added = await store.add({ user: 'down-user', label: 3, input: input(4) });
+      expect((await store.list('down-user')).map((c) => c.id)).toEqual([added.id]);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
+  it('starts while the server is down and migrates once it is up', async () => {
+    const db = `late_${Date.now()}`;
+    const admin = new pg.Client(server.url);
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    await admin.end();
+    await server.pause();
+    const errors: Error[] = [];
+    const store = await openStore({
+      databaseUrl: server.url.replace(/\/postgres$/, `/${db}`),
+      timeoutMs: 500,
+      onError: (err) => errors.push(err),
+    });
+    try {
+      expect(errors.length).toBeGreaterThan(0);
+      await expect(store.list('late-user')).rejects.toThrow(StoreUnavailableError);
+      await server.resume();
+      await store.add({ user: 'late-user', label: 8, input: input(2) });
+      expect(await store.list('late-user')).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
