@@ -54,7 +54,33 @@ export interface AppOptions {
   readonly adminToken?: string;
   /** Fastify's logger: false (default), true, or pino options. */
   readonly logger?: FastifyServerOptions['logger'];
+  /**
+   * Longest time to receive a whole request, headers and body, in ms (default 30 s): a
+   * client that trickles its upload is answered 408 and cut off instead of holding a
+   * connection and its buffers forever. 0 turns it off.
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+/** 30 s receives the 16 MiB body limit at about 4.5 Mbit/s; a canvas PNG is a few kB. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * A connection with no byte sent either way for this long is closed, whatever state it is
+ * in: a dead client cannot pin a socket. Longer than the request timeout and than the
+ * keep-alive timeout, so each of those acts first in its own case.
+ */
+const IDLE_CONNECTION_TIMEOUT_MS = 120_000;
+/** A tenth of the request timeout, between 0.1 and 5 s: a late request waits at most that long. */
+function timeoutCheckInterval(requestTimeoutMs: number): number {
+  return requestTimeoutMs > 0 ? Math.min(5_000, Math.max(100, requestTimeoutMs / 10)) : 30_000;
+}
+
+/**
+ * Idle keep-alive connections are kept 72 s (Fastify's default): longer than the idle
+ * timeout of the proxies in front (nginx 60 s, most cloud load balancers 60 s), so the
+ * server never closes a connection a proxy is just about to reuse.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** Log lines are written once this much is buffered, or after FLUSH_MS at the latest. */
 const LOG_BUFFER_BYTES = 4096;
@@ -103,6 +129,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The inference workers: `await app.inference.whenReady()` waits for the model. */
     inference: InferencePool;
+    /**
+     * Starts draining, before `close()`: /healthz answers 503 from now on and every answer
+     * ends its connection, so load balancers move away while requests are still served.
+     */
+    drain(): void;
+    /** Whether `drain()` (or `close()`) has begun. */
+    readonly draining: boolean;
   }
 }
 
@@ -164,9 +197,17 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const webRoot = resolve(options.webRoot ?? DEFAULT_WEB_ROOT);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const limit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   const app = Fastify({
     logger: options.logger ?? false,
+    requestTimeout,
+    // Node applies requestTimeout only when given to createServer (setting it on the server
+    // later, as Fastify does, leaves bodies unbounded), and looks for requests past their
+    // time only every connectionsCheckingInterval (30 s by default).
+    http: { requestTimeout, connectionsCheckingInterval: timeoutCheckInterval(requestTimeout) },
+    connectionTimeout: Math.max(IDLE_CONNECTION_TIMEOUT_MS, requestTimeout),
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // One line per request, written in onResponse below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
@@ -231,13 +272,19 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   // On close, the server waits for every connection to end; a keep-alive connection whose
   // request finishes during shutdown would hold it open until the client lets go. Answers
-  // sent while closing therefore end their connection.
-  let closing = false;
+  // sent while draining or closing therefore end their connection.
+  let draining = false;
+  app.decorate('drain', () => {
+    draining = true;
+  });
+  app.decorate('draining', {
+    getter: () => draining,
+  });
   app.addHook('preClose', async () => {
-    closing = true;
+    draining = true;
   });
   app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
+    if (draining) reply.header('connection', 'close');
   });
 
   const pool = new InferencePool({
@@ -251,7 +298,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   try {
     await registerPlugins(app, options.corsOrigin, limit);
     registerMetrics(app, pool);
-    registerHealthRoute(app, pool);
+    registerHealthRoute(app, pool, () => draining);
     registerPredictRoutes(app, { pool, ajv });
     await app.register(corrections, { store: options.corrections ?? false });
     registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken });

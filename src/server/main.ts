@@ -1,36 +1,64 @@
 /**
- * `npm start`: serves the page and the API on http://127.0.0.1:3000. Environment: PORT,
- * HOST, RATE_LIMIT (requests a minute per client, 0 = off), CORS_ORIGIN (comma-separated
- * origins; default all), WORKERS (inference threads; default one per core), LOG_LEVEL,
+ * The server process. `npm start` builds the page and runs this; `npm run serve` runs it with
+ * `--serve`: the page must already be built (a clear error otherwise), nothing is built, and
+ * only production dependencies are needed (containers, fleets). Both run it as
+ * `node --import tsx`, one process: no wrapper that would relay signals a second time.
+ *
+ * Environment (every variable is described in .env.example): PORT, HOST, RATE_LIMIT,
+ * CORS_ORIGIN, WORKERS, LOG_LEVEL, REQUEST_TIMEOUT_MS, SHUTDOWN_DELAY_MS, SHUTDOWN_TIMEOUT_MS,
  * DATABASE_URL (PostgreSQL for corrections) or DATA_DIR (the embedded database's folder;
  * default ./data), ADMIN_TOKEN (enables GET /api/corrections/export).
- * On SIGTERM or SIGINT it stops accepting connections, finishes the requests in flight,
- * stops the workers and exits 0.
+ * On SIGTERM or SIGINT it drains (see shutdown.ts) and exits 0.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_DATA_DIR } from '../store/open.ts';
-import { buildApp, DEFAULT_RATE_LIMIT, requestLog } from './app.ts';
+import {
+  buildApp,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_WEB_ROOT,
+  requestLog,
+} from './app.ts';
+import { gracefulShutdown, SHUTDOWN_SIGNALS, whenParentExits } from './shutdown.ts';
 
-/** Time allowed for in-flight requests on shutdown before giving up. */
-const SHUTDOWN_TIMEOUT_MS = 15_000;
+/**
+ * Time allowed for the requests in flight once the listener is closed. The longest request,
+ * a batch of 256 images queued behind others, takes a few seconds (docs/benchmarks.md).
+ */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
+
+/** A mistake in how the server was started: told in one line, without a stack. */
+class StartupError extends Error {}
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) {
-    throw new Error(`${name} must be a whole number >= 0, not "${raw}"`);
+    throw new StartupError(`${name} must be a whole number >= 0, not "${raw}"`);
   }
   return value;
 }
 
 async function main(): Promise<void> {
+  const serveBuilt = process.argv.includes('--serve');
+  if (serveBuilt && !existsSync(join(DEFAULT_WEB_ROOT, 'index.html'))) {
+    throw new StartupError(
+      `the web page is not built (no ${join(DEFAULT_WEB_ROOT, 'index.html')}): ` +
+        'run `npm run build` first, then `npm run serve` (or `npm start`, which does both)',
+    );
+  }
   const port = intFromEnv('PORT', 3000);
   const host = process.env.HOST || '127.0.0.1';
   const workers = process.env.WORKERS ? intFromEnv('WORKERS', 0) || undefined : undefined;
+  const shutdownDelayMs = intFromEnv('SHUTDOWN_DELAY_MS', 0);
+  const shutdownTimeoutMs = intFromEnv('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS);
   const app = await buildApp({
     rateLimit: intFromEnv('RATE_LIMIT', DEFAULT_RATE_LIMIT),
     corsOrigin: process.env.CORS_ORIGIN || undefined,
     workers,
+    requestTimeoutMs: intFromEnv('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS),
     logger: requestLog(process.env.LOG_LEVEL || 'info'),
     corrections: {
       databaseUrl: process.env.DATABASE_URL || undefined,
@@ -39,32 +67,14 @@ async function main(): Promise<void> {
     adminToken: process.env.ADMIN_TOKEN || undefined,
   });
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      app.log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    app.log.info({ signal }, 'shutting down: finishing the requests in flight');
-    const timer = setTimeout(() => {
-      app.log.error('requests still in flight after the shutdown timeout: exiting');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    app.close().then(
-      () => {
-        app.log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  const stop = gracefulShutdown(app, {
+    delayMs: shutdownDelayMs,
+    timeoutMs: shutdownTimeoutMs,
+    log: app.log,
+    exit: (code) => process.exit(code),
+  });
+  for (const signal of SHUTDOWN_SIGNALS) process.on(signal, () => void stop(signal));
+  whenParentExits(() => void stop('parent-exited'));
 
   const address = await app.listen({ port, host });
   app.log.info(`digits is serving on ${address} (API docs at ${address}/docs)`);
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  if (err instanceof StartupError) console.error(`digits: ${err.message}`);
+  else console.error(err);
   process.exit(1);
 });

@@ -104,6 +104,10 @@ describe('static site, recognition in the browser', () => {
     await expect(page.locator('#announcer').textContent()).resolves.toMatch(/Recognised 3/);
 
     expect(requests.filter((u) => u.includes('/api/'))).toEqual([]);
+    // Hosted under a sub-path (a project page): every file, the model and the wasm binaries
+    // included, comes from under it; nothing is asked of the host's root.
+    expect(requests.filter((u) => !u.startsWith(site.url))).toEqual([]);
+    expect(requests.some((u) => u.startsWith(`${site.url}models/mnist-cnn/`))).toBe(true);
     expect(watch.problems).toEqual([]);
   });
 
