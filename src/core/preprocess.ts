@@ -122,6 +122,26 @@ export interface Component {
  * over a few hundred runs instead of a flood fill over thousands of pixels.
  */
 export function inkComponents(img: GrayImage): Component[] {
+  return findComponents(img, false).components;
+}
+
+/**
+ * The components of inkComponents, and which one each pixel belongs to: `labels[i]` is the
+ * component's index in `components`, or -1 for pixels below COMPONENT_THRESHOLD. Segmenting
+ * a number needs the pixels of each piece, not only its box.
+ */
+export function inkComponentLabels(img: GrayImage): {
+  components: Component[];
+  labels: Int32Array;
+} {
+  const { components, labels } = findComponents(img, true);
+  return { components, labels: labels! };
+}
+
+function findComponents(
+  img: GrayImage,
+  withLabels: boolean,
+): { components: Component[]; labels?: Int32Array } {
   const { width: w, height: h, data } = img;
   const runs: { y: number; x0: number; x1: number; mass: number }[] = [];
   const parent: number[] = [];
@@ -155,21 +175,24 @@ export function inkComponents(img: GrayImage): Component[] {
     above = first;
   }
   const found: Component[] = [];
-  const index = new Map<number, Component>();
+  const index = new Map<number, number>();
+  const labels = withLabels ? new Int32Array(w * h).fill(-1) : undefined;
   runs.forEach((run, r) => {
     const top = root(r);
-    let c = index.get(top);
-    if (!c) {
-      c = { mass: 0, box: { x0: run.x0, y0: run.y, x1: run.x1, y1: run.y + 1 } };
-      index.set(top, c);
-      found.push(c);
+    let k = index.get(top);
+    if (k === undefined) {
+      k = found.length;
+      index.set(top, k);
+      found.push({ mass: 0, box: { x0: run.x0, y0: run.y, x1: run.x1, y1: run.y + 1 } });
     }
+    const c = found[k];
     c.mass += run.mass;
     c.box.x0 = Math.min(c.box.x0, run.x0);
     c.box.x1 = Math.max(c.box.x1, run.x1);
     c.box.y1 = run.y + 1;
+    labels?.fill(k, run.y * w + run.x0, run.y * w + run.x1);
   });
-  return found;
+  return { components: found, labels };
 }
 
 function gap(a: Box, b: Box): number {

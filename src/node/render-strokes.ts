@@ -16,8 +16,10 @@ export const BRUSHES = [16, 8] as const;
 export interface RenderOptions {
   /** Line width in pad pixels (default 16). */
   readonly brush?: number;
-  /** Pad side in pixels (default 280). */
+  /** Pad side in pixels (default 280): the writer's box maps onto size x size. */
   readonly size?: number;
+  /** The canvas's height when it is not square (a wide pad for a number); default `size`. */
+  readonly height?: number;
   /** Side of the writer's box in pen units (default 500). */
   readonly box?: number;
   /** Whether y points up in the pen coordinates, as in the pen-digits data (default true). */
@@ -36,24 +38,31 @@ export function toPad(
 }
 
 /** One canvas per size, redrawn for each digit: creating one costs more than drawing. */
-const pads = new Map<number, Canvas>();
+const pads = new Map<string, Canvas>();
 
 function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: boolean): Canvas {
   const size = options.size ?? PAD_SIZE;
+  const height = options.height ?? size;
   const brush = options.brush ?? 16;
   if (!(brush > 0)) throw new RangeError(`the brush width must be positive, got ${brush}`);
-  if (!Number.isInteger(size) || size < 1) {
-    throw new RangeError(`the pad size must be a positive integer, got ${size}`);
+  for (const [name, side] of [
+    ['pad size', size],
+    ['pad height', height],
+  ] as const) {
+    if (!Number.isInteger(side) || side < 1) {
+      throw new RangeError(`the ${name} must be a positive integer, got ${side}`);
+    }
   }
-  let canvas = reuse ? pads.get(size) : undefined;
+  const key = `${size}x${height}`;
+  let canvas = reuse ? pads.get(key) : undefined;
   if (!canvas) {
-    canvas = createCanvas(size, size);
-    if (reuse) pads.set(size, canvas);
+    canvas = createCanvas(size, height);
+    if (reuse) pads.set(key, canvas);
   }
   const ctx = canvas.getContext('2d');
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, size, size);
+  ctx.fillRect(0, 0, size, height);
   ctx.strokeStyle = '#000';
   ctx.fillStyle = '#000';
   ctx.lineWidth = brush;
@@ -78,7 +87,7 @@ function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: bool
   return canvas;
 }
 
-/** The strokes as a grayscale bitmap (0 = black ink .. 255 = white paper), size x size. */
+/** The strokes as a grayscale bitmap (0 = black ink .. 255 = white paper), size x height. */
 export function renderStrokes(
   strokes: readonly PenStroke[],
   options: RenderOptions = {},

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/errors.ts';
 import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
 import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
+import { bestPath, segmentNumber, type DigitBox, type Segmentation } from '../core/segment.ts';
 import { VARIANTS, variantBatch } from '../core/variants.ts';
 import { combine, type Decision, type Ensemble } from '../core/vote.ts';
 import { compileForward, type Forward } from './forward.ts';
@@ -20,6 +21,38 @@ export interface Recognition extends Decision {
   /** The 28x28 the model saw (the plain variant), row-major, 0..1. */
   readonly input: number[];
   readonly ms: number;
+}
+
+/** One digit of a number: its recognition, and where it is in the input image. */
+export interface DigitReading extends Recognition {
+  readonly box: DigitBox;
+}
+
+/** A number read from a drawing: its digits in reading order (left to right). */
+export interface Reading {
+  /** Each digit's best guess, in order. */
+  readonly text: string;
+  readonly digits: DigitReading[];
+  readonly ms: number;
+}
+
+/**
+ * The digits of the best reading, from the recognitions of a segmentation's candidates (one
+ * per candidate, in order). How sure the model is of a candidate is its top mean probability.
+ */
+export function readingOf(
+  segmentation: Segmentation,
+  recognitions: readonly Recognition[],
+): DigitReading[] {
+  const scores = recognitions.map((r) => Math.max(...r.probabilities));
+  return bestPath(segmentation, scores).map((i) => ({
+    ...recognitions[i],
+    box: segmentation.candidates[i].box,
+  }));
+}
+
+export function emptyImageError(): InputError {
+  return new InputError('empty_image', 'the image has no ink: draw a digit first');
 }
 
 export interface ModelInfo {
@@ -91,8 +124,24 @@ export class Recognizer {
   recognize(bitmap: GrayBitmap, options: RecognizeOptions = {}): Recognition {
     const start = now();
     const input = preprocess(bitmap, options.ink ?? 'dark');
-    if (!input) throw new InputError('empty_image', 'the image has no ink: draw a digit first');
+    if (!input) throw emptyImageError();
     const result = this.recognizeInput(input, options.ensemble ?? 'vote');
     return { ...result, ms: now() - start };
+  }
+
+  /**
+   * Reads a number: segments the drawing into candidate digits (src/core/segment.ts),
+   * recognizes every candidate in one batched forward pass and keeps the best reading.
+   */
+  read(bitmap: GrayBitmap, options: RecognizeOptions = {}): Reading {
+    const start = now();
+    const segmentation = segmentNumber(bitmap, options.ink ?? 'dark');
+    if (!segmentation) throw emptyImageError();
+    const recognitions = this.recognizeInputs(
+      segmentation.candidates.map((c) => c.image),
+      options.ensemble ?? 'vote',
+    );
+    const digits = readingOf(segmentation, recognitions);
+    return { text: digits.map((d) => d.digit).join(''), digits, ms: now() - start };
   }
 }

@@ -23,6 +23,7 @@ import { registerMetrics, routeLabel } from './metrics.ts';
 import { registerCorrectionsRoutes } from './routes/corrections.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerPredictRoutes } from './routes/predict.ts';
+import { registerReadRoutes } from './routes/read.ts';
 import { DEFAULT_BODY_LIMIT } from './schemas.ts';
 import { isUnbuiltPage, registerStatic } from './static.ts';
 import { createAjv, validationFormatter } from './validation.ts';
@@ -302,6 +303,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     registerPredictRoutes(app, { pool, ajv });
     await app.register(corrections, { store: options.corrections ?? false });
     registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken });
+    registerReadRoutes(app, { pool, ajv });
     await registerStatic(app, { webRoot, modelDir });
   } catch (err) {
     // Nobody will close an app that was never returned: stop its workers and store here.

@@ -15,9 +15,12 @@ import type { ModelInfo } from '../recognizer/recognizer.ts';
 import { ApiError } from './errors.ts';
 import type {
   FromWorker,
+  ReadResult,
   ToWorker,
   WorkInput,
+  WorkOperation,
   WorkResult,
+  WorkResults,
   WorkerData,
 } from './inference-protocol.ts';
 
@@ -38,7 +41,8 @@ export type PoolState = 'loading' | 'ready' | 'failed' | 'closed';
 interface Task {
   readonly id: number;
   readonly inputs: WorkInput[];
-  readonly resolve: (results: WorkResult[]) => void;
+  readonly operation: WorkOperation;
+  readonly resolve: (results: (WorkResult | ReadResult)[]) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -60,7 +64,7 @@ export class InferencePool {
   private readonly log: NonNullable<InferencePoolOptions['log']>;
   private readonly slots = new Set<Slot>();
   private readonly waiting: Task[] = [];
-  private readonly inflight = new Set<Promise<WorkResult[]>>();
+  private readonly inflight = new Set<Promise<unknown>>();
   private nextId = 1;
   private loadedModel?: ModelInfo;
   private failure?: string;
@@ -124,9 +128,21 @@ export class InferencePool {
 
   /** Recognizes every input; one result (a recognition or an input error) per input, in order. */
   async recognize(inputs: WorkInput[]): Promise<WorkResult[]> {
+    return this.runAll('recognize', inputs);
+  }
+
+  /** Reads a number in each input; one result (a reading or an input error) per input, in order. */
+  async read(inputs: WorkInput[]): Promise<ReadResult[]> {
+    return this.runAll('read', inputs);
+  }
+
+  private async runAll<Op extends WorkOperation>(
+    operation: Op,
+    inputs: WorkInput[],
+  ): Promise<WorkResults[Op][]> {
     const chunks: WorkInput[][] = [];
     for (let i = 0; i < inputs.length; i += CHUNK) chunks.push(inputs.slice(i, i + CHUNK));
-    const results = await Promise.all(chunks.map((chunk) => this.run(chunk)));
+    const results = await Promise.all(chunks.map((chunk) => this.run(operation, chunk)));
     return results.flat();
   }
 
@@ -152,10 +168,16 @@ export class InferencePool {
     );
   }
 
-  private run(inputs: WorkInput[]): Promise<WorkResult[]> {
+  private run<Op extends WorkOperation>(
+    operation: Op,
+    inputs: WorkInput[],
+  ): Promise<WorkResults[Op][]> {
     if (this.closing || this.failure !== undefined) return Promise.reject(this.unavailable());
-    const promise = new Promise<WorkResult[]>((resolve, reject) => {
-      const task: Task = { id: this.nextId++, inputs, resolve, reject };
+    const promise = new Promise<WorkResults[Op][]>((resolve, reject) => {
+      // The worker answers each input with the result of the operation it was asked for.
+      const settle = (results: (WorkResult | ReadResult)[]) =>
+        resolve(results as WorkResults[Op][]);
+      const task: Task = { id: this.nextId++, inputs, operation, resolve: settle, reject };
       if (!this.dispatch(task)) this.waiting.push(task);
     });
     this.inflight.add(promise);
@@ -173,7 +195,12 @@ export class InferencePool {
     if (!best) return false;
     best.pending.set(task.id, task);
     best.load += task.inputs.length;
-    const message: ToWorker = { type: 'recognize', id: task.id, inputs: task.inputs };
+    const message: ToWorker = {
+      type: 'recognize',
+      id: task.id,
+      inputs: task.inputs,
+      operation: task.operation,
+    };
     // Pixel arrays move to the worker without a copy (they are not used here afterwards).
     const transfer = task.inputs.flatMap((input) =>
       input.kind === 'pixels' ? [input.pixels.buffer as ArrayBuffer] : [],

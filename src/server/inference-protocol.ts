@@ -2,7 +2,7 @@
 import type { InputErrorCode } from '../core/errors.ts';
 import type { InkPolarity } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
-import type { ModelInfo, Recognition } from '../recognizer/recognizer.ts';
+import type { ModelInfo, Reading, Recognition } from '../recognizer/recognizer.ts';
 
 /** One image to recognize, validated by the main thread; decoding happens in the worker. */
 export type WorkInput =
@@ -19,9 +19,24 @@ export type WorkInput =
 
 export type WorkErrorCode = InputErrorCode | 'internal_error';
 
-export type WorkResult =
-  | { readonly ok: true; readonly recognition: Recognition }
-  | { readonly ok: false; readonly code: WorkErrorCode; readonly message: string };
+export type WorkError = {
+  readonly ok: false;
+  readonly code: WorkErrorCode;
+  readonly message: string;
+};
+
+export type WorkResult = { readonly ok: true; readonly recognition: Recognition } | WorkError;
+
+/** The answer to reading a number (POST /api/read). */
+export type ReadResult = { readonly ok: true; readonly reading: Reading } | WorkError;
+
+/** What a task asks of the worker: one digit per input, or a whole number per input. */
+export type WorkOperation = 'recognize' | 'read';
+
+export interface WorkResults {
+  readonly recognize: WorkResult;
+  readonly read: ReadResult;
+}
 
 export interface WorkerData {
   readonly modelDir?: string;
@@ -31,6 +46,8 @@ export type ToWorker = {
   readonly type: 'recognize';
   readonly id: number;
   readonly inputs: WorkInput[];
+  /** Absent: `recognize`. */
+  readonly operation?: WorkOperation;
 };
 
 export type FromWorker =
@@ -39,7 +56,7 @@ export type FromWorker =
   | {
       /** The answers to every task of one forward pass: one message, not one per task. */
       readonly type: 'results';
-      readonly answers: { readonly id: number; readonly results: WorkResult[] }[];
+      readonly answers: { readonly id: number; readonly results: (WorkResult | ReadResult)[] }[];
       /** Live tensors once the work is done: the /metrics gauge. */
       readonly tensors: number;
     }

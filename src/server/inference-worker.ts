@@ -9,15 +9,18 @@ import { PNG } from 'pngjs';
 import { InputError } from '../core/errors.ts';
 import type { GrayImage } from '../core/image.ts';
 import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
+import { segmentNumber, type Segmentation } from '../core/segment.ts';
 import type { Ensemble } from '../core/vote.ts';
 import { tf } from '../model/backend.ts';
 import { decodeDataUrl } from '../node/decode.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
-import type { Recognizer } from '../recognizer/recognizer.ts';
+import { readingOf, type Recognition, type Recognizer } from '../recognizer/recognizer.ts';
 import type {
   FromWorker,
+  ReadResult,
   ToWorker,
   WorkInput,
+  WorkOperation,
   WorkResult,
   WorkerData,
 } from './inference-protocol.ts';
@@ -53,21 +56,31 @@ function emptyMessage(input: WorkInput): string {
     : 'the pixels have no ink (all near black): send a white digit on black, or set `ink` to "dark"';
 }
 
-/** An input on its way through one drain: prepared, then recognized or refused. */
+/** An input on its way through one drain: prepared, then recognized (or read) or refused. */
 interface Job {
   readonly input: WorkInput;
-  image?: GrayImage;
+  readonly operation: WorkOperation;
+  /** The 28x28s to recognize: the digit's, or every candidate digit of a number. */
+  images?: GrayImage[];
+  segmentation?: Segmentation;
   prepareMs: number;
-  result?: WorkResult;
+  result?: WorkResult | ReadResult;
 }
 
 function prepare(job: Job): void {
   const start = performance.now();
   try {
     const { bitmap, ink } = bitmapOf(job.input);
-    const image = preprocess(bitmap, ink);
-    if (!image) throw new InputError('empty_image', emptyMessage(job.input));
-    job.image = image;
+    if (job.operation === 'read') {
+      const segmentation = segmentNumber(bitmap, ink);
+      if (!segmentation) throw new InputError('empty_image', emptyMessage(job.input));
+      job.segmentation = segmentation;
+      job.images = segmentation.candidates.map((c) => c.image);
+    } else {
+      const image = preprocess(bitmap, ink);
+      if (!image) throw new InputError('empty_image', emptyMessage(job.input));
+      job.images = [image];
+    }
   } catch (err) {
     job.result =
       err instanceof InputError
@@ -83,31 +96,55 @@ function prepare(job: Job): void {
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
-/** Recognizes the prepared jobs, one forward pass per ensemble and MAX_PASS_INPUTS. */
+/** A job's answer from the recognitions of its images. */
+function finish(job: Job, recognitions: Recognition[]): void {
+  const forwardMs = recognitions.reduce((sum, r) => sum + r.ms, 0);
+  const ms = round2(job.prepareMs + forwardMs);
+  if (job.segmentation) {
+    const digits = readingOf(job.segmentation, recognitions);
+    job.result = {
+      ok: true,
+      reading: { text: digits.map((d) => d.digit).join(''), digits, ms },
+    };
+  } else {
+    job.result = { ok: true, recognition: { ...recognitions[0], ms } };
+  }
+}
+
+/**
+ * Recognizes the prepared jobs: one forward pass per ensemble and about MAX_PASS_INPUTS
+ * images (a number's candidates are never split between passes).
+ */
 function recognize(recognizer: Recognizer, jobs: Job[]): string | undefined {
   const byEnsemble = new Map<Ensemble, Job[]>();
   for (const job of jobs) {
-    if (!job.image) continue;
+    if (!job.images) continue;
     const group = byEnsemble.get(job.input.ensemble) ?? [];
     group.push(job);
     byEnsemble.set(job.input.ensemble, group);
   }
   let fatal: string | undefined;
   for (const [ensemble, group] of byEnsemble) {
-    for (let i = 0; i < group.length; i += MAX_PASS_INPUTS) {
-      const chunk = group.slice(i, i + MAX_PASS_INPUTS);
+    for (let i = 0; i < group.length;) {
+      const chunk: Job[] = [];
+      let images = 0;
+      while (
+        i < group.length &&
+        (images === 0 || images + group[i].images!.length <= MAX_PASS_INPUTS)
+      ) {
+        images += group[i].images!.length;
+        chunk.push(group[i++]);
+      }
       try {
         const recognitions = recognizer.recognizeInputs(
-          chunk.map((job) => job.image as GrayImage),
+          chunk.flatMap((job) => job.images!),
           ensemble,
         );
-        chunk.forEach((job, k) => {
-          const recognition = recognitions[k];
-          job.result = {
-            ok: true,
-            recognition: { ...recognition, ms: round2(job.prepareMs + recognition.ms) },
-          };
-        });
+        let next = 0;
+        for (const job of chunk) {
+          finish(job, recognitions.slice(next, next + job.images!.length));
+          next += job.images!.length;
+        }
       } catch (err) {
         fatal = String(err);
         for (const job of chunk)
@@ -144,7 +181,11 @@ function drain(recognizer: Recognizer): void {
     inputs += task.inputs.length;
   }
   const jobsPerTask = tasks.map((task) =>
-    task.inputs.map((input): Job => ({ input, prepareMs: 0 })),
+    task.inputs.map((input): Job => ({
+      input,
+      operation: task.operation ?? 'recognize',
+      prepareMs: 0,
+    })),
   );
   const jobs = jobsPerTask.flat();
   jobs.forEach(prepare);
@@ -153,7 +194,7 @@ function drain(recognizer: Recognizer): void {
   const answers = tasks.map((task, t) => ({
     id: task.id,
     results: jobsPerTask[t].map(
-      (job): WorkResult =>
+      (job): WorkResult | ReadResult =>
         job.result ?? { ok: false, code: 'internal_error', message: 'not recognized' },
     ),
   }));
@@ -177,10 +218,13 @@ function warmUpPipeline(recognizer: Recognizer): void {
     for (let x = 28; x < 36; x++) png.data.fill(0, (y * size + x) * 4, (y * size + x) * 4 + 3);
   const dataUrl = `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
   for (const ensemble of ['vote', 'off'] as const) {
-    const job: Job = { input: { kind: 'image', image: dataUrl, ensemble }, prepareMs: 0 };
-    prepare(job);
-    recognize(recognizer, [job]);
-    if (!job.result?.ok) throw new Error('warm-up recognition failed');
+    for (const operation of ['recognize', 'read'] as const) {
+      const input: WorkInput = { kind: 'image', image: dataUrl, ensemble };
+      const job: Job = { input, operation, prepareMs: 0 };
+      prepare(job);
+      recognize(recognizer, [job]);
+      if (!job.result?.ok) throw new Error(`warm-up ${operation} failed`);
+    }
   }
 }
 

@@ -129,6 +129,45 @@ export const recognitionSchema = {
   },
 } as const;
 
+const boxSchema = {
+  type: 'object',
+  description: "The digit's box in the input image, in its pixels.",
+  required: ['x', 'y', 'width', 'height'],
+  properties: {
+    x: { type: 'integer' },
+    y: { type: 'integer' },
+    width: { type: 'integer' },
+    height: { type: 'integer' },
+  },
+} as const;
+
+/** One digit of a number: a recognition (every field of one) and its box. */
+export const digitReadingSchema = {
+  ...recognitionSchema,
+  description: 'One digit of the number: its recognition, and where it is in the image.',
+  required: [...recognitionSchema.required, 'box'],
+  properties: { ...recognitionSchema.properties, box: boxSchema },
+} as const;
+
+export const readingSchema = {
+  type: 'object',
+  description: 'The number read from the drawing, its digits left to right.',
+  required: ['text', 'digits', 'ms'],
+  properties: {
+    text: { type: 'string', description: "Each digit's best guess, in reading order." },
+    digits: {
+      type: 'array',
+      items: digitReadingSchema,
+      description: 'The digits in reading order (left to right).',
+    },
+    ms: {
+      type: 'number',
+      description:
+        'Milliseconds the recognizer spent on this image: decoding, segmenting, preparing and its share of the forward pass.',
+    },
+  },
+} as const;
+
 export const errorSchema = {
   type: 'object',
   required: ['error'],
@@ -194,6 +233,19 @@ export const batchResponseSchema = {
       // The error shape first: a recognition fails it at once (no `error`), which keeps
       // the serializer's choice between the two cheap.
       items: { anyOf: [errorSchema, recognitionSchema] },
+    },
+  },
+} as const;
+
+export const readBatchResponseSchema = {
+  type: 'object',
+  description: 'One result per item, in order.',
+  required: ['results'],
+  properties: {
+    results: {
+      type: 'array',
+      description: 'One entry per item, in order: a reading or an error object.',
+      items: { anyOf: [errorSchema, readingSchema] },
     },
   },
 } as const;

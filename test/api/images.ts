@@ -74,6 +74,37 @@ export function drawDigit(
   };
 }
 
+/**
+ * A number: each digit's strokes (drawn for a 280x280 pad) scaled by `scale` and placed one
+ * after the other, `pitch` pad pixels apart, on a canvas just wide enough.
+ */
+export function drawNumber(
+  digits: Stroke[][],
+  options: { scale?: number; pitch?: number; height?: number } = {},
+): Drawing {
+  const scale = options.scale ?? 0.5;
+  const pitch = options.pitch ?? 160;
+  const width = Math.ceil(pitch * digits.length + 40);
+  const height = options.height ?? Math.ceil(280 * scale);
+  const canvas = createCanvas(width, height);
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, width, height);
+  digits.forEach((strokes, i) => {
+    const moved = strokes.map((s) =>
+      s.map(([x, y]) => [x + (i * pitch) / scale, y] as const),
+    );
+    draw(g, moved, scale, '#000');
+  });
+  return {
+    width,
+    height,
+    rgba: g.getImageData(0, 0, width, height).data,
+    png: () => canvas.toBuffer('image/png'),
+    jpeg: () => canvas.toBuffer('image/jpeg', 92),
+  };
+}
+
 /** Grayscale 0..255 as the server computes it (alpha over white). */
 export function grayPixels(drawing: Drawing): number[] {
   const out = new Array<number>(drawing.width * drawing.height);

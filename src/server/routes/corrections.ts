@@ -26,7 +26,7 @@ import { ApiError } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import { errorResponses } from '../schemas.ts';
 import { toWorkInput, validationFormatter } from '../validation.ts';
-import { workError } from './predict.ts';
+import { workError } from './work.ts';
 
 export interface CorrectionsRoutesOptions {
   readonly pool: InferencePool;

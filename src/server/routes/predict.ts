@@ -4,9 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Ajv } from 'ajv';
-import { ApiError, type ErrorBody } from '../errors.ts';
+import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
-import type { WorkResult } from '../inference-protocol.ts';
 import type { Recognition } from '../../recognizer/recognizer.ts';
 import {
   batchEnvelopeSchema,
@@ -20,21 +19,11 @@ import {
   type PredictRequest,
 } from '../schemas.ts';
 import { createItemChecker, toWorkInput, validationFormatter } from '../validation.ts';
+import { answerBatch, workError } from './work.ts';
 
 export interface PredictRoutesOptions {
   readonly pool: InferencePool;
   readonly ajv: Ajv;
-}
-
-const STATUS: Record<Exclude<WorkResult, { ok: true }>['code'], number> = {
-  invalid_request: 400,
-  invalid_image: 422,
-  empty_image: 422,
-  internal_error: 500,
-};
-
-export function workError(result: Exclude<WorkResult, { ok: true }>): ApiError {
-  return new ApiError(STATUS[result.code], result.code, result.message);
 }
 
 export function registerPredictRoutes(app: FastifyInstance, options: PredictRoutesOptions): void {
@@ -83,16 +72,11 @@ export function registerPredictRoutes(app: FastifyInstance, options: PredictRout
     async (request): Promise<{ results: (Recognition | ErrorBody)[] }> => {
       const ensemble = request.body.ensemble ?? 'vote';
       const checks = request.body.items.map((item, i) => checkItem(item, i, ensemble));
-      const inputs = checks.flatMap((check) => (check.ok ? [check.input] : []));
-      const recognized = await pool.recognize(inputs);
-      let next = 0;
-      const results = checks.map((check, i): Recognition | ErrorBody => {
-        if (!check.ok) return check.error.body;
-        const result = recognized[next++];
-        if (result.ok) return result.recognition;
-        const error = workError(result);
-        return { error: { code: error.code, message: `items[${i}]: ${error.message}` } };
-      });
+      const results = await answerBatch(
+        checks,
+        (inputs) => pool.recognize(inputs),
+        (result) => result.recognition,
+      );
       return { results };
     },
   );

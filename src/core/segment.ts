@@ -1,0 +1,511 @@
+/**
+ * Segmenting a handwritten number into its digits, left to right, each prepared exactly as
+ * the single-digit pipeline prepares a drawing (normalizeInk). Pure and isomorphic: the
+ * server's workers, the CLI and the page all read numbers with it.
+ *
+ * How it works (the choices were measured with `npm run eval:numbers`; docs/benchmarks.md):
+ *
+ * 1. The ink's 8-connected components (inkComponents). Specks, tiny marks far from any
+ *    stroke, are dropped; small marks close to a stroke (a dot of a broken stroke) and short
+ *    marks lying over or under another (the bar of a 5, the top of a 7) join that stroke.
+ * 2. A component much wider than the writing is tall may be several touching digits: it is
+ *    over-segmented at candidate cuts, the columns where its vertical ink profile has a
+ *    minimum (where two digits touch, only a stroke or two crosses the column).
+ * 3. The pieces, in reading order, fall into blocks wherever a clear gap separates them:
+ *    nothing ever joins across a clear gap. A block of one piece is one digit.
+ * 4. Within a block of several pieces, every run of up to MAX_RUN consecutive pieces that
+ *    is not too wide is a candidate digit. The recognizer scores every candidate of every
+ *    block in one batched forward pass, and the reading is the path through the pieces with
+ *    the lowest cost, each digit costing -ln(its confidence) + DIGIT_COST (see bestPath):
+ *    whether two strokes are one digit or two is decided by what the model reads, not by
+ *    geometry alone.
+ *
+ * Reading one digit gives what the single-digit pipeline gives: a candidate that holds every
+ * piece of the drawing is prepared from the whole drawing (specks and all), as preprocess
+ * does, so it is the very same 28x28.
+ */
+import { InputError } from './errors.ts';
+import type { GrayImage } from './image.ts';
+import {
+  inkComponentLabels,
+  inkExtent,
+  inkMap,
+  normalizeInk,
+  type Box,
+  type Component,
+  type GrayBitmap,
+  type InkPolarity,
+} from './preprocess.ts';
+
+/** A digit's place in the input image, in its pixels. */
+export interface DigitBox {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** One candidate digit: a run of consecutive pieces, prepared as a 28x28. */
+export interface Candidate {
+  /** The first piece it holds and the one after its last (pieces in reading order). */
+  readonly start: number;
+  readonly end: number;
+  /** The model's input, as normalizeInk makes it. */
+  readonly image: GrayImage;
+  readonly box: DigitBox;
+}
+
+export interface Segmentation {
+  /** Pieces in reading order: every path through them is a reading. */
+  readonly pieces: number;
+  /** The writing's height in input pixels (see lineHeight). */
+  readonly lineHeight: number;
+  /** Every candidate, each to be scored by the recognizer; runs of one piece always among them. */
+  readonly candidates: readonly Candidate[];
+}
+
+/** Settings of the segmentation, each in units of the writing's height (see `lineHeight`). */
+export interface SegmentOptions {
+  /**
+   * Two separate marks may be one digit only if they overlap horizontally by at least this
+   * fraction of the narrower one (a 4's bar and stem, a 5's flag and body); side by side,
+   * they are two digits.
+   */
+  readonly joinOverlap: number;
+  /** Components wider than this are tried as several touching digits. */
+  readonly cutWidth: number;
+  /** Candidate cuts stay at least this far from a component's ends and from each other. */
+  readonly cutMargin: number;
+  /** A column is a candidate cut only if it holds at most this many stroke widths of ink. */
+  readonly cutInk: number;
+  /** A candidate digit wider than this is not considered. */
+  readonly maxDigitWidth: number;
+  /** Marks of at most this size (longer side) and far from every stroke are specks. */
+  readonly speck: number;
+  /** Marks at most this tall that lie mostly over or under a stroke join it. */
+  readonly shortMark: number;
+  /** The cost of each digit of a reading, beside -ln(confidence): fewer, surer digits win. */
+  readonly digitCost: number;
+  /**
+   * The cost of a digit's width beyond the writing's height, per height: the model reads two
+   * touching digits squeezed into one 28x28 as one digit with confidence, but few digits are
+   * wider than they are tall.
+   */
+  readonly widthCost: number;
+}
+
+export const SEGMENT: SegmentOptions = {
+  joinOverlap: 0.3,
+  cutWidth: 0.5,
+  cutMargin: 0.12,
+  cutInk: 3,
+  maxDigitWidth: 1.5,
+  speck: 0.12,
+  shortMark: 0.45,
+  digitCost: 0.3,
+  widthCost: 1,
+};
+
+/** At most this many consecutive pieces make one candidate digit. */
+const MAX_RUN = 6;
+/**
+ * Pieces a drawing may have: 20 digits of a few pieces each, with room to spare. More is
+ * not a number (a scribble, a page of text) and would cost a forward pass of thousands.
+ */
+export const MAX_PIECES = 80;
+
+/** A column range of one component: the pixels of `component` with x0 <= x < x1. */
+interface Part {
+  readonly component: number;
+  readonly x0: number;
+  readonly x1: number;
+}
+
+/** A piece: one or more parts that are always read together. */
+interface Piece {
+  parts: Part[];
+  box: Box;
+}
+
+function union(a: Box, b: Box): Box {
+  return {
+    x0: Math.min(a.x0, b.x0),
+    y0: Math.min(a.y0, b.y0),
+    x1: Math.max(a.x1, b.x1),
+    y1: Math.max(a.y1, b.y1),
+  };
+}
+
+function boxGap(a: Box, b: Box): number {
+  const dx = Math.max(0, a.x0 - b.x1, b.x0 - a.x1);
+  const dy = Math.max(0, a.y0 - b.y1, b.y0 - a.y1);
+  return Math.hypot(dx, dy);
+}
+
+const widthOf = (b: Box) => b.x1 - b.x0;
+const heightOf = (b: Box) => b.y1 - b.y0;
+const overlapX = (a: Box, b: Box) => Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0));
+
+/**
+ * The height of the writing: the median height of the tall components (at least half the
+ * tallest), so that bars, dots and one small digit do not shrink it and one tall digit does
+ * not stretch it.
+ */
+export function lineHeight(components: readonly Component[]): number {
+  const heights = components.map((c) => heightOf(c.box));
+  const tallest = Math.max(...heights);
+  const tall = heights.filter((h) => h >= tallest / 2).sort((a, b) => a - b);
+  return tall[Math.floor(tall.length / 2)];
+}
+
+/**
+ * Which component owns each inky pixel: its label, or for a faint anti-aliased pixel (below
+ * the component threshold) the label of an inky neighbour, so that the edge of a stroke goes
+ * with its stroke; -1 for paper and for haze that touches no stroke.
+ */
+function owners(img: GrayImage, labels: Int32Array): Int32Array {
+  const { width: w, height: h, data } = img;
+  const out = labels.slice();
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (labels[i] >= 0 || data[i] === 0) continue;
+      search: for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const l = labels[yy * w + xx];
+          if (l >= 0) {
+            out[i] = l;
+            break search;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Inky pixels of `component` per column of its box (its vertical profile). */
+function columnProfile(labels: Int32Array, width: number, c: Component, k: number): Int32Array {
+  const profile = new Int32Array(widthOf(c.box));
+  for (let y = c.box.y0; y < c.box.y1; y++) {
+    const row = y * width;
+    for (let x = c.box.x0; x < c.box.x1; x++) if (labels[row + x] === k) profile[x - c.box.x0]++;
+  }
+  return profile;
+}
+
+/**
+ * Candidate cuts of a wide component: its columns that cross little ink (at most `maxInk`
+ * pixels: about one stroke, where two digits touch, not the two of a 0's sides), at the
+ * lowest local minima of its profile, away from its ends and from each other; at most
+ * `count` of them.
+ */
+function cutsOf(
+  profile: Int32Array,
+  x0: number,
+  margin: number,
+  maxInk: number,
+  count: number,
+): number[] {
+  const n = profile.length;
+  const minima: number[] = [];
+  const lo = Math.max(1, Math.ceil(margin));
+  const hi = n - Math.max(1, Math.ceil(margin));
+  for (let x = lo; x < hi; x++) {
+    // A plateau counts once, at its first column.
+    const p = profile[x];
+    if (p <= maxInk && p <= profile[x + 1] && p < profile[x - 1]) minima.push(x);
+  }
+  minima.sort((a, b) => profile[a] - profile[b] || a - b);
+  const cuts: number[] = [];
+  for (const x of minima) {
+    if (cuts.length === count) break;
+    if (cuts.every((c) => Math.abs(c - x) >= margin)) cuts.push(x);
+  }
+  return cuts.sort((a, b) => a - b).map((x) => x0 + x);
+}
+
+/**
+ * The pen's width: the median length of the runs of ink across rows and down columns. A
+ * stroke seen across is about a pen wide, seen along it is long; pooled, the median is the
+ * width.
+ */
+export function strokeWidth(labels: Int32Array, width: number): number {
+  const runs: number[] = [];
+  const height = labels.length / width;
+  const scan = (count: number, length: number, at: (line: number, i: number) => number) => {
+    for (let line = 0; line < count; line++) {
+      let run = 0;
+      for (let i = 0; i <= length; i++) {
+        if (i < length && labels[at(line, i)] >= 0) run++;
+        else if (run) {
+          runs.push(run);
+          run = 0;
+        }
+      }
+    }
+  };
+  scan(height, width, (y, x) => y * width + x);
+  scan(width, height, (x, y) => y * width + x);
+  runs.sort((a, b) => a - b);
+  return runs.length ? runs[Math.floor(runs.length / 2)] : 1;
+}
+
+/** The box of a part's pixels (the component's pixels within its columns). */
+function partBox(labels: Int32Array, width: number, c: Component, part: Part): Box | null {
+  let box: Box | null = null;
+  for (let y = c.box.y0; y < c.box.y1; y++) {
+    const row = y * width;
+    let left = -1;
+    let right = -1;
+    for (let x = part.x0; x < part.x1; x++) {
+      if (labels[row + x] !== part.component) continue;
+      if (left < 0) left = x;
+      right = x + 1;
+    }
+    if (left < 0) continue;
+    box = box
+      ? union(box, { x0: left, y0: y, x1: right, y1: y + 1 })
+      : { x0: left, y0: y, x1: right, y1: y + 1 };
+  }
+  return box;
+}
+
+/**
+ * Components to pieces: specks dropped, small and short marks joined to their stroke, wide
+ * components cut at their candidate cuts. In reading order (by the centre of each piece).
+ */
+function piecesOf(
+  components: readonly Component[],
+  labels: Int32Array,
+  width: number,
+  height: number,
+  options: SegmentOptions,
+): Piece[] {
+  const pen = strokeWidth(labels, width);
+  const maxMass = Math.max(...components.map((c) => c.mass));
+  const size = (c: Component) => Math.max(widthOf(c.box), heightOf(c.box));
+  // Joined marks: mark index -> the component it joins.
+  const host = new Map<number, number>();
+  const dropped = new Set<number>();
+  components.forEach((c, k) => {
+    if (c.mass >= maxMass * 0.5) return;
+    const small = size(c) <= options.speck * height;
+    const short = heightOf(c.box) <= options.shortMark * height;
+    if (!small && !short) return;
+    let best = -1;
+    let bestScore = Infinity;
+    components.forEach((other, j) => {
+      if (j === k || other.mass <= c.mass) return;
+      const over = overlapX(c.box, other.box) / Math.max(1, widthOf(c.box));
+      const gap = boxGap(c.box, other.box);
+      const joins = (small && gap <= options.speck * height) || (short && over >= 0.5);
+      if (joins && gap - over * height < bestScore) {
+        best = j;
+        bestScore = gap - over * height;
+      }
+    });
+    if (best >= 0) host.set(k, best);
+    else if (small) dropped.add(k);
+  });
+  // A mark joined to a mark joins that mark's host in the end.
+  const hostOf = (k: number): number => {
+    const seen = new Set<number>();
+    while (host.has(k) && !seen.has(k)) {
+      seen.add(k);
+      k = host.get(k)!;
+    }
+    return k;
+  };
+
+  const pieces: Piece[] = [];
+  const joined = new Map<number, number[]>();
+  components.forEach((_, k) => {
+    if (dropped.has(k) || !host.has(k)) return;
+    const h = hostOf(k);
+    joined.set(h, [...(joined.get(h) ?? []), k]);
+  });
+  components.forEach((c, k) => {
+    if (dropped.has(k) || host.has(k)) return;
+    const marks = joined.get(k) ?? [];
+    const wide = widthOf(c.box) > options.cutWidth * height;
+    const cuts = wide
+      ? cutsOf(
+          columnProfile(labels, width, c, k),
+          c.box.x0,
+          options.cutMargin * height,
+          options.cutInk * pen,
+          Math.floor(widthOf(c.box) / (2 * options.cutMargin * height)),
+        )
+      : [];
+    const edges = [c.box.x0, ...cuts, c.box.x1];
+    const own: Piece[] = [];
+    for (let i = 0; i + 1 < edges.length; i++) {
+      const part = { component: k, x0: edges[i], x1: edges[i + 1] };
+      const box = partBox(labels, width, c, part);
+      if (box) own.push({ parts: [part], box });
+    }
+    // Each joined mark goes with the piece of its host it overlaps most.
+    for (const m of marks) {
+      const mark = components[m];
+      let target = own[0];
+      for (const p of own)
+        if (overlapX(mark.box, p.box) > overlapX(mark.box, target.box)) target = p;
+      target.parts.push({ component: m, x0: mark.box.x0, x1: mark.box.x1 });
+      target.box = union(target.box, mark.box);
+    }
+    pieces.push(...own);
+  });
+  const centre = (p: Piece) => (p.box.x0 + p.box.x1) / 2;
+  return pieces.sort((a, b) => centre(a) - centre(b));
+}
+
+/** The candidate's own ink: the pixels its parts own, in its box (grown by the faint edge). */
+function candidateInk(
+  img: GrayImage,
+  owner: Int32Array,
+  parts: readonly Part[],
+  box: Box,
+): GrayImage {
+  const x0 = Math.max(0, box.x0 - 1);
+  const y0 = Math.max(0, box.y0 - 1);
+  const x1 = Math.min(img.width, box.x1 + 1);
+  const y1 = Math.min(img.height, box.y1 + 1);
+  const w = x1 - x0;
+  const out = new Float32Array(w * (y1 - y0));
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const i = y * img.width + x;
+      const o = owner[i];
+      if (o < 0) continue;
+      for (const p of parts) {
+        if (p.component === o && x >= p.x0 && x < p.x1) {
+          out[(y - y0) * w + (x - x0)] = img.data[i];
+          break;
+        }
+      }
+    }
+  }
+  return { width: w, height: y1 - y0, data: out };
+}
+
+/**
+ * Splits a drawing into candidate digits (see the module comment); null when it has no ink.
+ * Throws an InputError when it has far more separate marks than a number of 20 digits.
+ */
+export function segmentNumber(
+  bitmap: GrayBitmap,
+  ink: InkPolarity = 'dark',
+  options: SegmentOptions = SEGMENT,
+): Segmentation | null {
+  if (
+    bitmap.width < 1 ||
+    bitmap.height < 1 ||
+    bitmap.data.length !== bitmap.width * bitmap.height
+  ) {
+    throw new RangeError(
+      `bitmap of ${bitmap.width}x${bitmap.height} needs ${bitmap.width * bitmap.height} values, got ${bitmap.data.length}`,
+    );
+  }
+  const extent = inkExtent(bitmap, ink);
+  if (!extent) return null;
+  const img = inkMap(bitmap, ink, extent);
+  const { components, labels } = inkComponentLabels(img);
+  if (components.length === 0) return null;
+  const height = lineHeight(components);
+  const pieces = piecesOf(components, labels, img.width, height, options);
+  if (pieces.length > MAX_PIECES) {
+    throw new InputError(
+      'invalid_image',
+      `the drawing has ${pieces.length} separate marks: too many to read as a number (write up to 20 digits)`,
+    );
+  }
+  const owner = owners(img, labels);
+  const toInput = (b: Box): DigitBox => ({
+    x: extent.x0 + b.x0,
+    y: extent.y0 + b.y0,
+    width: widthOf(b),
+    height: heightOf(b),
+  });
+
+  // Blocks: runs of pieces that may belong to one digit, each with the one before: cut
+  // from the same component, or overlapping it enough.
+  const blockStart = [0];
+  for (let i = 1; i < pieces.length; i++) {
+    const [a, b] = [pieces[i - 1], pieces[i]];
+    const sameComponent = a.parts.some((p) => b.parts.some((q) => q.component === p.component));
+    const over = overlapX(a.box, b.box) / Math.max(1, Math.min(widthOf(a.box), widthOf(b.box)));
+    const joinable = sameComponent || over >= options.joinOverlap;
+    blockStart.push(joinable ? blockStart[i - 1] : i);
+  }
+
+  // How many pieces each component was cut into: a run that holds all of them holds the
+  // whole component, which is always a candidate however wide it is (a wide 0).
+  const cutInto = new Map<number, number>();
+  for (const p of pieces)
+    cutInto.set(p.parts[0].component, (cutInto.get(p.parts[0].component) ?? 0) + 1);
+  const candidates: Candidate[] = [];
+  for (let start = 0; start < pieces.length; start++) {
+    let box = pieces[start].box;
+    const parts: Part[] = [];
+    const held = new Map<number, number>();
+    for (let end = start + 1; end <= Math.min(pieces.length, start + MAX_RUN); end++) {
+      const piece = pieces[end - 1];
+      if (end > start + 1 && blockStart[end - 1] !== blockStart[start]) break;
+      box = union(box, piece.box);
+      parts.push(...piece.parts);
+      const main = piece.parts[0].component;
+      held.set(main, (held.get(main) ?? 0) + 1);
+      const wholeComponents = [...held].every(([k, n]) => cutInto.get(k) === n);
+      if (end > start + 1 && !wholeComponents && widthOf(box) > options.maxDigitWidth * height)
+        continue;
+      const whole = start === 0 && end === pieces.length;
+      // The whole drawing as one digit: exactly what the single-digit pipeline prepares.
+      const image = whole ? normalizeInk(img) : normalizeInk(candidateInk(img, owner, parts, box));
+      if (image) candidates.push({ start, end, image, box: toInput(box) });
+    }
+  }
+  return { pieces: pieces.length, lineHeight: height, candidates };
+}
+
+/**
+ * The best reading: the candidates (by index) that cover the pieces from first to last with
+ * the lowest total cost, each costing -ln(its score) + `digitCost` + `widthCost` for each
+ * height of width beyond the first. `scores[i]` is how sure the recognizer is of candidate i
+ * (its winning digit's probability).
+ */
+export function bestPath(
+  segmentation: Segmentation,
+  scores: ArrayLike<number>,
+  options: Pick<SegmentOptions, 'digitCost' | 'widthCost'> = SEGMENT,
+): number[] {
+  const { pieces, candidates, lineHeight: height } = segmentation;
+  const cost = new Float64Array(pieces + 1).fill(Infinity);
+  const via = new Int32Array(pieces + 1).fill(-1);
+  cost[0] = 0;
+  const byEnd = new Map<number, number[]>();
+  candidates.forEach((c, i) => byEnd.set(c.end, [...(byEnd.get(c.end) ?? []), i]));
+  for (let end = 1; end <= pieces; end++) {
+    for (const i of byEnd.get(end) ?? []) {
+      const c = candidates[i];
+      const wide = Math.max(0, c.box.width / height - 1);
+      const total =
+        cost[c.start] -
+        Math.log(Math.max(scores[i], 1e-9)) +
+        options.digitCost +
+        options.widthCost * wide;
+      if (total < cost[end]) {
+        cost[end] = total;
+        via[end] = i;
+      }
+    }
+  }
+  if (via[pieces] < 0) throw new Error('segmentation: no path covers every piece');
+  const path: number[] = [];
+  for (let at = pieces; at > 0; at = candidates[via[at]].start) path.push(via[at]);
+  return path.reverse();
+}

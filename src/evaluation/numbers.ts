@@ -1,0 +1,73 @@
+/**
+ * Reading composed numbers (compose-numbers.ts) and scoring the readings: exact-string
+ * accuracy, digit-count accuracy and per-digit accuracy, by kind and by length.
+ */
+import type { Ensemble } from '../core/vote.ts';
+import type { Recognizer } from '../recognizer/recognizer.ts';
+import { renderStrokes } from '../node/render-strokes.ts';
+import { editDistance, type ComposedNumber, type NumberKind } from './compose-numbers.ts';
+
+export interface NumberTally {
+  numbers: number;
+  exact: number;
+  countRight: number;
+  digits: number;
+  /** Digits read right: the number's length less the edits from the reading to the truth. */
+  digitsRight: number;
+  touching: number;
+}
+
+export interface NumberEvaluation {
+  readonly byKind: Map<NumberKind, NumberTally>;
+  readonly byKindAndLength: Map<string, NumberTally>;
+  /** The first few wrong readings of each kind, to look at. */
+  readonly mistakes: { kind: NumberKind; text: string; read: string; writer: unknown }[];
+  readonly seconds: number;
+}
+
+const emptyTally = (): NumberTally => ({
+  numbers: 0,
+  exact: 0,
+  countRight: 0,
+  digits: 0,
+  digitsRight: 0,
+  touching: 0,
+});
+
+/** Renders and reads each number in-process and scores the readings. */
+export function evaluateNumbers(
+  recognizer: Recognizer,
+  numbers: readonly ComposedNumber[],
+  options: { ensemble?: Ensemble; onProgress?: (done: number, total: number) => void } = {},
+): NumberEvaluation {
+  const start = performance.now();
+  const byKind = new Map<NumberKind, NumberTally>();
+  const byKindAndLength = new Map<string, NumberTally>();
+  const mistakes: NumberEvaluation['mistakes'] = [];
+  numbers.forEach((n, i) => {
+    const bitmap = renderStrokes([...n.strokes], {
+      brush: n.brush,
+      size: n.width,
+      height: n.height,
+      box: n.width,
+      yUp: false,
+    });
+    const read = recognizer.read(bitmap, { ensemble: options.ensemble ?? 'vote' }).text;
+    const key = `${n.kind} ${n.text.length}`;
+    for (const tally of [
+      byKind.get(n.kind) ?? byKind.set(n.kind, emptyTally()).get(n.kind)!,
+      byKindAndLength.get(key) ?? byKindAndLength.set(key, emptyTally()).get(key)!,
+    ]) {
+      tally.numbers++;
+      tally.digits += n.text.length;
+      if (read === n.text) tally.exact++;
+      if (read.length === n.text.length) tally.countRight++;
+      tally.digitsRight += Math.max(0, n.text.length - editDistance(read, n.text));
+      if (n.touching) tally.touching++;
+    }
+    if (read !== n.text && mistakes.filter((m) => m.kind === n.kind).length < 12)
+      mistakes.push({ kind: n.kind, text: n.text, read, writer: n.writer });
+    options.onProgress?.(i + 1, numbers.length);
+  });
+  return { byKind, byKindAndLength, mistakes, seconds: (performance.now() - start) / 1000 };
+}
