@@ -157,7 +157,9 @@ export function composeNumber(
   // Shift everything so the highest point has a margin above it.
   const top = Math.min(...points.map((p) => p.y0));
   const lift = margin - top;
-  const strokes = placed.map((digit) => digit.map((s) => s.map((p) => ({ x: p.x, y: p.y + lift }))));
+  const strokes = placed.map((digit) =>
+    digit.map((s) => s.map((p) => ({ x: p.x, y: p.y + lift }))),
+  );
   const r = brush / 2;
   const boxes = points.map((p) => {
     const x = Math.floor(p.x0 - r);

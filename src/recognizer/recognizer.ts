@@ -6,7 +6,16 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/errors.ts';
 import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
 import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
-import { bestPath, segmentNumber, type DigitBox, type Segmentation } from '../core/segment.ts';
+import {
+  bestPath,
+  doubtfulCandidates,
+  firstCandidates,
+  segmentNumber,
+  SEGMENT,
+  type DigitBox,
+  type SegmentOptions,
+  type Segmentation,
+} from '../core/segment.ts';
 import { VARIANTS, variantBatch } from '../core/variants.ts';
 import { combine, type Decision, type Ensemble } from '../core/vote.ts';
 import { compileForward, type Forward } from './forward.ts';
@@ -36,19 +45,45 @@ export interface Reading {
   readonly ms: number;
 }
 
+/** What reading a segmented number found, and its share of the forward passes. */
+export interface SegmentationReading {
+  readonly digits: DigitReading[];
+  readonly forwardMs: number;
+}
+
 /**
- * The digits of the best reading, from the recognitions of a segmentation's candidates (one
- * per candidate, in order). How sure the model is of a candidate is its top mean probability.
+ * Reads segmented numbers: scores their candidates in two batched passes (the candidates
+ * without cuts, then the cuts of the digits it is unsure of; src/core/segment.ts), all the
+ * numbers' images together in each, and keeps each number's best reading. `recognize` runs
+ * one forward pass over 28x28 inputs.
  */
-export function readingOf(
-  segmentation: Segmentation,
-  recognitions: readonly Recognition[],
-): DigitReading[] {
-  const scores = recognitions.map((r) => Math.max(...r.probabilities));
-  return bestPath(segmentation, scores).map((i) => ({
-    ...recognitions[i],
-    box: segmentation.candidates[i].box,
-  }));
+export function readSegmentations(
+  segmentations: readonly Segmentation[],
+  recognize: (inputs: GrayImage[]) => Recognition[],
+  options: SegmentOptions = SEGMENT,
+): SegmentationReading[] {
+  const found = segmentations.map((s) =>
+    Array.from<Recognition | undefined>({ length: s.candidates.length }),
+  );
+  const scores = (k: number) => found[k].map((r) => (r ? Math.max(...r.probabilities) : NaN));
+  const pass = (wanted: number[][]) => {
+    const images = wanted.flatMap((list, k) =>
+      list.map((i) => segmentations[k].candidates[i].image()),
+    );
+    if (images.length === 0) return;
+    const recognitions = recognize(images);
+    let next = 0;
+    wanted.forEach((list, k) => list.forEach((i) => (found[k][i] = recognitions[next++])));
+  };
+  pass(segmentations.map(firstCandidates));
+  pass(segmentations.map((s, k) => doubtfulCandidates(s, scores(k), options)));
+  return segmentations.map((s, k) => {
+    const path = bestPath(s, scores(k), options);
+    if (!path) throw new Error('segmentation: the scored candidates cover no reading');
+    const digits = path.map((i) => ({ ...found[k][i]!, box: s.candidates[i].box }));
+    const forwardMs = found[k].reduce((sum, r) => sum + (r?.ms ?? 0), 0);
+    return { digits, forwardMs };
+  });
 }
 
 export function emptyImageError(): InputError {
@@ -137,11 +172,10 @@ export class Recognizer {
     const start = now();
     const segmentation = segmentNumber(bitmap, options.ink ?? 'dark');
     if (!segmentation) throw emptyImageError();
-    const recognitions = this.recognizeInputs(
-      segmentation.candidates.map((c) => c.image),
-      options.ensemble ?? 'vote',
+    const ensemble = options.ensemble ?? 'vote';
+    const [{ digits }] = readSegmentations([segmentation], (inputs) =>
+      this.recognizeInputs(inputs, ensemble),
     );
-    const digits = readingOf(segmentation, recognitions);
     return { text: digits.map((d) => d.digit).join(''), digits, ms: now() - start };
   }
 }

@@ -14,7 +14,7 @@ import type { Ensemble } from '../core/vote.ts';
 import { tf } from '../model/backend.ts';
 import { decodeDataUrl } from '../node/decode.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
-import { readingOf, type Recognition, type Recognizer } from '../recognizer/recognizer.ts';
+import { readSegmentations, type Recognizer } from '../recognizer/recognizer.ts';
 import type {
   FromWorker,
   ReadResult,
@@ -60,8 +60,9 @@ function emptyMessage(input: WorkInput): string {
 interface Job {
   readonly input: WorkInput;
   readonly operation: WorkOperation;
-  /** The 28x28s to recognize: the digit's, or every candidate digit of a number. */
-  images?: GrayImage[];
+  /** The 28x28 of a digit to recognize. */
+  image?: GrayImage;
+  /** The candidate digits of a number to read. */
   segmentation?: Segmentation;
   prepareMs: number;
   result?: WorkResult | ReadResult;
@@ -75,11 +76,10 @@ function prepare(job: Job): void {
       const segmentation = segmentNumber(bitmap, ink);
       if (!segmentation) throw new InputError('empty_image', emptyMessage(job.input));
       job.segmentation = segmentation;
-      job.images = segmentation.candidates.map((c) => c.image);
     } else {
       const image = preprocess(bitmap, ink);
       if (!image) throw new InputError('empty_image', emptyMessage(job.input));
-      job.images = [image];
+      job.image = image;
     }
   } catch (err) {
     job.result =
@@ -96,61 +96,60 @@ function prepare(job: Job): void {
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
-/** A job's answer from the recognitions of its images. */
-function finish(job: Job, recognitions: Recognition[]): void {
-  const forwardMs = recognitions.reduce((sum, r) => sum + r.ms, 0);
-  const ms = round2(job.prepareMs + forwardMs);
-  if (job.segmentation) {
-    const digits = readingOf(job.segmentation, recognitions);
-    job.result = {
-      ok: true,
-      reading: { text: digits.map((d) => d.digit).join(''), digits, ms },
-    };
-  } else {
-    job.result = { ok: true, recognition: { ...recognitions[0], ms } };
+function byEnsemble(jobs: Job[]): Map<Ensemble, Job[]> {
+  const groups = new Map<Ensemble, Job[]>();
+  for (const job of jobs) {
+    const group = groups.get(job.input.ensemble) ?? [];
+    group.push(job);
+    groups.set(job.input.ensemble, group);
   }
+  return groups;
 }
 
 /**
- * Recognizes the prepared jobs: one forward pass per ensemble and about MAX_PASS_INPUTS
- * images (a number's candidates are never split between passes).
+ * Recognizes the prepared jobs: the digits in one forward pass per ensemble and
+ * MAX_PASS_INPUTS; the numbers together, in their two passes per ensemble.
  */
 function recognize(recognizer: Recognizer, jobs: Job[]): string | undefined {
-  const byEnsemble = new Map<Ensemble, Job[]>();
-  for (const job of jobs) {
-    if (!job.images) continue;
-    const group = byEnsemble.get(job.input.ensemble) ?? [];
-    group.push(job);
-    byEnsemble.set(job.input.ensemble, group);
-  }
   let fatal: string | undefined;
-  for (const [ensemble, group] of byEnsemble) {
-    for (let i = 0; i < group.length;) {
-      const chunk: Job[] = [];
-      let images = 0;
-      while (
-        i < group.length &&
-        (images === 0 || images + group[i].images!.length <= MAX_PASS_INPUTS)
-      ) {
-        images += group[i].images!.length;
-        chunk.push(group[i++]);
-      }
-      try {
+  const attempt = (chunk: Job[], work: () => void) => {
+    try {
+      work();
+    } catch (err) {
+      fatal = String(err);
+      for (const job of chunk)
+        job.result = { ok: false, code: 'internal_error', message: 'the recognizer failed' };
+    }
+  };
+  for (const [ensemble, group] of byEnsemble(jobs.filter((job) => job.image))) {
+    for (let i = 0; i < group.length; i += MAX_PASS_INPUTS) {
+      const chunk = group.slice(i, i + MAX_PASS_INPUTS);
+      attempt(chunk, () => {
         const recognitions = recognizer.recognizeInputs(
-          chunk.flatMap((job) => job.images!),
+          chunk.map((job) => job.image as GrayImage),
           ensemble,
         );
-        let next = 0;
-        for (const job of chunk) {
-          finish(job, recognitions.slice(next, next + job.images!.length));
-          next += job.images!.length;
-        }
-      } catch (err) {
-        fatal = String(err);
-        for (const job of chunk)
-          job.result = { ok: false, code: 'internal_error', message: 'the recognizer failed' };
-      }
+        chunk.forEach((job, k) => {
+          const recognition = recognitions[k];
+          const ms = round2(job.prepareMs + recognition.ms);
+          job.result = { ok: true, recognition: { ...recognition, ms } };
+        });
+      });
     }
+  }
+  for (const [ensemble, group] of byEnsemble(jobs.filter((job) => job.segmentation))) {
+    attempt(group, () => {
+      const readings = readSegmentations(
+        group.map((job) => job.segmentation as Segmentation),
+        (inputs) => recognizer.recognizeInputs(inputs, ensemble),
+      );
+      group.forEach((job, k) => {
+        const { digits, forwardMs } = readings[k];
+        const text = digits.map((d) => d.digit).join('');
+        const ms = round2(job.prepareMs + forwardMs);
+        job.result = { ok: true, reading: { text, digits, ms } };
+      });
+    });
   }
   return fatal;
 }

@@ -91,9 +91,7 @@ export function drawNumber(
   g.fillStyle = '#fff';
   g.fillRect(0, 0, width, height);
   digits.forEach((strokes, i) => {
-    const moved = strokes.map((s) =>
-      s.map(([x, y]) => [x + (i * pitch) / scale, y] as const),
-    );
+    const moved = strokes.map((s) => s.map(([x, y]) => [x + (i * pitch) / scale, y] as const));
     draw(g, moved, scale, '#000');
   });
   return {

@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.ts';
+import { preprocess, type GrayBitmap } from '../../src/core/preprocess.ts';
+import {
+  bestPath,
+  doubtfulCandidates,
+  firstCandidates,
+  segmentNumber,
+  type Candidate,
+  type DigitBox,
+  type Segmentation,
+} from '../../src/core/segment.ts';
+
+/** A white canvas (255) with black (0) rectangles [x, y, width, height] on it. */
+function canvas(
+  width: number,
+  height: number,
+  rects: [number, number, number, number][],
+): GrayBitmap {
+  const data = new Uint8ClampedArray(width * height).fill(255);
+  for (const [x0, y0, w, h] of rects)
+    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) data[y * width + x] = 0;
+  return { width, height, data };
+}
+
+/** A hollow rectangle (a square "0") with sides `t` thick. */
+function ring(x: number, y: number, w: number, h: number, t: number) {
+  return [
+    [x, y, w, t],
+    [x, y + h - t, w, t],
+    [x, y, t, h],
+    [x + w - t, y, t, h],
+  ] as [number, number, number, number][];
+}
+
+const box = (x: number, y: number, width: number, height: number): DigitBox => ({
+  x,
+  y,
+  width,
+  height,
+});
+
+function find(seg: Segmentation, start: number, end: number): Candidate {
+  const c = seg.candidates.find((k) => k.start === start && k.end === end);
+  if (!c) throw new Error(`no candidate for pieces ${start}..${end}`);
+  return c;
+}
+
+/** The boxes of the path that the given candidate scores make best. */
+function readBoxes(seg: Segmentation, score: (c: Candidate) => number): DigitBox[] {
+  return bestPath(seg, seg.candidates.map(score))!.map((i) => seg.candidates[i].box);
+}
+
+describe('segmentNumber', () => {
+  it('finds nothing on blank paper', () => {
+    expect(segmentNumber(canvas(100, 60, []))).toBeNull();
+  });
+
+  it('splits spaced digits left to right, each its own candidate, with exact boxes', () => {
+    const seg = segmentNumber(
+      canvas(200, 100, [
+        [120, 25, 24, 60],
+        [20, 20, 24, 60],
+        [80, 20, 10, 60],
+      ]),
+    )!;
+    expect(seg.pieces).toBe(3);
+    // Side by side with a gap: never one digit, so only the three single candidates.
+    expect(seg.candidates.map((c) => c.box)).toEqual([
+      box(20, 20, 24, 60),
+      box(80, 20, 10, 60),
+      box(120, 25, 24, 60),
+    ]);
+    expect(seg.candidates.every((c) => c.image().width === 28 && c.image().height === 28)).toBe(
+      true,
+    );
+  });
+
+  it('reads along a sloping baseline with uneven sizes in the order written', () => {
+    const seg = segmentNumber(
+      canvas(200, 160, [
+        [20, 20, 12, 50],
+        [60, 35, 12, 60],
+        [100, 60, 12, 70],
+        [140, 40, 14, 44],
+      ]),
+    )!;
+    expect(seg.lineHeight).toBe(60);
+    expect(readBoxes(seg, () => 0.9)).toEqual([
+      box(20, 20, 12, 50),
+      box(60, 35, 12, 60),
+      box(100, 60, 12, 70),
+      box(140, 40, 14, 44),
+    ]);
+  });
+
+  it('keeps the detached bar of a 5 with its body', () => {
+    // The body, and a short bar above it that overlaps it horizontally.
+    const seg = segmentNumber(
+      canvas(140, 120, [
+        [40, 40, 30, 40],
+        [45, 20, 35, 6],
+      ]),
+    )!;
+    expect(seg.pieces).toBe(1);
+    expect(seg.candidates.map((c) => c.box)).toEqual([box(40, 20, 40, 60)]);
+  });
+
+  it('drops a speck far from the writing, and keeps a dot that is close to a stroke', () => {
+    const seg = segmentNumber(
+      canvas(240, 140, [
+        [20, 20, 12, 60],
+        [70, 20, 12, 60],
+        [84, 82, 3, 3], // a dot just off the second stroke's foot
+        [200, 120, 3, 3], // a speck far away
+      ]),
+    )!;
+    expect(seg.pieces).toBe(2);
+    expect(readBoxes(seg, () => 0.9)).toEqual([box(20, 20, 12, 60), box(70, 20, 17, 65)]);
+  });
+
+  it('offers a broken stroke both as two digits and as one, and the scores decide', () => {
+    // A stroke with a gap: two marks, one above the other.
+    const seg = segmentNumber(
+      canvas(100, 120, [
+        [40, 20, 12, 38],
+        [40, 62, 12, 38],
+      ]),
+    )!;
+    expect(seg.pieces).toBe(2);
+    const whole = find(seg, 0, 2);
+    expect(whole.box).toEqual(box(40, 20, 12, 80));
+    const sure = (c: Candidate) => (c === whole ? 0.99 : 0.6);
+    expect(readBoxes(seg, sure)).toEqual([whole.box]);
+    const parts = (c: Candidate) => (c === whole ? 0.2 : 0.99);
+    expect(readBoxes(seg, parts)).toEqual([box(40, 20, 12, 38), box(40, 62, 12, 38)]);
+  });
+
+  it('cuts touching digits where little ink joins them, and the scores pick the cut', () => {
+    // Two square 0s joined by a short bridge: one component, 86 px wide, 60 high.
+    const seg = segmentNumber(
+      canvas(140, 100, [...ring(20, 20, 40, 60, 6), [60, 45, 6, 6], ...ring(66, 20, 40, 60, 6)]),
+    )!;
+    // Cut at the bridge and where the second ring's hollow begins.
+    expect(seg.pieces).toBe(3);
+    const left = find(seg, 0, 1);
+    const right = find(seg, 1, 3);
+    expect(left.box).toEqual(box(20, 20, 40, 60));
+    expect(right.box).toEqual(box(60, 20, 46, 60));
+    expect(find(seg, 0, 3).box).toEqual(box(20, 20, 86, 60));
+    const zeros = (c: Candidate) => (c === left || c === right ? 0.99 : 0.5);
+    expect(readBoxes(seg, zeros)).toEqual([left.box, right.box]);
+  });
+
+  it('scores the uncut candidates first, and the cuts only of a digit it doubts', () => {
+    const seg = segmentNumber(
+      canvas(200, 100, [
+        [10, 20, 12, 60],
+        ...ring(40, 20, 40, 60, 6),
+        [80, 45, 6, 6],
+        ...ring(86, 20, 40, 60, 6),
+      ]),
+    )!;
+    // The bar, then the two joined rings cut into three pieces.
+    expect(seg.pieces).toBe(4);
+    const first = firstCandidates(seg);
+    expect(first.map((i) => seg.candidates[i].box)).toEqual([
+      box(10, 20, 12, 60),
+      box(40, 20, 86, 60),
+    ]);
+    const scores = seg.candidates.map((_, i) => (first.includes(i) ? 0.99 : NaN));
+    // 86 px wide for 60 px high: maybe two digits, so its cuts are tried next.
+    const next = doubtfulCandidates(seg, scores);
+    expect(next.length).toBeGreaterThan(0);
+    expect(next.every((i) => seg.candidates[i].cut && seg.candidates[i].start >= 1)).toBe(true);
+    // A narrow digit the model is sure of is never cut.
+    const narrow = segmentNumber(canvas(100, 100, ring(20, 20, 40, 60, 6)))!;
+    expect(narrow.pieces).toBe(1);
+    expect(doubtfulCandidates(narrow, [0.99])).toEqual([]);
+  });
+
+  it('prepares a single digit exactly as the single-digit pipeline does', () => {
+    const bitmap = canvas(120, 120, [
+      [40, 20, 12, 80],
+      [30, 20, 20, 8],
+      [100, 110, 2, 2], // a speck, which preprocess also sees
+    ]);
+    const seg = segmentNumber(bitmap)!;
+    expect(seg.candidates).toHaveLength(1);
+    expect(Array.from(seg.candidates[0].image().data)).toEqual(
+      Array.from(preprocess(bitmap)!.data),
+    );
+  });
+
+  it('takes light ink on dark as well', () => {
+    const dark = canvas(120, 80, [
+      [10, 10, 12, 60],
+      [60, 10, 12, 60],
+    ]);
+    const light = { ...dark, data: Uint8ClampedArray.from(dark.data, (v) => 255 - v) };
+    expect(segmentNumber(light, 'light')!.candidates.map((c) => c.box)).toEqual(
+      segmentNumber(dark)!.candidates.map((c) => c.box),
+    );
+  });
+
+  it('refuses a drawing with far more separate marks than a number has', () => {
+    const dots: [number, number, number, number][] = [];
+    for (let i = 0; i < 100; i++)
+      dots.push([10 + (i % 20) * 10, 10 + Math.floor(i / 20) * 10, 4, 4]);
+    expect(() => segmentNumber(canvas(220, 70, dots))).toThrow(InputError);
+  });
+
+  it('rejects a bitmap whose data does not match its size', () => {
+    expect(() => segmentNumber({ width: 10, height: 10, data: new Uint8Array(5) })).toThrow(
+      RangeError,
+    );
+  });
+});
