@@ -70,9 +70,9 @@ describe('POST /api/read', () => {
       const read = expectReading((await postJson(app, '/api/read', { image })).json());
       const predict = expectRecognition((await postJson(app, '/api/predict', { image })).json());
       expect(read.digits).toHaveLength(1);
-      const { box, ms: _readMs, ...digit } = read.digits[0];
-      const { ms: _predictMs, ...recognition } = predict;
-      expect(digit).toEqual(recognition);
+      const { box, ...digit } = read.digits[0];
+      // Everything but the timing is the same.
+      expect({ ...digit, ms: 0 }).toEqual({ ...predict, ms: 0 });
       expect(box.width).toBeGreaterThan(100);
     }
   });
