@@ -6,6 +6,15 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'api', include: ['test/api/**/*.test.ts'], testTimeout: 120_000 } },
       {
+        // Two servers, nginx and PostgreSQL as separate processes (test/support/): one file.
+        test: {
+          name: 'fleet',
+          include: ['test/fleet/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

@@ -3,6 +3,7 @@
  * `app.inject` and main.ts listens with it. The model loads in the inference workers in the
  * background: /healthz answers 503 until it is ready, and predictions sent meanwhile wait.
  */
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
@@ -193,6 +194,27 @@ async function registerPlugins(
   await registerDocs(app);
 }
 
+/** How long a connection accepted just before closing has to deliver its request. */
+const FRESH_CONNECTION_GRACE_MS = 200;
+
+/**
+ * Node's `server.close()` destroys at once every connection with no request in progress, and
+ * that includes a connection accepted a moment ago whose request is still unread in its
+ * buffer: the client, typically a proxy, gets a reset for a request it has sent (the fleet
+ * test saw nginx log them during rolling restarts). Here closing stops listening at once but
+ * closes idle connections only after FRESH_CONNECTION_GRACE_MS, by when such requests have
+ * been read (and are answered, with `Connection: close`), and again at that interval until
+ * every connection has ended.
+ */
+function closeIdleConnectionsLate(server: Server): void {
+  const closeIdle = server.closeIdleConnections.bind(server);
+  // Node's close() calls this once, right before it stops listening.
+  server.closeIdleConnections = () => {
+    const timer = setInterval(closeIdle, FRESH_CONNECTION_GRACE_MS);
+    server.once('close', () => clearInterval(timer));
+  };
+}
+
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const modelDir = resolve(options.modelDir ?? DEFAULT_MODEL_DIR);
   const webRoot = resolve(options.webRoot ?? DEFAULT_WEB_ROOT);
@@ -287,6 +309,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close');
   });
+  closeIdleConnectionsLate(app.server);
 
   const pool = new InferencePool({
     size: options.workers,

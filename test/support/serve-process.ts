@@ -4,7 +4,6 @@
  * container runtime does. Used by the shutdown test, the fleet test and bench:rolling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 
 export type LogLine = Record<string, unknown>;
 
@@ -50,7 +49,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   if (child.pid === undefined) throw new Error(`could not start ${options.command.join(' ')}`);
   let out = '';
   let err = '';
-  let parsed = 0;
+  let partial = ''; // the start of a line whose end has not arrived yet
   const lines: LogLine[] = [];
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
@@ -61,9 +60,9 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   const listening = new Promise<{ url: string; pid: number; ms: number }>((resolve, reject) => {
     child.stdout?.on('data', (chunk: string) => {
       out += chunk;
-      const complete = out.split('\n').slice(0, -1);
-      for (; parsed < complete.length; parsed++) {
-        const line = complete[parsed];
+      const complete = (partial + chunk).split('\n');
+      partial = complete.pop()!;
+      for (const line of complete) {
         if (!line.startsWith('{')) continue; // npm's own banner
         const entry = JSON.parse(line) as LogLine;
         lines.push(entry);
@@ -161,15 +160,6 @@ export async function waitUntilGone(
 export function killAllStarted(): void {
   for (const pgid of groups) killGroup(pgid, 'SIGKILL');
   groups.clear();
-}
-
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
