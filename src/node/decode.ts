@@ -32,7 +32,20 @@ export function dataUrlBytes(text: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-export function decodeImage(bytes: Uint8Array): GrayBitmap {
+export type ImageType = 'png' | 'jpg';
+
+/** What an image's header says: enough to know its cost before decoding it. */
+export interface ImageHeader {
+  readonly type: ImageType;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The header of PNG or JPEG bytes (which may be only the first part of the image), checked
+ * against the size limit. Throws invalid_image for anything else.
+ */
+function readHeader(bytes: Uint8Array): ImageHeader {
   let size: { width?: number; height?: number; type?: string };
   try {
     size = imageSize(bytes);
@@ -53,6 +66,34 @@ export function decodeImage(bytes: Uint8Array): GrayBitmap {
       `the image is ${width}x${height}; the largest accepted is ${MAX_SIDE}x${MAX_SIDE}`,
     );
   }
+  return { type, width, height };
+}
+
+/** Base64 characters decoded first when only the header is wanted: a PNG's is in 33 bytes. */
+const HEADER_PREFIX_CHARS = 4096;
+
+/**
+ * The header of `image` as the API receives it (a data URL or bare base64), reading only its
+ * first few kilobytes when they hold the header (every PNG, most JPEGs): the server learns a
+ * request's size on the main thread without decoding it. Throws invalid_image as decoding
+ * would: not an image, or larger than MAX_SIDE.
+ */
+export function dataUrlHeader(text: string): ImageHeader {
+  const start = DATA_URL.exec(text)?.[0].length ?? 0;
+  if (text.length - start > HEADER_PREFIX_CHARS) {
+    const prefix = text.slice(start, start + HEADER_PREFIX_CHARS).replace(/\s+/g, '');
+    const bytes = Buffer.from(prefix.slice(0, prefix.length - (prefix.length % 4)), 'base64');
+    try {
+      return readHeader(bytes);
+    } catch {
+      // A JPEG's size may follow long metadata, or the prefix is not base64: read it all.
+    }
+  }
+  return readHeader(dataUrlBytes(text));
+}
+
+export function decodeImage(bytes: Uint8Array): GrayBitmap {
+  const { type } = readHeader(bytes);
   try {
     if (type === 'png') {
       const fast = decodePngGray(bytes);

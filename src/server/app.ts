@@ -19,7 +19,11 @@ import type { StoreConfig } from '../store/open.ts';
 import corrections from './corrections.ts';
 import { registerDocs } from './docs.ts';
 import { ApiError, sendError, toApiError } from './errors.ts';
+import type { TrustProxy } from './admission.ts';
+import { DEFAULT_MAX_BATCH_PIXELS } from './cost.ts';
 import { InferencePool } from './inference-pool.ts';
+import type { SchedulerLimits } from './scheduler.ts';
+import type { WorkBudget } from './work-ledger.ts';
 import { registerMetrics, routeLabel } from './metrics.ts';
 import { registerCorrectionsRoutes } from './routes/corrections.ts';
 import { registerHealthRoute } from './routes/health.ts';
@@ -32,6 +36,12 @@ import { createAjv, validationFormatter } from './validation.ts';
 export const DEFAULT_WEB_ROOT = new URL('../../dist/web', import.meta.url).pathname;
 /** Requests a minute per client on /api/*: ten a second, far above a person drawing. */
 export const DEFAULT_RATE_LIMIT = 600;
+/**
+ * Work a minute per client: 3,000 images (50 a second, about a tenth of what two workers
+ * recognize) and 1,000 megapixels (about 240 images of 2048x2048, some 5 s of two workers'
+ * time): a person drawing never comes near, a batch client gets a fair share.
+ */
+export const DEFAULT_WORK_RATE: WorkBudget = { images: 3000, pixels: 1000e6 };
 
 export interface AppOptions {
   /** The model folder (model.json, weights.bin); default models/mnist-cnn. */
@@ -40,6 +50,21 @@ export interface AppOptions {
   readonly webRoot?: string;
   /** Requests a minute per client on /api/*; 0 turns limiting off. Default 600. */
   readonly rateLimit?: number;
+  /**
+   * Images and pixels a minute per client (0 = no limit on that one). Default
+   * DEFAULT_WORK_RATE, or none when `rateLimit` is 0 (benchmarks and evaluations turn every
+   * rate limit off with it).
+   */
+  readonly workRate?: WorkBudget;
+  /** Pixels one batch may hold (413 beyond); default 2^30 (256 images of 2048x2048). */
+  readonly maxBatchPixels?: number;
+  /** Bounds of the queue of work (inference-pool.ts, DEFAULT_LIMITS). */
+  readonly queueLimits?: Partial<SchedulerLimits>;
+  /**
+   * Fastify's trustProxy: which proxies' X-Forwarded-For names the client (the key of the
+   * rate limits and of fair sharing). Default false: the socket's address.
+   */
+  readonly trustProxy?: TrustProxy;
   /** Allowed origins, comma-separated; default every origin ("*"). */
   readonly corsOrigin?: string;
   /** Inference worker threads; default one per core. */
@@ -234,6 +259,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // One line per request, written in onResponse below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
+    trustProxy: options.trustProxy ?? false,
     schemaErrorFormatter: validationFormatter('prediction'),
   });
 
@@ -315,6 +341,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     size: options.workers,
     modelDir,
     log: app.log.child({ component: 'inference' }),
+    limits: options.queueLimits,
+    workBudget: options.workRate ?? (limit > 0 ? DEFAULT_WORK_RATE : { images: 0, pixels: 0 }),
   });
   app.decorate('inference', pool);
   app.addHook('onClose', async () => pool.close());
@@ -323,10 +351,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     await registerPlugins(app, options.corsOrigin, limit);
     registerMetrics(app, pool);
     registerHealthRoute(app, pool, () => draining);
-    registerPredictRoutes(app, { pool, ajv });
+    const maxBatchPixels = options.maxBatchPixels ?? DEFAULT_MAX_BATCH_PIXELS;
+    registerPredictRoutes(app, { pool, ajv, maxBatchPixels });
     await app.register(corrections, { store: options.corrections ?? false });
     registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken });
-    registerReadRoutes(app, { pool, ajv });
+    registerReadRoutes(app, { pool, ajv, maxBatchPixels });
     await registerStatic(app, { webRoot, modelDir });
   } catch (err) {
     // Nobody will close an app that was never returned: stop its workers and store here.

@@ -13,6 +13,9 @@ export type ErrorCode =
   | 'invalid_image'
   | 'empty_image'
   | 'rate_limited'
+  | 'overloaded'
+  /** 499 in the request log and metrics: the client went away; nobody reads the body. */
+  | 'client_closed'
   | 'not_found'
   | 'page_not_built'
   | 'not_ready'
@@ -31,6 +34,8 @@ export class ApiError extends Error {
     readonly statusCode: number,
     readonly code: ErrorCode,
     message: string,
+    /** Seconds for a Retry-After header (429 and 503 answers that a retry may cure). */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -103,5 +108,6 @@ export function toApiError(err: unknown, request: FastifyRequest, bodyLimit: num
 }
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(error.body);
 }

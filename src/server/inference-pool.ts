@@ -2,16 +2,21 @@
  * A pool of inference workers, each with its own wasm recognizer, so recognition runs off
  * the event loop on every core. A small pool of our own rather than piscina: we need to know
  * when every worker has loaded the model (/healthz), each worker's live tensors (/metrics),
- * and to replace a worker whose recognizer failed, none of which piscina exposes.
+ * to replace a worker whose recognizer failed, and to choose which client's work goes next,
+ * none of which piscina exposes.
  *
- * Work goes to the ready worker with the fewest images in flight; a batch is cut into
- * chunks of one forward pass each, so a big batch uses every worker.
+ * Work waits on the main thread, in the fair scheduler (scheduler.ts), cut into pieces of at
+ * most one forward pass; a worker is handed the next piece only when it has room (less than
+ * WORKER_ROOM of estimated work at it). The real queue is therefore here, where it is fair and
+ * bounded, not inside the workers, and a worker still batches the few pieces it holds into
+ * one forward pass.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import { startTsWorker } from '../node/ts-worker.ts';
 import type { ModelInfo } from '../recognizer/recognizer.ts';
+import type { CostedInput } from './cost.ts';
 import { ApiError } from './errors.ts';
 import type {
   FromWorker,
@@ -23,60 +28,174 @@ import type {
   WorkResults,
   WorkerData,
 } from './inference-protocol.ts';
+import {
+  FairScheduler,
+  type Piece,
+  type QueueDepth,
+  type Refusal,
+  type SchedulerLimits,
+  type ShedReason,
+  Ticket,
+} from './scheduler.ts';
+import { WorkLedger, type WorkBudget } from './work-ledger.ts';
 
 const WORKER_URL = new URL('./inference-worker.ts', import.meta.url);
 
-/** Inputs per task: the worker's forward-pass size (inference-worker.ts, MAX_PASS_INPUTS). */
-const CHUNK = 16;
+/** Inputs per piece: the worker's forward-pass size (inference-worker.ts, MAX_PASS_INPUTS). */
+const PIECE_INPUTS = 16;
+/**
+ * Estimated work per piece (µs): 16 canvas snapshots, or one large image. It is also how long
+ * another client's work may wait for a busy worker, so it stays well under the 150 ms a
+ * single digit may take under load (issue 14).
+ */
+const PIECE_COST = 50_000;
+/**
+ * A worker is handed more while it holds less than this (µs, estimated): enough for the
+ * single-image requests of 8 connections to share forward passes (bench:http), while a
+ * large image or a full piece is the only work at its worker.
+ */
+const WORKER_ROOM = 20_000;
+
+/**
+ * Default bounds (scheduler.ts; seconds of the whole pool's time, as measured): a client may
+ * have 10 s of work admitted (one batch of 256 full-size images takes about 6 s on two idle
+ * workers here), and a request is admitted only if it should be done within 20 s, so that no
+ * admitted request nears a client's 30 s timeout. 1,024 requests and 4,096 images over all
+ * clients cap the memory their bodies hold (a 16 MiB body holds at most 256 images).
+ */
+export const DEFAULT_LIMITS: SchedulerLimits = {
+  clientSeconds: 10,
+  clientRequests: 64,
+  waitSeconds: 20,
+  totalRequests: 1024,
+  totalImages: 4096,
+};
 
 export interface InferencePoolOptions {
   /** Worker threads; default: one per core. */
   readonly size?: number;
   readonly modelDir?: string;
   readonly log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+  /** Admission bounds; default DEFAULT_LIMITS. */
+  readonly limits?: Partial<SchedulerLimits>;
+  /** Work a client may send a minute; default none (the app sets it from its options). */
+  readonly workBudget?: WorkBudget;
 }
 
-export type PoolState = 'loading' | 'ready' | 'failed' | 'closed';
+/**
+ * The pool's lifecycle. `starting`: workers are loading the model; work is admitted and waits.
+ * `ready`: every worker has loaded it once (a worker being replaced does not change that).
+ * `closing`: no new work; admitted work finishes. `closed`: workers stopped.
+ * `failed`: the model could not be loaded; every request is refused.
+ */
+export type PoolState = 'starting' | 'ready' | 'closing' | 'closed' | 'failed';
 
-interface Task {
-  readonly id: number;
-  readonly inputs: WorkInput[];
+type AnyResult = WorkResult | ReadResult;
+
+/** A request's work: its results fill in as its pieces come back. */
+interface Job {
+  /** Set once the request is admitted. */
+  ticket?: Ticket;
   readonly operation: WorkOperation;
-  readonly resolve: (results: (WorkResult | ReadResult)[]) => void;
+  readonly results: AnyResult[];
+  readonly resolve: (results: AnyResult[]) => void;
   readonly reject: (error: Error) => void;
+  done: boolean;
+}
+
+/** What a worker is handed: some consecutive inputs of one request. */
+interface PieceWork {
+  readonly job: Job;
+  /** Index of the piece's first input in the job's results. */
+  readonly offset: number;
+  readonly inputs: WorkInput[];
+}
+
+interface Running {
+  readonly ticket: Ticket;
+  readonly piece: Piece<PieceWork>;
 }
 
 class Slot {
-  ready = false;
+  status: 'starting' | 'ready' | 'stopped' = 'starting';
   everReady = false;
-  /** Images sent and not yet answered. */
+  /** Estimated cost of the pieces at this worker. */
   load = 0;
   tensors = 0;
-  readonly pending = new Map<number, Task>();
+  readonly running = new Map<number, Running>();
   constructor(readonly worker: Worker) {}
 }
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** Cuts a request's inputs into pieces of at most one forward pass and PIECE_COST. */
+function cut(job: Job, inputs: readonly CostedInput[]): Piece<PieceWork>[] {
+  const pieces: Piece<PieceWork>[] = [];
+  let start = 0;
+  let cost = 0;
+  const close = (end: number) => {
+    if (end > start) {
+      const work = { job, offset: start, inputs: inputs.slice(start, end).map((c) => c.input) };
+      pieces.push({ cost, work });
+    }
+    start = end;
+    cost = 0;
+  };
+  inputs.forEach((item, i) => {
+    if (i > start && (i - start >= PIECE_INPUTS || cost + item.cost > PIECE_COST)) close(i);
+    cost += item.cost;
+  });
+  close(inputs.length);
+  return pieces;
+}
+
+export interface RunOptions {
+  /** Who asked (the fair share and the budgets are per client); default one local client. */
+  readonly client?: string;
+  /** Aborted when the client goes away: its work not yet at a worker is dropped. */
+  readonly signal?: AbortSignal;
+}
+
+export function refusalError(refusal: Refusal): ApiError {
+  return new ApiError(refusal.status, refusal.code, refusal.message, refusal.retryAfter);
+}
 
 export class InferencePool {
   readonly size: number;
   private readonly modelDir?: string;
   private readonly log: NonNullable<InferencePoolOptions['log']>;
   private readonly slots = new Set<Slot>();
-  private readonly waiting: Task[] = [];
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly scheduler: FairScheduler<PieceWork>;
+  readonly ledger: WorkLedger;
   private nextId = 1;
+  private current: PoolState = 'starting';
   private loadedModel?: ModelInfo;
   private failure?: string;
-  private closing = false;
   private initialPending: number;
   private readonly ready: Promise<ModelInfo>;
   private settleReady!: { resolve: (info: ModelInfo) => void; reject: (err: Error) => void };
+  private closed?: Promise<void>;
+  private drained?: () => void;
+  /** Measured worker time over estimated cost, smoothed (sums decay by RATIO_DECAY a pass). */
+  private measured = { actual: 0, estimated: 0 };
+  /** Requests refused before being queued, by reason (the /metrics counter). */
+  readonly shed = new Map<ShedReason, number>();
+  /** Images and pixels admitted since the start (the /metrics counters). */
+  readonly admitted = { images: 0, pixels: 0 };
+  /** Inputs the workers have answered since the start (work dropped unstarted is not). */
+  recognizedInputs = 0;
 
   constructor(options: InferencePoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.size ?? availableParallelism()));
     this.modelDir = options.modelDir;
     this.log = options.log ?? silent;
+    const given = Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined);
+    this.scheduler = new FairScheduler<PieceWork>(
+      { ...DEFAULT_LIMITS, ...Object.fromEntries(given) },
+      PIECE_COST,
+      this.size * 1e6,
+    );
+    this.ledger = new WorkLedger(options.workBudget ?? { images: 0, pixels: 0 });
     this.initialPending = this.size;
     this.ready = new Promise<ModelInfo>((resolve, reject) => {
       this.settleReady = { resolve, reject };
@@ -92,10 +211,7 @@ export class InferencePool {
   }
 
   get state(): PoolState {
-    if (this.closing) return 'closed';
-    if (this.failure !== undefined) return 'failed';
-    if (this.initialPending > 0 || this.readyWorkers === 0) return 'loading';
-    return 'ready';
+    return this.current;
   }
 
   get failureMessage(): string | undefined {
@@ -108,7 +224,7 @@ export class InferencePool {
 
   get readyWorkers(): number {
     let n = 0;
-    for (const slot of this.slots) if (slot.ready) n++;
+    for (const slot of this.slots) if (slot.status === 'ready') n++;
     return n;
   }
 
@@ -119,98 +235,185 @@ export class InferencePool {
     return n;
   }
 
-  /** Images sent to workers and not yet answered, plus those waiting for a worker. */
+  /** Images admitted and not yet recognized (waiting here or at a worker). */
   get queuedInputs(): number {
-    let n = this.waiting.reduce((sum, task) => sum + task.inputs.length, 0);
-    for (const slot of this.slots) n += slot.load;
-    return n;
+    return this.scheduler.depth.images;
   }
 
-  /** Recognizes every input; one result (a recognition or an input error) per input, in order. */
-  async recognize(inputs: WorkInput[]): Promise<WorkResult[]> {
-    return this.runAll('recognize', inputs);
+  get depth(): QueueDepth {
+    return this.scheduler.depth;
   }
 
-  /** Reads a number in each input; one result (a reading or an input error) per input, in order. */
-  async read(inputs: WorkInput[]): Promise<ReadResult[]> {
-    return this.runAll('read', inputs);
+  /**
+   * A refusal for `client` that does not depend on the request's size (over its share or its
+   * budget of work, the server overloaded, closing or failed), to answer before the body is
+   * read; null if the request may go on.
+   */
+  precheck(client: string): ApiError | null {
+    if (this.current === 'closing' || this.current === 'closed' || this.current === 'failed') {
+      this.count('unavailable');
+      return this.unavailable();
+    }
+    const refusal = this.ledger.refusal(client) ?? this.scheduler.check(client);
+    if (!refusal) return null;
+    this.count(refusal.reason);
+    return refusalError(refusal);
   }
 
-  private async runAll<Op extends WorkOperation>(
+  private count(reason: ShedReason): void {
+    this.shed.set(reason, (this.shed.get(reason) ?? 0) + 1);
+  }
+
+  /** Recognizes every input (see run); one recognition or input error per input, in order. */
+  recognize(inputs: readonly CostedInput[], options: RunOptions = {}): Promise<WorkResult[]> {
+    return this.run('recognize', inputs, options);
+  }
+
+  /** Reads a number in every input (see run); one reading or input error per input, in order. */
+  read(inputs: readonly CostedInput[], options: RunOptions = {}): Promise<ReadResult[]> {
+    return this.run('read', inputs, options);
+  }
+
+  /**
+   * Runs `operation` on every input for `client`: one result per input, in order. Refused at
+   * once (ApiError 429 or 503 with `retryAfter`) if the client is over its share or budget or
+   * the server is overloaded. An aborted `signal` (the client went away) drops the work not
+   * yet started. A new operation plugs in here, with its costs (cost.ts) and its worker code.
+   */
+  run<Op extends WorkOperation>(
     operation: Op,
-    inputs: WorkInput[],
+    inputs: readonly CostedInput[],
+    options: RunOptions = {},
   ): Promise<WorkResults[Op][]> {
-    const chunks: WorkInput[][] = [];
-    for (let i = 0; i < inputs.length; i += CHUNK) chunks.push(inputs.slice(i, i + CHUNK));
-    const results = await Promise.all(chunks.map((chunk) => this.run(operation, chunk)));
-    return results.flat();
+    const client = options.client ?? 'local';
+    const early = this.precheck(client);
+    if (early) return Promise.reject(early);
+    let job!: Job;
+    const promise = new Promise<WorkResults[Op][]>((resolve, reject) => {
+      job = {
+        operation,
+        results: new Array<AnyResult>(inputs.length),
+        // The worker answers each input with the result of the operation it was asked for.
+        resolve: (results) => resolve(results as WorkResults[Op][]),
+        reject,
+        done: false,
+      };
+    });
+    const pixels = inputs.reduce((sum, item) => sum + item.pixels, 0);
+    const admitted = this.scheduler.admit(client, cut(job, inputs), inputs.length);
+    if (!(admitted instanceof Ticket)) {
+      this.count(admitted.reason);
+      return Promise.reject(refusalError(admitted));
+    }
+    job.ticket = admitted;
+    this.ledger.charge(client, inputs.length, pixels);
+    this.admitted.images += inputs.length;
+    this.admitted.pixels += pixels;
+    if (admitted.settled) this.complete(job);
+    const { signal } = options;
+    if (signal && !job.done) {
+      const abort = () => this.abandon(job);
+      signal.addEventListener('abort', abort, { once: true });
+      const forget = () => signal.removeEventListener('abort', abort);
+      promise.then(forget, forget);
+    }
+    this.dispatch();
+    return promise;
   }
 
-  /** Stops taking work, lets the work in flight finish, then stops the workers. */
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    for (const task of this.waiting.splice(0)) task.reject(this.unavailable());
-    await Promise.allSettled([...this.inflight]);
+  /** The client went away: its work not yet at a worker is dropped. */
+  private abandon(job: Job): void {
+    if (job.done || !job.ticket) return;
+    this.scheduler.cancel(job.ticket);
+    this.fail(job, new ApiError(499, 'client_closed', 'the client closed the connection'));
+    this.checkDrained();
+  }
+
+  private complete(job: Job): void {
+    if (job.done) return;
+    job.done = true;
+    job.resolve(job.results);
+  }
+
+  private fail(job: Job, error: Error): void {
+    if (job.done) return;
+    job.done = true;
+    job.reject(error);
+  }
+
+  /** Stops taking work, lets the admitted work finish, then stops the workers. */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasStarting = this.current === 'starting';
+    if (this.current !== 'failed') this.current = 'closing';
+    // Work admitted while no worker is ready would wait for ever: refuse it now.
+    if (wasStarting || this.readyWorkers === 0) this.dropQueued();
+    if (this.depth.requests > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        this.checkDrained();
+      });
+    }
     await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
     this.slots.clear();
+    if (this.current !== 'failed') this.current = 'closed';
     if (this.initialPending > 0)
       this.settleReady.reject(new Error('the pool was closed before it was ready'));
   }
 
-  private unavailable(): ApiError {
-    if (this.closing)
-      return new ApiError(503, 'not_ready', 'the server is shutting down: try again shortly');
-    return new ApiError(
-      503,
-      'model_unavailable',
-      `the model could not be loaded: ${this.failure ?? 'unknown error'}`,
-    );
-  }
-
-  private run<Op extends WorkOperation>(
-    operation: Op,
-    inputs: WorkInput[],
-  ): Promise<WorkResults[Op][]> {
-    if (this.closing || this.failure !== undefined) return Promise.reject(this.unavailable());
-    const promise = new Promise<WorkResults[Op][]>((resolve, reject) => {
-      // The worker answers each input with the result of the operation it was asked for.
-      const settle = (results: (WorkResult | ReadResult)[]) =>
-        resolve(results as WorkResults[Op][]);
-      const task: Task = { id: this.nextId++, inputs, operation, resolve: settle, reject };
-      if (!this.dispatch(task)) this.waiting.push(task);
-    });
-    this.inflight.add(promise);
-    const forget = () => this.inflight.delete(promise);
-    promise.then(forget, forget);
-    return promise;
-  }
-
-  /** Sends a task to the least loaded ready worker; false if none is ready. */
-  private dispatch(task: Task): boolean {
-    let best: Slot | undefined;
-    for (const slot of this.slots) {
-      if (slot.ready && (!best || slot.load < best.load)) best = slot;
+  private checkDrained(): void {
+    if (this.drained && this.depth.requests === 0) {
+      this.drained();
+      this.drained = undefined;
     }
-    if (!best) return false;
-    best.pending.set(task.id, task);
-    best.load += task.inputs.length;
-    const message: ToWorker = {
-      type: 'recognize',
-      id: task.id,
-      inputs: task.inputs,
-      operation: task.operation,
-    };
+  }
+
+  /** Refuses every request that still has work waiting here. */
+  private dropQueued(): void {
+    for (const piece of this.scheduler.cancelAll()) this.fail(piece.work.job, this.unavailable());
+    this.checkDrained();
+  }
+
+  private unavailable(): ApiError {
+    if (this.current === 'failed')
+      return new ApiError(
+        503,
+        'model_unavailable',
+        `the model could not be loaded: ${this.failure ?? 'unknown error'}`,
+      );
+    return new ApiError(503, 'not_ready', 'the server is shutting down: try again shortly');
+  }
+
+  /** Hands pieces to the least loaded ready workers while they have room. */
+  private dispatch(): void {
+    for (;;) {
+      let best: Slot | undefined;
+      for (const slot of this.slots) {
+        if (slot.status === 'ready' && slot.load < WORKER_ROOM && (!best || slot.load < best.load))
+          best = slot;
+      }
+      if (!best) return;
+      const next = this.scheduler.next();
+      if (!next) return;
+      this.send(best, next);
+    }
+  }
+
+  private send(slot: Slot, running: Running): void {
+    const id = this.nextId++;
+    const { inputs, job } = running.piece.work;
+    slot.running.set(id, running);
+    slot.load += running.piece.cost;
+    const message: ToWorker = { type: 'recognize', id, inputs, operation: job.operation };
     // Pixel arrays move to the worker without a copy (they are not used here afterwards).
-    const transfer = task.inputs.flatMap((input) =>
+    const transfer = inputs.flatMap((input) =>
       input.kind === 'pixels' ? [input.pixels.buffer as ArrayBuffer] : [],
     );
-    best.worker.postMessage(message, transfer);
-    return true;
-  }
-
-  private flushWaiting(): void {
-    while (this.waiting.length && this.dispatch(this.waiting[0])) this.waiting.shift();
+    slot.worker.postMessage(message, transfer);
   }
 
   private spawn(): void {
@@ -224,59 +427,92 @@ export class InferencePool {
 
   private onMessage(slot: Slot, message: FromWorker): void {
     switch (message.type) {
-      case 'ready': {
-        slot.ready = true;
-        slot.tensors = message.tensors;
-        this.loadedModel ??= message.model;
-        if (!slot.everReady) {
-          slot.everReady = true;
-          if (this.initialPending > 0 && --this.initialPending === 0) {
-            this.log.info(
-              { model: message.model, workers: this.size },
-              'model loaded and warmed up',
-            );
-            this.settleReady.resolve(message.model);
-          }
-        }
-        this.flushWaiting();
+      case 'ready':
+        this.onReady(slot, message.model, message.tensors);
         break;
-      }
       case 'failed':
-        this.fail(message.message);
+        this.loadFailed(message.message);
         void slot.worker.terminate();
         break;
-      case 'results': {
-        slot.tensors = message.tensors;
-        for (const { id, results } of message.answers) {
-          const task = slot.pending.get(id);
-          if (!task) continue;
-          slot.pending.delete(id);
-          slot.load -= task.inputs.length;
-          task.resolve(results);
-        }
+      case 'results':
+        this.onResults(slot, message);
         break;
-      }
       case 'fatal':
         // The recognizer may be broken (e.g. the wasm heap aborted): replace the worker.
         this.log.error({ reason: message.message }, 'inference worker failed; replacing it');
-        slot.ready = false;
+        slot.status = 'stopped';
         void slot.worker.terminate();
         break;
     }
   }
 
-  private fail(reason: string): void {
+  private onReady(slot: Slot, model: ModelInfo, tensors: number): void {
+    slot.status = 'ready';
+    slot.tensors = tensors;
+    this.loadedModel ??= model;
+    if (!slot.everReady) {
+      slot.everReady = true;
+      if (this.initialPending > 0 && --this.initialPending === 0) {
+        this.log.info({ model, workers: this.size }, 'model loaded and warmed up');
+        if (this.current === 'starting') this.current = 'ready';
+        this.settleReady.resolve(model);
+      }
+    }
+    this.dispatch();
+  }
+
+  private onResults(slot: Slot, message: Extract<FromWorker, { type: 'results' }>): void {
+    slot.tensors = message.tensors;
+    let estimated = 0;
+    for (const { id, results } of message.answers) {
+      const running = slot.running.get(id);
+      if (!running) continue;
+      slot.running.delete(id);
+      slot.load -= running.piece.cost;
+      estimated += running.piece.cost;
+      const { job, offset } = running.piece.work;
+      this.recognizedInputs += results.length;
+      results.forEach((result, i) => (job.results[offset + i] = result));
+      this.scheduler.finish(running.ticket, running.piece);
+      if (running.ticket.settled) this.complete(job);
+    }
+    this.learnSpeed(message.ms * 1000, estimated);
+    this.checkDrained();
+    this.dispatch();
+  }
+
+  /**
+   * Corrects the scheduler's speed by what the workers measure: the estimates in cost.ts are
+   * for this machine unloaded, and a loaded machine (or a slower one) takes longer. The sums
+   * decay, so the last few hundred passes count.
+   */
+  private learnSpeed(actualUs: number, estimated: number): void {
+    if (estimated <= 0) return;
+    const decay = 0.98;
+    this.measured.actual = this.measured.actual * decay + actualUs;
+    this.measured.estimated = this.measured.estimated * decay + estimated;
+    const ratio = Math.min(20, Math.max(0.2, this.measured.actual / this.measured.estimated));
+    this.scheduler.speed = (this.size * 1e6) / ratio;
+  }
+
+  private loadFailed(reason: string): void {
     if (this.failure !== undefined) return;
     this.failure = reason;
+    this.current = 'failed';
     this.log.error({ reason }, 'the model could not be loaded');
     this.settleReady.reject(new Error(`the model could not be loaded: ${reason}`));
-    for (const task of this.waiting.splice(0)) task.reject(this.unavailable());
+    this.dropQueued();
   }
 
   private onExit(slot: Slot, code: number): void {
     this.slots.delete(slot);
-    for (const task of slot.pending.values()) {
-      task.reject(
+    slot.status = 'stopped';
+    for (const running of slot.running.values()) {
+      this.scheduler.finish(running.ticket, running.piece);
+      const { job } = running.piece.work;
+      if (!job.done && job.ticket) this.scheduler.cancel(job.ticket);
+      this.fail(
+        job,
         new ApiError(
           500,
           'internal_error',
@@ -284,11 +520,15 @@ export class InferencePool {
         ),
       );
     }
-    slot.pending.clear();
-    if (this.closing || this.failure !== undefined) return;
+    slot.running.clear();
+    this.checkDrained();
+    if (this.current === 'closing' || this.current === 'closed' || this.current === 'failed') {
+      if (this.slots.size === 0) this.dropQueued();
+      return;
+    }
     if (!slot.everReady) {
       // It never loaded the model: starting another would fail the same way.
-      this.fail(`an inference worker exited with code ${code} while loading the model`);
+      this.loadFailed(`an inference worker exited with code ${code} while loading the model`);
       return;
     }
     this.log.warn({ code }, 'inference worker exited; starting a new one');

@@ -57,6 +57,8 @@ export type FromWorker =
       /** The answers to every task of one forward pass: one message, not one per task. */
       readonly type: 'results';
       readonly answers: { readonly id: number; readonly results: (WorkResult | ReadResult)[] }[];
+      /** Milliseconds the pass took, all of it: the pool's measure of its own speed. */
+      readonly ms: number;
       /** Live tensors once the work is done: the /metrics gauge. */
       readonly tensors: number;
     }

@@ -171,6 +171,7 @@ function scheduleDrain(recognizer: Recognizer): void {
 }
 
 function drain(recognizer: Recognizer): void {
+  const start = performance.now();
   // Take whole tasks until a forward pass is full; the rest wait for the next drain.
   const tasks: ToWorker[] = [];
   let inputs = 0;
@@ -197,7 +198,7 @@ function drain(recognizer: Recognizer): void {
         job.result ?? { ok: false, code: 'internal_error', message: 'not recognized' },
     ),
   }));
-  send({ type: 'results', answers, tensors: liveTensors() });
+  send({ type: 'results', answers, ms: performance.now() - start, tensors: liveTensors() });
   if (fatal) {
     send({ type: 'fatal', message: fatal });
     return;

@@ -5,7 +5,8 @@
  * `node --import tsx`, one process: no wrapper that would relay signals a second time.
  *
  * Environment (every variable is described in .env.example): PORT, HOST, RATE_LIMIT,
- * CORS_ORIGIN, WORKERS, LOG_LEVEL, REQUEST_TIMEOUT_MS, SHUTDOWN_DELAY_MS, SHUTDOWN_TIMEOUT_MS,
+ * RATE_LIMIT_IMAGES, RATE_LIMIT_MEGAPIXELS, MAX_BATCH_MEGAPIXELS, QUEUE_CLIENT_SECONDS,
+ * QUEUE_WAIT_SECONDS, TRUST_PROXY, CORS_ORIGIN, WORKERS, LOG_LEVEL, REQUEST_TIMEOUT_MS, SHUTDOWN_DELAY_MS, SHUTDOWN_TIMEOUT_MS,
  * DATABASE_URL (PostgreSQL for corrections) or DATA_DIR (the embedded database's folder;
  * default ./data), ADMIN_TOKEN (enables GET /api/corrections/export).
  * On SIGTERM or SIGINT it drains (see shutdown.ts) and exits 0.
@@ -13,14 +14,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_DATA_DIR } from '../store/open.ts';
+import { parseTrustProxy } from './admission.ts';
 import {
   buildApp,
   DEFAULT_RATE_LIMIT,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_WEB_ROOT,
+  DEFAULT_WORK_RATE,
   requestLog,
 } from './app.ts';
 import { gracefulShutdown, SHUTDOWN_SIGNALS, whenParentExits } from './shutdown.ts';
+import type { WorkBudget } from './work-ledger.ts';
 
 /**
  * Time allowed for the requests in flight once the listener is closed. The longest request,
@@ -41,6 +45,29 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+function numberFromEnv(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new StartupError(`${name} must be a number >= 0, not "${raw}"`);
+  }
+  return value;
+}
+
+const mega = (value: number | undefined) => (value === undefined ? undefined : value * 1e6);
+
+/** RATE_LIMIT_IMAGES / RATE_LIMIT_MEGAPIXELS, or undefined for the app's default. */
+function workRateFromEnv(): WorkBudget | undefined {
+  const images = numberFromEnv('RATE_LIMIT_IMAGES');
+  const megapixels = numberFromEnv('RATE_LIMIT_MEGAPIXELS');
+  if (images === undefined && megapixels === undefined) return undefined;
+  return {
+    images: images ?? DEFAULT_WORK_RATE.images,
+    pixels: mega(megapixels) ?? DEFAULT_WORK_RATE.pixels,
+  };
+}
+
 async function main(): Promise<void> {
   const serveBuilt = process.argv.includes('--serve');
   if (serveBuilt && !existsSync(join(DEFAULT_WEB_ROOT, 'index.html'))) {
@@ -56,6 +83,13 @@ async function main(): Promise<void> {
   const shutdownTimeoutMs = intFromEnv('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS);
   const app = await buildApp({
     rateLimit: intFromEnv('RATE_LIMIT', DEFAULT_RATE_LIMIT),
+    workRate: workRateFromEnv(),
+    maxBatchPixels: mega(numberFromEnv('MAX_BATCH_MEGAPIXELS')),
+    queueLimits: {
+      clientSeconds: numberFromEnv('QUEUE_CLIENT_SECONDS'),
+      waitSeconds: numberFromEnv('QUEUE_WAIT_SECONDS'),
+    },
+    trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
     corsOrigin: process.env.CORS_ORIGIN || undefined,
     workers,
     requestTimeoutMs: intFromEnv('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS),

@@ -179,7 +179,7 @@ export const errorSchema = {
         code: {
           type: 'string',
           description:
-            'invalid_request, payload_too_large, unsupported_media_type, invalid_image, empty_image, rate_limited, not_found, not_ready, model_unavailable, unauthorized, too_many_corrections, corrections_unavailable, internal_error',
+            'invalid_request, payload_too_large, unsupported_media_type, invalid_image, empty_image, rate_limited, overloaded, not_found, not_ready, model_unavailable, unauthorized, too_many_corrections, corrections_unavailable, internal_error',
         },
         message: { type: 'string', description: 'What went wrong and what to change.' },
       },

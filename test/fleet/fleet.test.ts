@@ -41,6 +41,8 @@ beforeAll(async () => {
     env: {
       WORKERS: '1',
       RATE_LIMIT: '0',
+      // Behind nginx: the forwarded address names the client (README, "A fleet on one machine").
+      TRUST_PROXY: '127.0.0.1',
       DATABASE_URL: pg.url,
       SHUTDOWN_DELAY_MS: '300',
     },

@@ -22,11 +22,13 @@ import {
   type CorrectionRequest,
   type UserQuery,
 } from '../corrections-schemas.ts';
+import { admissionHook } from '../admission.ts';
+import { costOf } from '../cost.ts';
 import { ApiError } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import { errorResponses } from '../schemas.ts';
 import { toWorkInput, validationFormatter } from '../validation.ts';
-import { workError } from './work.ts';
+import { runOptions, workError } from './work.ts';
 
 export interface CorrectionsRoutesOptions {
   readonly pool: InferencePool;
@@ -89,18 +91,19 @@ export function registerCorrectionsRoutes(
       schema: {
         summary: 'Store the right digit for a drawing the model read wrong',
         description:
-          "The drawing as for POST /api/predict, its `label` and the `user`. The user's next predictions (with `user`) use it at once. 201 once it is stored durably. Errors: 400 invalid_request, 409 too_many_corrections (the user keeps 1,000 already), 413 payload_too_large (1 MB), 422 invalid_image or empty_image, 503 corrections_unavailable (nothing was stored).",
+          "The drawing as for POST /api/predict, its `label` and the `user`. The user's next predictions (with `user`) use it at once. 201 once it is stored durably. Errors: 400 invalid_request, 409 too_many_corrections (the user keeps 1,000 already), 413 payload_too_large (1 MB), 422 invalid_image or empty_image, 429 rate_limited or 503 overloaded (with Retry-After: the drawing is read by the same fairly shared workers as predictions), 503 corrections_unavailable (nothing was stored).",
         tags: ['corrections'],
         body: correctionRequestSchema,
         response: { 201: correctionCreatedSchema, ...errorResponses },
       },
       schemaErrorFormatter: validationFormatter('correction'),
+      onRequest: admissionHook(pool),
     },
     async (request, reply) => {
       const store = storeOf(app);
       const { label, user } = request.body;
-      const work = toWorkInput(request.body, 'off');
-      const [result] = await pool.recognize([work]);
+      const work = costOf(toWorkInput(request.body, 'off'));
+      const [result] = await pool.recognize([work], runOptions(request, reply));
       if (!result.ok) throw workError(result);
       const stored = await store
         .add({ user, label, input: toBytes(result.recognition.input) })

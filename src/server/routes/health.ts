@@ -34,7 +34,7 @@ export function registerHealthRoute(
     },
     async (): Promise<{ status: 'ok'; model: ModelInfo }> => {
       const model = pool.model;
-      if (draining() || pool.state === 'closed') {
+      if (draining() || pool.state === 'closing' || pool.state === 'closed') {
         throw new ApiError(503, 'not_ready', 'the server is shutting down');
       }
       if (pool.state === 'ready' && model) return { status: 'ok', model };

@@ -19,32 +19,37 @@ import {
   type PredictRequest,
 } from '../schemas.ts';
 import { createItemChecker, toWorkInput, validationFormatter } from '../validation.ts';
-import { answerBatch, workError } from './work.ts';
+import { costOf } from '../cost.ts';
+import { admissionHook } from '../admission.ts';
+import { answerBatch, runOptions, workError, WORK_ERRORS } from './work.ts';
 
 export interface PredictRoutesOptions {
   readonly pool: InferencePool;
   readonly ajv: Ajv;
+  /** Pixels one batch may hold (413 beyond). */
+  readonly maxBatchPixels: number;
 }
 
 export function registerPredictRoutes(app: FastifyInstance, options: PredictRoutesOptions): void {
-  const { pool, ajv } = options;
+  const { pool, ajv, maxBatchPixels } = options;
+  const onRequest = admissionHook(pool);
 
   app.post<{ Body: PredictRequest }>(
     '/api/predict',
     {
       schema: {
         summary: 'Recognize one handwritten digit',
-        description:
-          'Send `image` (a PNG or JPEG data URL, or bare base64) or `pixels` with `width` and `height`. Errors: 400 invalid_request, 413 payload_too_large, 415 unsupported_media_type, 422 invalid_image or empty_image, 429 rate_limited.',
+        description: `Send \`image\` (a PNG or JPEG data URL, or bare base64) or \`pixels\` with \`width\` and \`height\`. Errors: 400 invalid_request, 415 unsupported_media_type, 422 invalid_image (not a PNG or JPEG, or over 2048x2048, told from its header before decoding) or empty_image, ${WORK_ERRORS}`,
         tags: ['recognition'],
         body: predictRequestSchema,
         response: { 200: recognitionSchema, ...errorResponses },
       },
       schemaErrorFormatter: validationFormatter('prediction'),
+      onRequest,
     },
-    async (request): Promise<Recognition> => {
-      const input = toWorkInput(request.body, 'vote');
-      const [result] = await pool.recognize([input]);
+    async (request, reply): Promise<Recognition> => {
+      const input = costOf(toWorkInput(request.body, 'vote'), 'recognize');
+      const [result] = await pool.recognize([input], runOptions(request, reply));
       if (!result.ok) throw workError(result);
       return result.recognition;
     },
@@ -58,8 +63,7 @@ export function registerPredictRoutes(app: FastifyInstance, options: PredictRout
     {
       schema: {
         summary: `Recognize up to ${MAX_BATCH} digits at once`,
-        description:
-          'Each item is as for POST /api/predict and is checked on its own: `results` holds, in order, a recognition or an error object per item. The images share forward passes.',
+        description: `Each item is as for POST /api/predict and is checked on its own: \`results\` holds, in order, a recognition or an error object per item. The images share forward passes; a large batch is recognized in pieces that take turns with other clients' work. Errors of the whole batch: 400 invalid_request, 415 unsupported_media_type, ${WORK_ERRORS}`,
         tags: ['recognition'],
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
@@ -68,13 +72,15 @@ export function registerPredictRoutes(app: FastifyInstance, options: PredictRout
       // so that one bad item gets its own error instead of failing the batch.
       validatorCompiler: () => validateEnvelope,
       schemaErrorFormatter: validationFormatter('batch'),
+      onRequest,
     },
-    async (request): Promise<{ results: (Recognition | ErrorBody)[] }> => {
+    async (request, reply): Promise<{ results: (Recognition | ErrorBody)[] }> => {
       const ensemble = request.body.ensemble ?? 'vote';
       const checks = request.body.items.map((item, i) => checkItem(item, i, ensemble));
       const results = await answerBatch(
         checks,
-        (inputs) => pool.recognize(inputs),
+        { operation: 'recognize', maxPixels: maxBatchPixels },
+        (inputs) => pool.recognize(inputs, runOptions(request, reply)),
         (result) => result.recognition,
       );
       return { results };

@@ -20,32 +20,37 @@ import {
   type PredictRequest,
 } from '../schemas.ts';
 import { createItemChecker, toWorkInput, validationFormatter } from '../validation.ts';
-import { answerBatch, workError } from './work.ts';
+import { costOf } from '../cost.ts';
+import { admissionHook } from '../admission.ts';
+import { answerBatch, runOptions, workError, WORK_ERRORS } from './work.ts';
 
 export interface ReadRoutesOptions {
   readonly pool: InferencePool;
   readonly ajv: Ajv;
+  /** Pixels one batch may hold (413 beyond). */
+  readonly maxBatchPixels: number;
 }
 
 export function registerReadRoutes(app: FastifyInstance, options: ReadRoutesOptions): void {
-  const { pool, ajv } = options;
+  const { pool, ajv, maxBatchPixels } = options;
+  const onRequest = admissionHook(pool);
 
   app.post<{ Body: PredictRequest }>(
     '/api/read',
     {
       schema: {
         summary: 'Read a handwritten number (one or more digits)',
-        description:
-          'The same body as POST /api/predict. The drawing is split into digits, left to right; each is recognized as /api/predict recognizes one digit and comes with its box in the image. Errors: 400 invalid_request, 413 payload_too_large, 415 unsupported_media_type, 422 invalid_image or empty_image, 429 rate_limited.',
+        description: `The same body as POST /api/predict. The drawing is split into digits, left to right; each is recognized as /api/predict recognizes one digit and comes with its box in the image. Errors: 400 invalid_request, 415 unsupported_media_type, 422 invalid_image (not a PNG or JPEG, or over 2048x2048, told from its header before decoding) or empty_image, ${WORK_ERRORS}`,
         tags: ['recognition'],
         body: predictRequestSchema,
         response: { 200: readingSchema, ...errorResponses },
       },
       schemaErrorFormatter: validationFormatter('prediction'),
+      onRequest,
     },
-    async (request): Promise<Reading> => {
-      const input = toWorkInput(request.body, 'vote');
-      const [result] = await pool.read([input]);
+    async (request, reply): Promise<Reading> => {
+      const input = costOf(toWorkInput(request.body, 'vote'), 'read');
+      const [result] = await pool.read([input], runOptions(request, reply));
       if (!result.ok) throw workError(result);
       return result.reading;
     },
@@ -59,21 +64,22 @@ export function registerReadRoutes(app: FastifyInstance, options: ReadRoutesOpti
     {
       schema: {
         summary: `Read up to ${MAX_BATCH} handwritten numbers at once`,
-        description:
-          'Each item is as for POST /api/read and is checked on its own: `results` holds, in order, a reading or an error object per item.',
+        description: `Each item is as for POST /api/read and is checked on its own: \`results\` holds, in order, a reading or an error object per item; a large batch is read in pieces that take turns with other clients' work. Errors of the whole batch: 400 invalid_request, 415 unsupported_media_type, ${WORK_ERRORS}`,
         tags: ['recognition'],
         body: batchRequestSchema,
         response: { 200: readBatchResponseSchema, ...errorResponses },
       },
       validatorCompiler: () => validateEnvelope,
       schemaErrorFormatter: validationFormatter('batch'),
+      onRequest,
     },
-    async (request): Promise<{ results: (Reading | ErrorBody)[] }> => {
+    async (request, reply): Promise<{ results: (Reading | ErrorBody)[] }> => {
       const ensemble = request.body.ensemble ?? 'vote';
       const checks = request.body.items.map((item, i) => checkItem(item, i, ensemble));
       const results = await answerBatch(
         checks,
-        (inputs) => pool.read(inputs),
+        { operation: 'read', maxPixels: maxBatchPixels },
+        (inputs) => pool.read(inputs, runOptions(request, reply)),
         (result) => result.reading,
       );
       return { results };

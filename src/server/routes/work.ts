@@ -1,9 +1,16 @@
 /**
- * What the recognition routes share: a worker's input error as the contract's error, and
- * the answers of a batch, whose bad items each get their own error object.
+ * What the routes of work share: admission before the body is read, the client and its
+ * going away, the cost of every input (an image its header refuses is that item's 422), a
+ * batch's pixel limit (413), a worker's input error as the contract's error, and the answers
+ * of a batch, whose bad items each get their own error object.
  */
-import { ApiError, type ErrorBody } from '../errors.ts';
-import type { WorkError, WorkInput } from '../inference-protocol.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InputError } from '../../core/errors.ts';
+import { abandonedSignal, clientOf } from '../admission.ts';
+import { batchPixelsError, costOf, type CostedInput } from '../cost.ts';
+import { ApiError, fromInputError, type ErrorBody } from '../errors.ts';
+import type { RunOptions } from '../inference-pool.ts';
+import type { WorkError, WorkOperation } from '../inference-protocol.ts';
 import type { ItemCheck } from '../validation.ts';
 
 const STATUS: Record<WorkError['code'], number> = {
@@ -17,19 +24,52 @@ export function workError(result: WorkError): ApiError {
   return new ApiError(STATUS[result.code], result.code, result.message);
 }
 
+/** Who asks, and a signal for their going away: what the pool needs besides the inputs. */
+export function runOptions(request: FastifyRequest, reply: FastifyReply): RunOptions {
+  return { client: clientOf(request), signal: abandonedSignal(reply) };
+}
+
+/** Errors every route of work can give besides its own, for its OpenAPI description. */
+export const WORK_ERRORS =
+  '413 payload_too_large (body over the size limit, or a batch over its pixel limit), 429 rate_limited (over the request or work rate limit, or this client already has its share of work waiting), 503 overloaded (the server has as much work waiting as it takes), with Retry-After where a retry helps.';
+
+type CostedCheck =
+  | { readonly ok: true; readonly input: CostedInput }
+  | { readonly ok: false; readonly error: ApiError };
+
+/** A checked item with its cost, or the error of an image whose header refuses it. */
+function costItem(check: ItemCheck, index: number, operation: WorkOperation): CostedCheck {
+  if (!check.ok) return check;
+  try {
+    return { ok: true, input: costOf(check.input, operation) };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const error = fromInputError(err);
+    return {
+      ok: false,
+      error: new ApiError(error.statusCode, error.code, `items[${index}]: ${error.message}`),
+    };
+  }
+}
+
 /**
- * Runs the items that passed their checks in one call, and answers every item in order:
- * its value, or its error (a failed check, or the worker's) naming the item.
+ * Costs the items that passed their checks, refuses the batch (413) if their pixels are over
+ * `maxPixels`, runs them in one call, and answers every item in order: its value, or its
+ * error (a failed check, its header's, or the worker's) naming the item.
  */
 export async function answerBatch<Result extends { ok: true } | WorkError, Answer>(
   checks: readonly ItemCheck[],
-  run: (inputs: WorkInput[]) => Promise<Result[]>,
+  batch: { readonly operation: WorkOperation; readonly maxPixels: number },
+  run: (inputs: CostedInput[]) => Promise<Result[]>,
   answer: (result: Exclude<Result, WorkError>) => Answer,
 ): Promise<(Answer | ErrorBody)[]> {
-  const inputs = checks.flatMap((check) => (check.ok ? [check.input] : []));
+  const costed = checks.map((check, i) => costItem(check, i, batch.operation));
+  const inputs = costed.flatMap((check) => (check.ok ? [check.input] : []));
+  const tooLarge = batchPixelsError(inputs, batch.maxPixels);
+  if (tooLarge) throw new ApiError(413, 'payload_too_large', tooLarge);
   const results = await run(inputs);
   let next = 0;
-  return checks.map((check, i): Answer | ErrorBody => {
+  return costed.map((check, i): Answer | ErrorBody => {
     if (!check.ok) return check.error.body;
     const result = results[next++];
     if (result.ok) return answer(result as Exclude<Result, WorkError>);

@@ -1,0 +1,330 @@
+/**
+ * `npm run bench:fair`: one client floods, another draws, on a real server (issue 14).
+ *
+ * The server (src/server/main.ts, rate limits off, request log to /dev/null) runs in a child
+ * process, so that the clients' own work does not share its event loop. For `--seconds`:
+ * - the flooder (from 127.0.0.1) keeps `--flood` batches of 256 images of 2048x2048 (canvas
+ *   PNGs of about 20 KB, a digit drawn in the middle) in flight, sending the next batch as
+ *   soon as one is answered, refused or failed (after `--retry-ms`);
+ * - the small client (from 127.0.0.2) sends one 280x280 canvas digit every 100 ms, whether or
+ *   not the previous one was answered.
+ * /healthz is polled every second; the server's RSS sampled every 250 ms. Afterwards: the
+ * server must be healthy and hold the live tensors it held before.
+ *
+ * Targets: the small client's p99 <= 150 ms and no error; every flooder request answered or
+ * refused (429/503), none over 30 s; RSS < 1.5 GB; healthy afterwards, live tensors unchanged.
+ * Options: --seconds (default 20), --flood (batches in flight, default 4), --images (per
+ * batch, default 256), --retry-ms (pause after a refusal, default 0: retry at once),
+ * --workers (default one per core).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createCanvas } from '@napi-rs/canvas';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    flood: { type: 'string', default: '4' },
+    images: { type: 'string', default: '256' },
+    'retry-ms': { type: 'string', default: '0' },
+    workers: { type: 'string' },
+  },
+});
+const SECONDS = Number(values.seconds);
+const FLOOD = Number(values.flood);
+const IMAGES = Number(values.images);
+const RETRY_MS = Number(values['retry-ms']);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SMALL_EVERY_MS = 100;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** A canvas PNG with a "4" drawn in a `box`-pixel square in the middle of a `size` canvas. */
+function digitPng(size: number, box: number): Buffer {
+  const canvas = createCanvas(size, size);
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, size, size);
+  const scale = box / 280;
+  const offset = (size - box) / 2;
+  const at = (x: number, y: number): [number, number] => [offset + x * scale, offset + y * scale];
+  g.strokeStyle = '#000';
+  g.lineWidth = 18 * scale;
+  g.lineCap = 'round';
+  g.lineJoin = 'round';
+  g.beginPath();
+  g.moveTo(...at(170, 50));
+  g.lineTo(...at(80, 170));
+  g.lineTo(...at(200, 170));
+  g.moveTo(...at(170, 50));
+  g.lineTo(...at(170, 235));
+  g.stroke();
+  return canvas.toBuffer('image/png');
+}
+
+const dataUrl = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+interface Answer {
+  readonly status: number; // 0: failed without an answer
+  readonly ms: number;
+  readonly body: string;
+  readonly retryAfter?: string;
+}
+
+/** One POST or GET from `localAddress` (a loopback address: the client's identity). */
+function request(
+  port: number,
+  path: string,
+  localAddress: string,
+  agent: http.Agent,
+  body?: Buffer,
+): Promise<Answer> {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: body ? 'POST' : 'GET',
+        localAddress,
+        agent,
+        headers: body
+          ? { 'content-type': 'application/json', 'content-length': body.length }
+          : undefined,
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            ms: performance.now() - start,
+            body: Buffer.concat(chunks).toString('utf8'),
+            retryAfter: res.headers['retry-after'] as string | undefined,
+          }),
+        );
+        res.on('error', (err) =>
+          resolve({ status: 0, ms: performance.now() - start, body: String(err) }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (err) =>
+      resolve({ status: 0, ms: performance.now() - start, body: String(err) }),
+    );
+    req.end(body);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+async function liveTensors(port: number, agent: http.Agent): Promise<number> {
+  const res = await request(port, '/metrics', '127.0.0.3', agent);
+  return Number(/^digits_live_tensors (\d+)$/m.exec(res.body)?.[1]);
+}
+
+function metric(text: string, pattern: RegExp): string {
+  return pattern.exec(text)?.[1] ?? '?';
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      RATE_LIMIT: '0', // every rate limit off: the scheduler and the shedding are measured
+      ...(values.workers ? { WORKERS: values.workers } : {}),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const serverExit = new Promise<void>((resolve) => server.on('exit', () => resolve()));
+  const pid = server.pid as number;
+  const monitor = new http.Agent({ keepAlive: true });
+  try {
+    for (let i = 0; ; i++) {
+      const res = await request(port, '/healthz', '127.0.0.3', monitor);
+      if (res.status === 200) break;
+      if (i > 1200 || server.exitCode !== null) throw new Error('the server did not become ready');
+      await sleep(100);
+    }
+
+    const big = digitPng(2048, 420);
+    const small = digitPng(280, 280);
+    const bigBody = Buffer.from(
+      JSON.stringify({ items: new Array<{ image: string }>(IMAGES).fill({ image: dataUrl(big) }) }),
+    );
+    const smallBody = Buffer.from(JSON.stringify({ image: dataUrl(small) }));
+    const tensorsBefore = await liveTensors(port, monitor);
+    const rssBefore = rssOf(pid);
+    console.log(
+      `flooder (127.0.0.1): ${FLOOD} x ${IMAGES} images of 2048x2048 (PNG ${(big.length / 1024).toFixed(1)} KB, body ${(bigBody.length / 1e6).toFixed(1)} MB) in flight; small client (127.0.0.2): a 280x280 digit every ${SMALL_EVERY_MS} ms; ${SECONDS} s`,
+    );
+    console.log(
+      `load average before: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+
+    const end = performance.now() + SECONDS * 1000;
+    const flooderAgent = new http.Agent({ keepAlive: true, maxSockets: FLOOD });
+    const smallAgent = new http.Agent({ keepAlive: true });
+    const flood: Answer[] = [];
+    const smallAnswers: Answer[] = [];
+    const health: Answer[] = [];
+    let rssMax = rssBefore;
+
+    const flooders = Array.from({ length: FLOOD }, async () => {
+      while (performance.now() < end) {
+        const answer = await request(
+          port,
+          '/api/predict/batch',
+          '127.0.0.1',
+          flooderAgent,
+          bigBody,
+        );
+        flood.push(answer);
+        if (answer.status !== 200 && RETRY_MS > 0) await sleep(RETRY_MS);
+      }
+    });
+    const smalls: Promise<void>[] = [];
+    const smallTimer = setInterval(() => {
+      if (performance.now() >= end) return;
+      smalls.push(
+        request(port, '/api/predict', '127.0.0.2', smallAgent, smallBody).then((answer) => {
+          smallAnswers.push(answer);
+        }),
+      );
+    }, SMALL_EVERY_MS);
+    const healthTimer = setInterval(() => {
+      void request(port, '/healthz', '127.0.0.3', monitor).then((answer) => health.push(answer));
+    }, 1000);
+    const rssTimer = setInterval(() => {
+      rssMax = Math.max(rssMax, rssOf(pid));
+    }, 250);
+
+    await sleep(SECONDS * 1000);
+    clearInterval(smallTimer);
+    await Promise.all([...flooders, ...smalls]);
+    clearInterval(healthTimer);
+    clearInterval(rssTimer);
+    rssMax = Math.max(rssMax, rssOf(pid));
+    flooderAgent.destroy();
+    smallAgent.destroy();
+
+    const healthAfter = await request(port, '/healthz', '127.0.0.3', monitor);
+    const check = await request(port, '/api/predict', '127.0.0.2', monitor, smallBody);
+    const tensorsAfter = await liveTensors(port, monitor);
+    const metrics = (await request(port, '/metrics', '127.0.0.3', monitor)).body;
+    const rssAfter = rssOf(pid);
+
+    // The small client.
+    const smallMs = smallAnswers.map((a) => a.ms).sort((a, b) => a - b);
+    const smallErrors = smallAnswers.filter((a) => a.status !== 200);
+    const p99 = percentile(smallMs, 99);
+    console.log('');
+    console.log(
+      `small client: ${smallAnswers.length} requests, ${smallErrors.length} errors; p50 ${percentile(smallMs, 50).toFixed(1)} ms, p90 ${percentile(smallMs, 90).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${smallMs[smallMs.length - 1].toFixed(1)} ms`,
+    );
+    for (const error of smallErrors.slice(0, 3))
+      console.log(`  error: ${error.status} ${error.body.slice(0, 200)}`);
+
+    // The flooder.
+    const byStatus = new Map<number, number[]>();
+    for (const answer of flood)
+      byStatus.set(answer.status, [...(byStatus.get(answer.status) ?? []), answer.ms]);
+    const floodMax = Math.max(...flood.map((a) => a.ms));
+    console.log(`flooder: ${flood.length} requests, longest ${(floodMax / 1000).toFixed(1)} s`);
+    for (const [status, times] of [...byStatus].sort((a, b) => a[0] - b[0])) {
+      times.sort((a, b) => a - b);
+      console.log(
+        `  ${status || 'no answer'}: ${times.length}, p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`,
+      );
+    }
+    const refusal = flood.find((a) => a.status === 429 || a.status === 503);
+    if (refusal)
+      console.log(
+        `  a refusal: ${refusal.status} Retry-After ${refusal.retryAfter}: ${refusal.body.slice(0, 200)}`,
+      );
+    const recognized = (byStatus.get(200)?.length ?? 0) * IMAGES;
+    console.log(
+      `  images recognized for the flooder: ${recognized} (${(recognized / SECONDS).toFixed(0)} a second)`,
+    );
+
+    const healthMs = health.map((a) => a.ms).sort((a, b) => a - b);
+    const healthBad = health.filter((a) => a.status !== 200).length;
+    console.log(
+      `/healthz during the run: ${health.length} polls, ${healthBad} not 200, max ${healthMs[healthMs.length - 1]?.toFixed(1)} ms`,
+    );
+    console.log(
+      `server RSS: ${(rssBefore / 1e6).toFixed(0)} MB before, max ${(rssMax / 1e6).toFixed(0)} MB, ${(rssAfter / 1e6).toFixed(0)} MB after`,
+    );
+    console.log(
+      `afterwards: /healthz ${healthAfter.status}, a prediction ${check.status}; live tensors ${tensorsBefore} before, ${tensorsAfter} after`,
+    );
+    console.log(
+      `shed (server's count): client_share ${metric(metrics, /^digits_shed_requests_total\{reason="client_share"\} (\d+)/m)}, overloaded ${metric(metrics, /^digits_shed_requests_total\{reason="overloaded"\} (\d+)/m)}`,
+    );
+    console.log(
+      `load average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+
+    const floodOk = flood.every((a) => [200, 429, 503].includes(a.status)) && floodMax <= 30_000;
+    const targets: [string, boolean][] = [
+      ['small client p99 <= 150 ms', p99 <= 150],
+      ['small client: no error', smallErrors.length === 0],
+      ['flooder: answers or 429/503 only, none over 30 s', floodOk],
+      ['server RSS < 1.5 GB', rssMax < 1.5e9],
+      ['healthy afterwards', healthAfter.status === 200 && check.status === 200],
+      ['live tensors as before', tensorsAfter === tensorsBefore],
+    ];
+    console.log('');
+    for (const [name, met] of targets) console.log(`${met ? 'met    ' : 'MISSED '} ${name}`);
+    process.exitCode = targets.every(([, met]) => met) ? 0 : 1;
+  } finally {
+    monitor.destroy();
+    server.kill('SIGTERM');
+    await Promise.race([serverExit, sleep(20_000)]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

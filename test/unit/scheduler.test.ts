@@ -1,0 +1,191 @@
+/**
+ * The fair scheduler alone (no workers): deficit round-robin by cost across clients, the
+ * admission bounds and what they answer, and that finishing or cancelling work releases it.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  FairScheduler,
+  Ticket,
+  type Piece,
+  type Refusal,
+  type SchedulerLimits,
+} from '../../src/server/scheduler.ts';
+
+const LIMITS: SchedulerLimits = {
+  clientSeconds: 10,
+  clientRequests: 8,
+  waitSeconds: 20,
+  totalRequests: 100,
+  totalImages: 10_000,
+};
+
+/** Speed 1,000 cost a second: a piece of cost 1,000 is one second of the pool. */
+function scheduler(limits: Partial<SchedulerLimits> = {}) {
+  return new FairScheduler<string>({ ...LIMITS, ...limits }, 500, 1000);
+}
+
+const pieces = (name: string, count: number, cost: number): Piece<string>[] =>
+  Array.from({ length: count }, (_, i) => ({ cost, work: `${name}${i}` }));
+
+function admitted(result: Ticket | Refusal): Ticket {
+  if (!(result instanceof Ticket)) throw new Error(`refused: ${result.message}`);
+  return result;
+}
+
+function refused(result: Ticket | Refusal): Refusal {
+  if (result instanceof Ticket) throw new Error('admitted');
+  return result;
+}
+
+/** Takes every piece in the order the scheduler hands them out, finishing each at once. */
+function drain(s: FairScheduler<string>): string[] {
+  const order: string[] = [];
+  for (let next = s.next(); next; next = s.next()) {
+    order.push(next.piece.work);
+    s.finish(next.ticket, next.piece);
+  }
+  return order;
+}
+
+describe('FairScheduler', () => {
+  it("serves a small request after one piece of another client's large backlog", () => {
+    const s = scheduler();
+    admitted(s.admit('big', pieces('a', 20, 400), 20));
+    const first = s.next();
+    expect(first?.piece.work).toBe('a0');
+    admitted(s.admit('small', pieces('b', 1, 50), 1));
+    // The large client finishes the turn it had started, then the small one goes.
+    const order = [first?.piece.work, ...drain(s)];
+    expect(order.indexOf('b0')).toBeLessThanOrEqual(2);
+    expect(order).toHaveLength(21);
+  });
+
+  it('shares by cost, not by pieces: a client with cheap pieces sends more of them', () => {
+    const s = scheduler({ clientSeconds: 1e9, waitSeconds: 1e9 });
+    admitted(s.admit('heavy', pieces('h', 100, 400), 100));
+    admitted(s.admit('light', pieces('l', 400, 100), 400));
+    const served = { h: 0, l: 0 };
+    for (let i = 0; i < 100; i++) {
+      const next = s.next();
+      if (!next) break;
+      served[next.piece.work[0] as 'h' | 'l'] += next.piece.cost;
+      s.finish(next.ticket, next.piece);
+    }
+    // Equal cost within one quantum, whatever the piece sizes.
+    expect(Math.abs(served.h - served.l)).toBeLessThanOrEqual(500);
+    expect(served.h + served.l).toBeGreaterThan(15_000);
+  });
+
+  it("keeps each client's own requests in arrival order", () => {
+    const s = scheduler();
+    admitted(s.admit('c', pieces('x', 3, 100), 3));
+    admitted(s.admit('c', pieces('y', 2, 100), 2));
+    expect(drain(s)).toEqual(['x0', 'x1', 'x2', 'y0', 'y1']);
+  });
+
+  it('refuses a client over its share with 429, and only that client', () => {
+    const s = scheduler();
+    admitted(s.admit('heavy', pieces('h', 12, 1000), 12)); // 12 s: over the 10 s share
+    const refusal = s.check('heavy');
+    expect(refusal).toMatchObject({ status: 429, code: 'rate_limited', reason: 'client_share' });
+    expect(refusal?.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(refusal?.retryAfter).toBeLessThanOrEqual(60);
+    expect(refused(s.admit('heavy', pieces('h', 1, 10), 1)).reason).toBe('client_share');
+    expect(s.check('light')).toBeNull();
+    admitted(s.admit('light', pieces('l', 1, 10), 1));
+  });
+
+  it('admits a request larger than every bound when its client is alone with nothing waiting', () => {
+    const s = scheduler();
+    const ticket = admitted(s.admit('alone', pieces('a', 60, 1000), 60)); // 60 s of work
+    expect(ticket.queued).toBe(60);
+    expect(s.depth).toMatchObject({ requests: 1, pieces: 60, images: 60, clients: 1 });
+    expect(s.depth.seconds).toBeCloseTo(60);
+  });
+
+  it('refuses a large request that would wait too long beside other busy clients with 503, but not a small one', () => {
+    const s = scheduler();
+    admitted(s.admit('a', pieces('a', 9, 1000), 9));
+    admitted(s.admit('b', pieces('b', 9, 1000), 9));
+    // 9 s of its own, plus 9 s of each of the two others: 27 s > 20 s.
+    const refusal = refused(s.admit('c', pieces('c', 9, 1000), 9));
+    expect(refusal).toMatchObject({ status: 503, code: 'overloaded', reason: 'overloaded' });
+    expect(refusal.retryAfter).toBeGreaterThanOrEqual(1);
+    admitted(s.admit('c', pieces('c', 1, 50), 1));
+  });
+
+  it("refuses with 429 a request that the client's own backlog would keep too long", () => {
+    const s = scheduler();
+    admitted(s.admit('c', pieces('c', 8, 1000), 8)); // 8 s, under the share
+    const refusal = refused(s.admit('c', pieces('d', 15, 1000), 15)); // 23 s in all
+    expect(refusal.reason).toBe('client_share');
+    expect(refusal.status).toBe(429);
+  });
+
+  it('caps requests and images over all clients with 503', () => {
+    const s = scheduler({ totalRequests: 2, totalImages: 5 });
+    admitted(s.admit('a', pieces('a', 1, 10), 3));
+    refused(s.admit('b', pieces('b', 1, 10), 3)); // 6 images > 5
+    admitted(s.admit('b', pieces('b', 1, 10), 2));
+    expect(s.check('c')).toMatchObject({ status: 503, reason: 'overloaded' });
+  });
+
+  it('caps requests per client', () => {
+    const s = scheduler({ clientRequests: 2 });
+    admitted(s.admit('a', pieces('a', 1, 1), 1));
+    admitted(s.admit('a', pieces('a', 1, 1), 1));
+    expect(s.check('a')?.reason).toBe('client_share');
+  });
+
+  it('releases the work as pieces finish, and forgets a client with nothing left', () => {
+    const s = scheduler();
+    const ticket = admitted(s.admit('a', pieces('a', 2, 1000), 2));
+    const first = s.next();
+    expect(ticket.running).toBe(1);
+    expect(s.depth.seconds).toBeCloseTo(2);
+    s.finish(first!.ticket, first!.piece);
+    expect(s.depth.seconds).toBeCloseTo(1);
+    expect(ticket.settled).toBe(false);
+    const second = s.next();
+    s.finish(second!.ticket, second!.piece);
+    expect(ticket.settled).toBe(true);
+    expect(s.depth).toEqual({ requests: 0, pieces: 0, images: 0, seconds: 0, clients: 0 });
+    expect(s.next()).toBeUndefined();
+  });
+
+  it('cancelling drops the waiting pieces at once; the running one still finishes', () => {
+    const s = scheduler();
+    const ticket = admitted(s.admit('a', pieces('a', 5, 100), 5));
+    admitted(s.admit('b', pieces('b', 1, 100), 1));
+    const running = s.next();
+    expect(running?.ticket).toBe(ticket);
+    expect(s.cancel(ticket)).toBe(4);
+    expect(s.depth.pieces).toBe(1); // b's
+    expect(drain(s)).toEqual(['b0']);
+    expect(s.depth.requests).toBe(1); // a's running piece
+    s.finish(running!.ticket, running!.piece);
+    expect(s.depth).toEqual({ requests: 0, pieces: 0, images: 0, seconds: 0, clients: 0 });
+  });
+
+  it('cancelAll empties the queue and returns what it dropped', () => {
+    const s = scheduler();
+    admitted(s.admit('a', pieces('a', 3, 100), 3));
+    admitted(s.admit('b', pieces('b', 2, 100), 2));
+    expect(
+      s
+        .cancelAll()
+        .map((p) => p.work)
+        .sort(),
+    ).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
+    expect(s.next()).toBeUndefined();
+    expect(s.depth.requests).toBe(0);
+  });
+
+  it('counts seconds by the speed it is given: a slower pool means fewer admitted', () => {
+    const s = scheduler();
+    admitted(s.admit('a', pieces('a', 5, 1000), 5)); // 5 s at 1,000 a second
+    expect(s.check('a')).toBeNull();
+    s.speed = 400; // the pool measured itself 2.5x slower: 12.5 s
+    expect(s.check('a')?.reason).toBe('client_share');
+  });
+});
