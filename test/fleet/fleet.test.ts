@@ -146,15 +146,20 @@ describe('a fleet of two behind nginx, sharing one PostgreSQL', () => {
     expect(lines.filter((l) => l.startsWith('499 ')).length).toBeLessThanOrEqual(4);
 
     // nginx sent a request on to the other instance only when one refused the connection
-    // (stopped): never because an instance dropped a request it had accepted, which nginx
-    // would retry for /api/predict and so hide from the load generator.
+    // (stopped), or, rarely, reset it before reading the request (a connection still in the
+    // kernel's accept queue when the listener closed: never processed, so safe to retry).
+    // Never because an instance dropped a request it had read: that shows as "upstream
+    // prematurely closed connection" (as when the drain is skipped), which nginx would retry
+    // for /api/predict and so hide from the load generator.
     const problems = nginx!
       .errorLog()
       .split('\n')
       .filter((l) => / \[(error|crit|alert)\] /.test(l));
-    expect(
-      problems.filter((l) => !/connect\(\) failed \(111: Connection refused\)/.test(l)),
-    ).toEqual([]);
+    const refused = /connect\(\) failed \(111: Connection refused\) while connecting to upstream/;
+    const resetUnread =
+      /recv\(\) failed \(104: Connection reset by peer\) while reading response header/;
+    expect(problems.filter((l) => !refused.test(l) && !resetUnread.test(l))).toEqual([]);
+    expect(problems.filter((l) => resetUnread.test(l)).length).toBeLessThanOrEqual(8);
 
     // Both restarted instances serve and their metrics are readable.
     for (const i of [0, 1]) {
