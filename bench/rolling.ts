@@ -38,7 +38,7 @@ const delay = Number(values.delay);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-function load(url: string, body: string): Promise<autocannon.Result> {
+function load(url: string, body: string, seconds = duration): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -47,7 +47,7 @@ function load(url: string, body: string): Promise<autocannon.Result> {
         headers: { 'content-type': 'application/json' },
         body,
         connections,
-        duration,
+        duration: seconds,
         timeout: 10,
       },
       (err, result) => (err ? reject(err) : resolve(result)),
@@ -122,20 +122,7 @@ async function main(): Promise<void> {
       `fleet: 2 x npm run serve (WORKERS=1) behind nginx, ${connections} connections, ${duration} s per run`,
     );
 
-    await new Promise((resolve) =>
-      autocannon(
-        {
-          url,
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-          connections,
-          duration: 3,
-        },
-        resolve,
-      ),
-    );
-
+    await load(url, body, 3); // warm-up, untimed
     const pids = fleet.instances.map((instance) => instance.serverPid);
     const before = pids.map(usage);
     let offset = nginx.accessLog().length;

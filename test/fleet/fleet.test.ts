@@ -120,11 +120,11 @@ describe('a fleet of two behind nginx, sharing one PostgreSQL', () => {
       (err, outcome) => finished(outcome),
     );
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    await sleep(1_000);
+    await sleep(500);
     let timings: RestartTiming[];
     try {
       timings = await fleet!.rollingRestart();
-      await sleep(1_000); // load on the restarted fleet too
+      await sleep(500); // load on the restarted fleet too
     } finally {
       load.stop();
     }
