@@ -85,6 +85,8 @@ function freePort(): Promise<number> {
 interface Answer {
   readonly status: number; // 0: failed without an answer
   readonly ms: number;
+  /** When it was sent (performance.now()). */
+  readonly sent: number;
   readonly body: string;
   readonly retryAfter?: string;
 }
@@ -98,6 +100,7 @@ function request(
   body?: Buffer,
 ): Promise<Answer> {
   const start = performance.now();
+  let answered = false;
   return new Promise((resolve) => {
     const req = http.request(
       {
@@ -113,25 +116,30 @@ function request(
         timeout: REQUEST_TIMEOUT_MS,
       },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
             ms: performance.now() - start,
+            sent: start,
             body: Buffer.concat(chunks).toString('utf8'),
             retryAfter: res.headers['retry-after'] as string | undefined,
           }),
         );
         res.on('error', (err) =>
-          resolve({ status: 0, ms: performance.now() - start, body: String(err) }),
+          resolve({ status: 0, ms: performance.now() - start, sent: start, body: String(err) }),
         );
       },
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (err) =>
-      resolve({ status: 0, ms: performance.now() - start, body: String(err) }),
-    );
+    // A refusal that closes its connection while the body is still being sent ends the
+    // upload with EPIPE after the answer: the answer is what counts.
+    req.on('error', (err) => {
+      if (!answered)
+        resolve({ status: 0, ms: performance.now() - start, sent: start, body: String(err) });
+    });
     req.end(body);
   });
 }
@@ -199,7 +207,8 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
 
-    const end = performance.now() + SECONDS * 1000;
+    const begin = performance.now();
+    const end = begin + SECONDS * 1000;
     const flooderAgent = new http.Agent({ keepAlive: true, maxSockets: FLOOD });
     const smallAgent = new http.Agent({ keepAlive: true });
     const flood: Answer[] = [];
@@ -259,6 +268,10 @@ async function main(): Promise<void> {
     console.log(
       `small client: ${smallAnswers.length} requests, ${smallErrors.length} errors; p50 ${percentile(smallMs, 50).toFixed(1)} ms, p90 ${percentile(smallMs, 90).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${smallMs[smallMs.length - 1].toFixed(1)} ms`,
     );
+    const slowest = [...smallAnswers].sort((a, b) => b.ms - a.ms).slice(0, 5);
+    console.log(
+      `  slowest: ${slowest.map((a) => `${a.ms.toFixed(0)} ms at ${((a.sent - begin) / 1000).toFixed(1)} s`).join(', ')}`,
+    );
     for (const error of smallErrors.slice(0, 3))
       console.log(`  error: ${error.status} ${error.body.slice(0, 200)}`);
 
@@ -274,6 +287,8 @@ async function main(): Promise<void> {
         `  ${status || 'no answer'}: ${times.length}, p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`,
       );
     }
+    const failure = flood.find((a) => a.status === 0);
+    if (failure) console.log(`  a request with no answer: ${failure.body.slice(0, 200)}`);
     const refusal = flood.find((a) => a.status === 429 || a.status === 503);
     if (refusal)
       console.log(

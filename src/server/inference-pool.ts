@@ -57,6 +57,16 @@ const PIECE_COST = 50_000;
 const WORKER_ROOM = 20_000;
 
 /**
+ * A piece expected to hold its worker longer than this (ms, at the measured speed) is heavy:
+ * a 2048x2048 JPEG always, a 2048x2048 PNG on a busy machine. While light work is arriving
+ * (admitted in the last LIGHT_RECENT_MS), heavy pieces are kept off one worker, so that a
+ * single digit never waits behind one: that worker serves the light work and stays idle
+ * otherwise. Without light work, or with one worker, every worker takes anything.
+ */
+const HEAVY_MS = 60;
+const LIGHT_RECENT_MS = 1000;
+
+/**
  * Default bounds (scheduler.ts; seconds of the whole pool's time, as measured): a client may
  * have 10 s of work admitted (one batch of 256 full-size images takes about 6 s on two idle
  * workers here), and a request is admitted only if it should be done within 20 s, so that no
@@ -114,6 +124,7 @@ interface PieceWork {
 interface Running {
   readonly ticket: Ticket;
   readonly piece: Piece<PieceWork>;
+  heavy?: boolean;
 }
 
 class Slot {
@@ -121,6 +132,8 @@ class Slot {
   everReady = false;
   /** Estimated cost of the pieces at this worker. */
   load = 0;
+  /** Heavy pieces at this worker. */
+  heavy = 0;
   tensors = 0;
   readonly running = new Map<number, Running>();
   constructor(readonly worker: Worker) {}
@@ -176,8 +189,12 @@ export class InferencePool {
   private settleReady!: { resolve: (info: ModelInfo) => void; reject: (err: Error) => void };
   private closed?: Promise<void>;
   private drained?: () => void;
-  /** Measured worker time over estimated cost, smoothed (sums decay by RATIO_DECAY a pass). */
+  /** Measured worker time and estimated cost, smoothed (see learnSpeed). */
   private measured = { actual: 0, estimated: 0 };
+  /** Measured worker time over estimated cost: 1 as estimated, 2 twice as slow. */
+  private ratio = 1;
+  /** When light work was last admitted (performance.now()). */
+  private lastLight = -Infinity;
   /** Requests refused before being queued, by reason (the /metrics counter). */
   readonly shed = new Map<ShedReason, number>();
   /** Images and pixels admitted since the start (the /metrics counters). */
@@ -300,12 +317,14 @@ export class InferencePool {
       };
     });
     const pixels = inputs.reduce((sum, item) => sum + item.pixels, 0);
-    const admitted = this.scheduler.admit(client, cut(job, inputs), inputs.length);
+    const pieces = cut(job, inputs);
+    const admitted = this.scheduler.admit(client, pieces, inputs.length);
     if (!(admitted instanceof Ticket)) {
       this.count(admitted.reason);
       return Promise.reject(refusalError(admitted));
     }
     job.ticket = admitted;
+    if (pieces.some((piece) => !this.isHeavy(piece.cost))) this.lastLight = performance.now();
     this.ledger.charge(client, inputs.length, pixels);
     this.admitted.images += inputs.length;
     this.admitted.pixels += pixels;
@@ -397,10 +416,28 @@ export class InferencePool {
           best = slot;
       }
       if (!best) return;
-      const next = this.scheduler.next();
+      const slot = best;
+      const next = this.scheduler.next((cost) => this.mayTake(slot, cost));
       if (!next) return;
-      this.send(best, next);
+      this.send(slot, next);
     }
+  }
+
+  private isHeavy(cost: number): boolean {
+    return (cost * this.ratio) / 1000 > HEAVY_MS;
+  }
+
+  /** Whether `slot` may take a piece of `cost` now (see HEAVY_MS). */
+  private mayTake(slot: Slot, cost: number): boolean {
+    if (!this.isHeavy(cost)) return true;
+    if (performance.now() - this.lastLight > LIGHT_RECENT_MS) return true;
+    let others = 0;
+    for (const other of this.slots) {
+      if (other === slot || other.status !== 'ready') continue;
+      others++;
+      if (other.heavy === 0) return true; // another worker stays free for light work
+    }
+    return others === 0;
   }
 
   private send(slot: Slot, running: Running): void {
@@ -408,6 +445,8 @@ export class InferencePool {
     const { inputs, job } = running.piece.work;
     slot.running.set(id, running);
     slot.load += running.piece.cost;
+    running.heavy = this.isHeavy(running.piece.cost);
+    if (running.heavy) slot.heavy++;
     const message: ToWorker = { type: 'recognize', id, inputs, operation: job.operation };
     // Pixel arrays move to the worker without a copy (they are not used here afterwards).
     const transfer = inputs.flatMap((input) =>
@@ -469,6 +508,7 @@ export class InferencePool {
       if (!running) continue;
       slot.running.delete(id);
       slot.load -= running.piece.cost;
+      if (running.heavy) slot.heavy--;
       estimated += running.piece.cost;
       const { job, offset } = running.piece.work;
       this.recognizedInputs += results.length;
@@ -491,8 +531,8 @@ export class InferencePool {
     const decay = 0.98;
     this.measured.actual = this.measured.actual * decay + actualUs;
     this.measured.estimated = this.measured.estimated * decay + estimated;
-    const ratio = Math.min(20, Math.max(0.2, this.measured.actual / this.measured.estimated));
-    this.scheduler.speed = (this.size * 1e6) / ratio;
+    this.ratio = Math.min(20, Math.max(0.2, this.measured.actual / this.measured.estimated));
+    this.scheduler.speed = (this.size * 1e6) / this.ratio;
   }
 
   private loadFailed(reason: string): void {

@@ -9,8 +9,9 @@
  *
  * Work is generic (`T`): recognition, reading a number, or any later operation plugs in
  * with its pieces and their costs. Bounds keep every wait short and memory bounded:
- * - a client whose admitted work already takes `clientSeconds` of the pool is refused (429)
- *   until it drops below: it is the heavy client that waits, at its own door;
+ * - a client with work admitted may add a request only while all of it takes at most
+ *   `clientSeconds` of the pool (429 beyond: it is the heavy client that waits, at its own
+ *   door); with nothing admitted it may send one request of any size;
  * - a request is admitted only if it should be done within `waitSeconds`, counting that it
  *   shares the pool with the other clients that have work: a request that would not is
  *   refused, 429 if its own client's backlog is the reason, 503 `overloaded` if it is the
@@ -173,11 +174,7 @@ export class FairScheduler<T> {
     };
   }
 
-  /**
-   * Admits a request whole and queues its pieces, or refuses it (see the bounds above). A
-   * client under its share may send one request that takes it over, so a batch larger than
-   * the share is served when the client has nothing else waiting.
-   */
+  /** Admits a request whole and queues its pieces, or refuses it (see the bounds above). */
   admit(client: string, pieces: readonly Piece<T>[], images: number): Ticket | Refusal {
     const refusal = this.check(client);
     if (refusal) return refusal;
@@ -187,6 +184,10 @@ export class FairScheduler<T> {
     const cost = pieces.reduce((sum, piece) => sum + piece.cost, 0);
     let state = this.clients.get(client);
     const backlog = state?.cost ?? 0;
+    // A client with work waiting adds only what keeps it within its share.
+    if (state && backlog > 0 && this.seconds(backlog + cost) > this.limits.clientSeconds) {
+      return this.clientShare(state, this.seconds(backlog));
+    }
     const wait = this.seconds(this.sharedCost(state, backlog + cost));
     // A request alone takes its own time whatever we do: bound only what others add to it.
     const bound =
@@ -243,15 +244,28 @@ export class FairScheduler<T> {
     if (this.cursor >= this.ring.length) this.cursor = 0;
   }
 
-  /** The next piece to hand to a worker (deficit round-robin by cost), or undefined. */
-  next(): { ticket: Ticket; piece: Piece<T> } | undefined {
-    while (this.ring.length > 0) {
+  /**
+   * The next piece to hand to a worker (deficit round-robin by cost), or undefined. `fits`
+   * tells which costs the worker may take now: a client whose next piece does not fit keeps
+   * its credit and its place, and the turn goes to the next client.
+   */
+  next(
+    fits: (cost: number) => boolean = () => true,
+  ): { ticket: Ticket; piece: Piece<T> } | undefined {
+    let unfit = 0; // clients passed in a row because their next piece does not fit
+    while (this.ring.length > 0 && unfit < this.ring.length) {
       const state = this.ring[this.cursor];
+      const head = state.waiting[0];
+      if (!fits(head.piece.cost)) {
+        unfit++;
+        this.cursor = (this.cursor + 1) % this.ring.length;
+        continue;
+      }
+      unfit = 0;
       if (!state.inTurn) {
         state.inTurn = true;
         state.deficit += this.quantum;
       }
-      const head = state.waiting[0];
       if (head.piece.cost <= state.deficit) {
         state.waiting.shift();
         state.deficit -= head.piece.cost;

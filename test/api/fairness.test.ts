@@ -138,6 +138,7 @@ interface Answer {
   status: number;
   body: string;
   retryAfter?: string;
+  connection?: string;
 }
 
 describe('a real server with several clients', () => {
@@ -162,6 +163,7 @@ describe('a real server with several clients', () => {
     onRequest?: (req: http.ClientRequest) => void,
   ): Promise<Answer> {
     const body = Buffer.from(JSON.stringify(payload));
+    let answered = false;
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -174,6 +176,7 @@ describe('a real server with several clients', () => {
           headers: { 'content-type': 'application/json', 'content-length': body.length },
         },
         (res) => {
+          answered = true;
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
@@ -182,11 +185,16 @@ describe('a real server with several clients', () => {
               status: res.statusCode ?? 0,
               body: text,
               retryAfter: res.headers['retry-after'] as string | undefined,
+              connection: res.headers.connection,
             }),
           );
         },
       );
-      req.on('error', reject);
+      // A refused upload's connection closes while the body is still being sent: the answer
+      // came first and is what counts.
+      req.on('error', (err) => {
+        if (!answered) reject(err);
+      });
       onRequest?.(req);
       req.end(body);
     });
@@ -244,6 +252,8 @@ describe('a real server with several clients', () => {
     for (const refused of answers.filter((a) => a.status === 429)) {
       expect(JSON.parse(refused.body).error.code).toBe('rate_limited');
       expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+      // Refused unread: the connection closes rather than take in the rest of the upload.
+      expect(refused.connection).toBe('close');
     }
 
     expect(app.inference.depth).toEqual({

@@ -122,6 +122,25 @@ describe('FairScheduler', () => {
     expect(refusal.status).toBe(429);
   });
 
+  it('lets a client with work waiting add only what keeps it within its share', () => {
+    const s = scheduler();
+    admitted(s.admit('c', pieces('c', 6, 1000), 6)); // 6 s
+    expect(refused(s.admit('c', pieces('d', 5, 1000), 5)).reason).toBe('client_share'); // 11 s
+    admitted(s.admit('c', pieces('e', 4, 1000), 4)); // 10 s
+  });
+
+  it('hands out only pieces that fit, keeping the others and their order', () => {
+    const s = scheduler();
+    admitted(s.admit('big', pieces('a', 3, 400), 3));
+    admitted(s.admit('small', pieces('b', 2, 50), 2));
+    const light = (cost: number) => cost <= 100;
+    expect(s.next(light)?.piece.work).toBe('b0');
+    expect(s.next(light)?.piece.work).toBe('b1');
+    expect(s.next(light)).toBeUndefined();
+    expect(s.depth.pieces).toBe(3);
+    expect(drain(s)).toEqual(['a0', 'a1', 'a2']);
+  });
+
   it('caps requests and images over all clients with 503', () => {
     const s = scheduler({ totalRequests: 2, totalImages: 5 });
     admitted(s.admit('a', pieces('a', 1, 10), 3));
