@@ -19,6 +19,7 @@ export interface ServeProcess {
   readonly lines: LogLine[];
   readonly stdout: () => string;
   readonly stderr: () => string;
+  /** The command's exit, once it and every process holding its output have ended. */
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** ms from spawning the command to its first log line saying it listens. */
   readonly listeningMs: number;
@@ -54,8 +55,10 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => (err += chunk));
+  // 'close', not 'exit': it comes once every process holding the output has ended and all of
+  // it has been read (so an error message on stderr is complete).
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('close', (code, signal) => resolve({ code, signal })),
   );
   const listening = new Promise<{ url: string; pid: number; ms: number }>((resolve, reject) => {
     child.stdout?.on('data', (chunk: string) => {
