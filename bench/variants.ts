@@ -17,7 +17,7 @@ import { preparePendigits } from '../src/evaluation/pendigits.ts';
 import { BRUSHES } from '../src/node/render-strokes.ts';
 import { DEFAULT_MODEL_DIR, loadRecognizer } from '../src/recognizer/node.ts';
 import { TRAIN } from '../src/training/config.ts';
-import { isValidationWriter } from '../src/training/pen-training-set.ts';
+import { isValidationWriter } from '../src/training/config.ts';
 
 const CANDIDATES: Record<string, readonly AffineParams[]> = {
   shipped: VARIANTS,

@@ -1,21 +1,33 @@
 /**
- * npm run eval -- [--model DIR] [--pendigits DIR] [--limit N] [--history PATH] [--dry-run]
+ * npm run eval -- [--model DIR] [--pendigits DIR] [--unipen DIR] [--limit N] [--history PATH] [--dry-run]
  *
  * Measures the model on the MNIST test set (the model alone, and the whole pipeline in each
- * ensemble mode) and on the pen-digits development data rendered at brush 16 and 8 (the
- * validation writers training never saw, then all writers), prints
+ * ensemble mode), on the pen-digits development data rendered at brush 16 and 8 (the
+ * validation writers training never saw, then all writers), on the UNIPEN digits of the
+ * validation writers, and how its "unsure" answers do on their digits, letters and symbols;
+ * prints
  * the tables and writes the figures into <model>/metrics.json (see src/evaluation/metrics.ts).
  */
-import { relative, resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VARIANTS } from '../core/variants.ts';
-import { loadPendigits, PendigitsError, type PenDigit } from '../data/pendigits.ts';
+import { loadPendigits, PenDataError, type PenDigit } from '../data/pendigits.ts';
+import { defaultUnipenDir, UNIPEN_FILES } from '../data/unipen.ts';
+import { judgeSamples, unsureReport } from '../evaluation/unsure.ts';
+import { formatUnsure } from '../evaluation/unsure-report.ts';
+import {
+  renderValidation,
+  unipenValidationDigits,
+  validationDrawings,
+} from '../evaluation/validation-sets.ts';
 import {
   buildMetrics,
   findHistory,
   weightsHash,
   writeMetrics,
   type PendigitsGroup,
+  type UnsureMetrics,
 } from '../evaluation/metrics.ts';
 import { evaluateMnist } from '../evaluation/mnist.ts';
 import { evaluatePendigits } from '../evaluation/pendigits.ts';
@@ -24,7 +36,7 @@ import { describe } from '../model/architecture.ts';
 import { BRUSHES } from '../node/render-strokes.ts';
 import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
 import { TRAIN } from '../training/config.ts';
-import { isValidationWriter } from '../training/pen-training-set.ts';
+import { isValidationWriter } from '../training/config.ts';
 
 const USAGE = `usage: npm run eval -- [options]
 
@@ -32,6 +44,8 @@ const USAGE = `usage: npm run eval -- [options]
   --pendigits DIR   the pen-digits data folder, holding pendigits-orig.tra
                     (default: ../shared/data/pendigits-train beside the repository;
                     skipped with a note when the default is missing)
+  --unipen DIR      the UNIPEN data folder (default: ../shared/data/unipen beside the
+                    repository; skipped with a note when the default is missing)
   --limit N         only the first N digits of each set (a quick look; metrics.json
                     is not written)
   --history PATH    the training run's checkpoint.json (or its folder) to record the
@@ -66,6 +80,7 @@ async function main(): Promise<number> {
       options: {
         model: { type: 'string' },
         pendigits: { type: 'string' },
+        unipen: { type: 'string' },
         limit: { type: 'string' },
         history: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
@@ -89,14 +104,18 @@ async function main(): Promise<number> {
       values.pendigits === undefined ? undefined : resolve(values.pendigits),
     );
   } catch (err) {
-    if (
-      !(err instanceof PendigitsError) ||
-      err.kind !== 'missing' ||
-      values.pendigits !== undefined
-    )
+    if (!(err instanceof PenDataError) || err.kind !== 'missing' || values.pendigits !== undefined)
       throw err;
     console.error(`note: ${err.message}\nnote: skipping the pen-digits evaluation.`);
   }
+  const unipenDir = values.unipen === undefined ? undefined : resolve(values.unipen);
+  const unipenReadable = await access(join(unipenDir ?? defaultUnipenDir(), UNIPEN_FILES.digits))
+    .then(() => true)
+    .catch((err: unknown) => {
+      if (unipenDir !== undefined) throw new UsageError(`--unipen: ${(err as Error).message}`);
+      console.error('note: no UNIPEN data at ../shared/data/unipen; skipping its evaluation.');
+      return false;
+    });
   const recognizer = await loadRecognizer(modelDir);
   const history = await findHistory(modelDir, values.history);
   const hash = await weightsHash(modelDir);
@@ -145,6 +164,40 @@ async function main(): Promise<number> {
     pen = { validation: validation ?? all, all };
   }
 
+  const config = history.training?.config ?? TRAIN;
+  let unipen: PendigitsGroup | null = null;
+  let unsure: UnsureMetrics | null = null;
+  if (unipenReadable) {
+    const group = (await unipenValidationDigits(config, unipenDir)).slice(0, limit);
+    const writerIds = [...new Set(group.map((d) => d.writer))];
+    const results = BRUSHES.map((brush) =>
+      evaluatePendigits(recognizer, group, { brush, onProgress }),
+    );
+    console.log('');
+    console.log('UNIPEN digits of the validation writers (never trained on):');
+    console.log(formatPendigits(results, writerIds.length));
+    unipen = { writerIds, results };
+  }
+  if (unipenReadable && digits) {
+    const drawings = await validationDrawings(config, {
+      unipenDir,
+      pendigitsDir: values.pendigits,
+      limit,
+    });
+    const judged = judgeSamples(recognizer, renderValidation(drawings, BRUSHES, onProgress));
+    const all = unsureReport(judged, recognizer.thresholds);
+    const heldOut = unsureReport(
+      judged.filter((s) => !s.calibration),
+      recognizer.thresholds,
+    );
+    console.log('');
+    console.log(formatUnsure('Unsure answers, all validation writers, both brushes', all));
+    console.log(
+      formatUnsure('Unsure answers, the held-out half (not used by npm run calibrate)', heldOut),
+    );
+    unsure = { all, heldOut };
+  }
+
   console.log('');
   if (limit || values['dry-run']) {
     console.log(`metrics.json not written (${limit ? '--limit' : '--dry-run'})`);
@@ -157,6 +210,8 @@ async function main(): Promise<number> {
       training: history.training,
       mnist,
       pendigits: pen,
+      unipen,
+      unsure,
     });
     await writeMetrics(modelDir, metrics);
     console.log(`wrote ${shown(resolve(modelDir, 'metrics.json'))}`);

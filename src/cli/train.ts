@@ -1,6 +1,6 @@
 /**
  * npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]
- *                   [--pendigits DIR | --no-pendigits]
+ *                   [--pendigits DIR | --no-pendigits] [--unipen DIR | --no-unipen]
  *
  * Trains the CNN of src/training/config.ts on MNIST with augmentation, checkpointing every
  * epoch into <out>/checkpoint. Ctrl-C stops after saving a checkpoint; --resume continues.
@@ -13,7 +13,7 @@ import { TRAIN, type TrainConfig } from '../training/config.ts';
 import { train } from '../training/train.ts';
 
 const USAGE = `usage: npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]
-       [--pendigits DIR | --no-pendigits] [--mnist-dir DIR]`;
+       [--pendigits DIR | --no-pendigits] [--unipen DIR | --no-unipen] [--mnist-dir DIR]`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -41,6 +41,8 @@ async function main(): Promise<void> {
       'mnist-dir': { type: 'string' },
       pendigits: { type: 'string' },
       'no-pendigits': { type: 'boolean', default: false },
+      unipen: { type: 'string' },
+      'no-unipen': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     ),
     limit: values.limit === undefined ? null : positiveInt('limit', values.limit, 0),
     penDigits: values['no-pendigits'] ? null : TRAIN.penDigits,
+    unipen: values['no-unipen'] ? null : TRAIN.unipen,
   };
   const out = values.out!;
 
@@ -100,14 +103,18 @@ async function main(): Promise<void> {
       resume: values.resume,
       mnistDir: values['mnist-dir'],
       pendigitsDir: values.pendigits,
+      unipenDir: values.unipen,
     },
     {
-      onStart: ({ params, batches, from, epochs: total, penDigits }) => {
+      onStart: ({ params, batches, from, epochs: total, sources }) => {
         epochs = total;
         console.log(
           `${describe(config.architecture)}: ${params.toLocaleString('en-US')} parameters, ` +
             `${config.workers} replica(s), batch ${config.batchSize}, ${total} epochs, ` +
-            `${penDigits ? `MNIST + ${penDigits.toLocaleString('en-US')} pen digits` : 'MNIST only'}` +
+            'an epoch: ' +
+            Object.entries(sources)
+              .map(([name, n]) => `${n.toLocaleString('en-US')} ${name}`)
+              .join(' + ') +
             (from.epoch || from.batch
               ? `, resuming at epoch ${from.epoch + 1} batch ${from.batch + 1}`
               : ''),

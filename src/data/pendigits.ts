@@ -14,14 +14,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PenDataError, parsePenText, type PenStroke, type PenTextReader } from './pen-text.ts';
 
-/** A pen position in the writer's box: 0..PEN_BOX, y pointing up (as recorded). */
-export interface PenPoint {
-  readonly x: number;
-  readonly y: number;
-}
-
-export type PenStroke = readonly PenPoint[];
+export { PenDataError, type PenPoint, type PenStroke } from './pen-text.ts';
 
 export interface PenDigit {
   readonly label: number;
@@ -45,107 +40,44 @@ export function defaultPendigitsDir(): string {
   return resolve(REPO_ROOT, '../shared/data/pendigits-train');
 }
 
-export class PendigitsError extends Error {
-  constructor(
-    message: string,
-    /** `missing`: the file is not there; `malformed`: it is, but cannot be read as pen digits. */
-    readonly kind: 'missing' | 'malformed',
-  ) {
-    super(message);
-    this.name = 'PendigitsError';
-  }
-}
-
-const SEGMENT = /^\.SEGMENT\b/;
-const SEGMENT_LABEL = /"([^"]*)"/;
-const COMMENT_IDS = /^\.COMMENT\s+(\d+)\s+(\d+)\s+(\d+)\s*$/;
-const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const COMMENT_IDS = /^(\d+)\s+(\d+)\s+(\d+)$/;
 
 interface OpenDigit {
   label: number;
   writer: number | null;
   sample: number | null;
-  line: number;
-  strokes: PenPoint[][];
 }
 
+const DIGIT_TEXT: PenTextReader<OpenDigit> = {
+  open(label, line, fail) {
+    if (label === undefined || !/^[0-9]$/.test(label)) {
+      fail(`expected a digit label in quotes, like .SEGMENT DIGIT 0 ? "8", got "${line}"`);
+    }
+    return { label: Number(label), writer: null, sample: null };
+  },
+  comment(digit, comment, fail) {
+    const ids = COMMENT_IDS.exec(comment);
+    if (!ids) return;
+    if (Number(ids[1]) !== digit.label) {
+      fail(`the comment gives digit ${ids[1]} but the segment is "${digit.label}"`);
+    }
+    digit.writer = Number(ids[2]);
+    digit.sample = Number(ids[3]);
+  },
+  describe: (digit) => `digit "${digit.label}"`,
+};
+
 /**
- * Parses the UNIPEN-style text. `source` names the text in errors, which give the line:
- * `pendigits-orig.tra:12: ...`. Keywords other than the ones above (`.INCLUDE`, `.LEXICON`,
- * `.DT`, ...) are ignored outside strokes.
+ * Parses the pen-digits text. `source` names the text in errors, which give the line:
+ * `pendigits-orig.tra:12: ...`.
  */
 export function parsePendigits(text: string, source = 'pen-digits text'): PenDigit[] {
-  const digits: PenDigit[] = [];
-  let current: OpenDigit | null = null;
-  let stroke: PenPoint[] | null = null;
-  let strokeLine = 0;
-  const fail = (line: number, problem: string): never => {
-    throw new PendigitsError(`${source}:${line}: ${problem}`, 'malformed');
-  };
-  const finishDigit = (line: number) => {
-    if (!current) return;
-    if (stroke) fail(strokeLine, `.PEN_DOWN is never closed by .PEN_UP (before line ${line})`);
-    if (current.strokes.length === 0) fail(current.line, `digit "${current.label}" has no strokes`);
-    digits.push({ ...current });
-    current = null;
-  };
-
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const n = i + 1;
-    const line = lines[i].trim();
-    if (line === '') continue;
-    if (line.startsWith('.')) {
-      const keyword = line.split(/\s+/, 1)[0];
-      if (SEGMENT.test(line)) {
-        finishDigit(n);
-        const label = SEGMENT_LABEL.exec(line)?.[1];
-        if (label === undefined || !/^[0-9]$/.test(label)) {
-          fail(n, `expected a digit label in quotes, like .SEGMENT DIGIT 0 ? "8", got "${line}"`);
-        }
-        current = { label: Number(label), writer: null, sample: null, line: n, strokes: [] };
-      } else if (keyword === '.PEN_DOWN') {
-        if (!current) fail(n, '.PEN_DOWN before any .SEGMENT');
-        if (stroke) fail(n, `.PEN_DOWN while the stroke of line ${strokeLine} is still down`);
-        stroke = [];
-        strokeLine = n;
-      } else if (keyword === '.PEN_UP') {
-        if (!stroke) fail(n, '.PEN_UP without a .PEN_DOWN');
-        if (stroke!.length === 0) fail(n, `the stroke of line ${strokeLine} has no points`);
-        current!.strokes.push(stroke!);
-        stroke = null;
-      } else if (stroke) {
-        fail(n, `unexpected ${keyword} inside a stroke (line ${strokeLine} put the pen down)`);
-      } else if (keyword === '.COMMENT' && current) {
-        const ids = COMMENT_IDS.exec(line);
-        if (ids) {
-          if (Number(ids[1]) !== current.label) {
-            fail(
-              n,
-              `the comment gives digit ${ids[1]} but the segment of line ${current.line} is "${current.label}"`,
-            );
-          }
-          current.writer = Number(ids[2]);
-          current.sample = Number(ids[3]);
-        }
-      }
-      // Any other keyword (.INCLUDE, .LEXICON, .HIERARCHY, .DT, ...) carries nothing we use.
-      continue;
-    }
-    const fields = line.split(/\s+/);
-    if (fields.length < 2 || !fields.every((f) => NUMBER.test(f))) {
-      fail(n, `cannot read "${line}": expected a point "x y" or a .KEYWORD`);
-    }
-    if (!stroke) fail(n, `the point "${line}" is outside a .PEN_DOWN ... .PEN_UP stroke`);
-    stroke!.push({ x: Number(fields[0]), y: Number(fields[1]) });
-  }
-  finishDigit(lines.length + 1);
-  return digits;
+  return parsePenText(text, source, DIGIT_TEXT);
 }
 
 /**
  * Reads the pen digits from `dir` (the folder holding `pendigits-orig.tra`, or the file
- * itself). A missing file is a PendigitsError of kind `missing` that says where the data
+ * itself). A missing file is a PenDataError of kind `missing` that says where the data
  * is expected and how to point the scripts elsewhere.
  */
 export async function loadPendigits(dir = defaultPendigitsDir()): Promise<PenDigit[]> {
@@ -160,7 +92,7 @@ export async function loadPendigits(dir = defaultPendigitsDir()): Promise<PenDig
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new PendigitsError(
+    throw new PenDataError(
       code === 'ENOENT' || code === 'ENOTDIR'
         ? `pen-digits data not found: ${path} does not exist. It stays outside the repository; ` +
             `scripts take --pendigits <dir> (the folder with ${PENDIGITS_FILE}), by default ` +
@@ -171,7 +103,7 @@ export async function loadPendigits(dir = defaultPendigitsDir()): Promise<PenDig
   }
   const digits = parsePendigits(text, path);
   if (digits.length === 0) {
-    throw new PendigitsError(
+    throw new PenDataError(
       `${path}: no .SEGMENT digits in the file; is this the right file?`,
       'malformed',
     );

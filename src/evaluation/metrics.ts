@@ -27,6 +27,12 @@
  *                    brush8: { ... } } or null when the data was not there
  *   pendigitsAllWriters  the same for all 30 writers, the training writers included (so
  *                  flattered by training on them); null when the data was not there
+ *   unipen         UNIPEN digits of the validation writers (TrainConfig.unipen), as pendigits;
+ *                  null when the data was not there
+ *   unsure         { all, heldOut }: the "unsure" answers (src/evaluation/unsure.ts UnsureReport:
+ *                  thresholds, digits flagged and accuracy unflagged, letters and symbols
+ *                  flagged, AUROC of each score, per character) on all validation writers, and
+ *                  on the half that npm run calibrate did not use; null without the data
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -40,8 +46,9 @@ import { AVERAGED_BIN, type EpochRecord } from '../training/checkpoint.ts';
 import { TRAIN, type TrainConfig } from '../training/config.ts';
 import { formatJson } from './json.ts';
 import type { MnistEvaluation } from './mnist.ts';
-import type { PendigitsEvaluation } from './pendigits.ts';
+import type { PendigitsEvaluation, WriterId } from './pendigits.ts';
 import type { ModeStats } from './stats.ts';
+import type { UnsureReport } from './unsure.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where `npm run train` keeps the checkpoint of the shipped model's run. */
@@ -88,24 +95,38 @@ export interface Metrics {
   };
   readonly pendigits: PendigitsMetrics | null;
   readonly pendigitsAllWriters: PendigitsMetrics | null;
+  readonly unipen: PendigitsMetrics | null;
+  readonly unsure: UnsureMetrics | null;
+}
+
+export interface UnsureMetrics {
+  readonly all: UnsureReport;
+  readonly heldOut: UnsureReport;
 }
 
 export interface PendigitsMetrics {
   readonly count: number;
   readonly writers: number;
-  readonly writerIds: (number | null)[];
+  readonly writerIds: WriterId[];
   readonly [brush: `brush${number}`]: BrushMetrics;
 }
 
 /** One group of writers, evaluated at each brush. */
 export interface PendigitsGroup {
-  readonly writerIds: (number | null)[];
+  readonly writerIds: WriterId[];
   readonly results: readonly PendigitsEvaluation[];
 }
 
 /** Six decimals are plenty for an accuracy, and keep the file readable. */
 export function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** Every number of a report rounded as the rest of the file is. */
+function roundReport(report: UnsureReport): UnsureReport {
+  return JSON.parse(JSON.stringify(report), (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isInteger(v) ? round(v) : v,
+  ) as UnsureReport;
 }
 
 const roundAll = (values: (number | null)[]) => values.map((v) => (v === null ? null : round(v)));
@@ -212,6 +233,9 @@ export interface MetricsInput {
   readonly mnist: MnistEvaluation;
   /** Null when the pen-digits data was not available. */
   readonly pendigits: { readonly validation: PendigitsGroup; readonly all: PendigitsGroup } | null;
+  /** Null when the UNIPEN data was not available. */
+  readonly unipen?: PendigitsGroup | null;
+  readonly unsure?: UnsureMetrics | null;
   readonly date?: Date;
   readonly git?: { commit: string | null; dirty: boolean | null };
 }
@@ -270,6 +294,10 @@ export function buildMetrics(input: MetricsInput): Metrics {
     },
     pendigits: group(input.pendigits?.validation),
     pendigitsAllWriters: group(input.pendigits?.all),
+    unipen: group(input.unipen ?? undefined),
+    unsure: input.unsure
+      ? { all: roundReport(input.unsure.all), heldOut: roundReport(input.unsure.heldOut) }
+      : null,
   };
 }
 
@@ -299,6 +327,10 @@ export function mergeMetrics(
     old.weightsSha256 === undefined || old.weightsSha256 === metrics.weightsSha256;
   const merged: Record<string, unknown> = { ...old, ...metrics };
   if (sameWeights) {
+    if (metrics.unipen === null && old.unipen) {
+      merged.unipen = old.unipen;
+      merged.unsure = old.unsure ?? null;
+    }
     if (metrics.pendigits === null && old.pendigits) {
       merged.pendigits = old.pendigits;
       merged.pendigitsAllWriters = old.pendigitsAllWriters ?? null;

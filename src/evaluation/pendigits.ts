@@ -5,7 +5,7 @@
  */
 import type { GrayImage } from '../core/image.ts';
 import { preprocess } from '../core/preprocess.ts';
-import type { PenDigit } from '../data/pendigits.ts';
+import type { PenStroke } from '../data/pen-text.ts';
 import { PAD_SIZE, renderStrokes } from '../node/render-strokes.ts';
 import type { ProbabilitySource } from './classify.ts';
 import {
@@ -16,6 +16,16 @@ import {
 } from './mnist.ts';
 import { accuracyBy } from './stats.ts';
 
+/** A pen writer: a pen-digits writer number, a UNIPEN `contributor/id`, or unknown. */
+export type WriterId = number | string | null;
+
+/** A digit drawn with a pen, in the 500-unit pen box, y up (pen digits, placed UNIPEN digits). */
+export interface PenDrawing {
+  readonly label: number;
+  readonly writer: WriterId;
+  readonly strokes: readonly PenStroke[];
+}
+
 export interface PendigitsOptions extends EvaluateOptions {
   /** Brush width in pad pixels (default 16). */
   readonly brush?: number;
@@ -24,7 +34,7 @@ export interface PendigitsOptions extends EvaluateOptions {
 }
 
 export interface PreparedPendigits extends PreparedSet {
-  readonly writers: (number | null)[];
+  readonly writers: WriterId[];
   readonly brush: number;
 }
 
@@ -32,7 +42,7 @@ export interface PendigitsEvaluation extends ModeResults {
   readonly brush: number;
   readonly count: number;
   /** Accuracy of `vote` for each writer. */
-  readonly perWriter: Map<number | null, { correct: number; count: number; accuracy: number }>;
+  readonly perWriter: Map<WriterId, { correct: number; count: number; accuracy: number }>;
   readonly seconds: number;
 }
 
@@ -41,14 +51,14 @@ export interface PendigitsEvaluation extends ModeResults {
  * of the cost: keep the result to compare several variants lists on the same inputs.
  */
 export function preparePendigits(
-  digits: readonly PenDigit[],
+  digits: readonly PenDrawing[],
   options: Pick<PendigitsOptions, 'brush' | 'size' | 'limit' | 'onProgress'> = {},
 ): PreparedPendigits {
   const brush = options.brush ?? 16;
   const count = Math.min(digits.length, options.limit ?? digits.length);
   const inputs: (GrayImage | null)[] = [];
   const labels = new Uint8Array(count);
-  const writers: (number | null)[] = [];
+  const writers: WriterId[] = [];
   const stage = `pendigits brush ${brush} (render)`;
   for (let i = 0; i < count; i++) {
     const digit = digits[i];
@@ -85,7 +95,7 @@ export function evaluatePrepared(
 /** Renders the first `limit` digits at `brush` and scores them in every ensemble mode. */
 export function evaluatePendigits(
   model: ProbabilitySource,
-  digits: readonly PenDigit[],
+  digits: readonly PenDrawing[],
   options: PendigitsOptions = {},
 ): PendigitsEvaluation {
   const start = performance.now();

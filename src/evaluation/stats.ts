@@ -50,12 +50,12 @@ export function scorePredictions(
 }
 
 /** Accuracy of the predictions grouped by `groups[i]` (writers, say). */
-export function accuracyBy(
+export function accuracyBy<G>(
   predictions: ArrayLike<number>,
   labels: ArrayLike<number>,
-  groups: ArrayLike<number | null>,
-): Map<number | null, { correct: number; count: number; accuracy: number }> {
-  const by = new Map<number | null, { correct: number; count: number; accuracy: number }>();
+  groups: ArrayLike<G>,
+): Map<G, { correct: number; count: number; accuracy: number }> {
+  const by = new Map<G, { correct: number; count: number; accuracy: number }>();
   for (let i = 0; i < labels.length; i++) {
     const entry = by.get(groups[i]) ?? { correct: 0, count: 0, accuracy: 0 };
     entry.count++;

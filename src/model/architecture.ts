@@ -3,6 +3,7 @@
  * benchmarks are both described by an ArchitectureConfig.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DIGITS } from '../core/classes.ts';
 import { MODEL_SIZE } from '../core/image.ts';
 
 export interface ArchitectureConfig {
@@ -14,6 +15,8 @@ export interface ArchitectureConfig {
   /** Dropout after each pooled block and before the output layer (0 = none). */
   readonly dropout: number;
   readonly padding: 'same' | 'valid';
+  /** Outputs: 10 digits, or 11 with "not a digit" (src/core/classes.ts). Default 10. */
+  readonly classes?: number;
 }
 
 /** conv32-pool-conv64-pool-dense128: the benchmarks' yardstick. */
@@ -30,7 +33,8 @@ export function describe(arch: ArchitectureConfig): string {
   const blocks = arch.blocks.map((b) => b.map((f) => `conv${f}`).join('-') + '-pool').join('-');
   const padding = arch.padding === 'valid' ? ' valid' : '';
   const bn = arch.batchNorm ? ' bn' : '';
-  return `${blocks}-dense${arch.dense}${padding}${bn}${arch.dropout ? ` dropout${arch.dropout}` : ''}`;
+  const classes = (arch.classes ?? DIGITS) === DIGITS ? '' : ` ${arch.classes} classes`;
+  return `${blocks}-dense${arch.dense}${padding}${bn}${arch.dropout ? ` dropout${arch.dropout}` : ''}${classes}`;
 }
 
 export function buildModel(arch: ArchitectureConfig, seed?: number): tf.Sequential {
@@ -74,6 +78,8 @@ export function buildModel(arch: ArchitectureConfig, seed?: number): tf.Sequenti
     model.add(tf.layers.activation({ activation: 'relu' }));
   }
   if (arch.dropout > 0) model.add(tf.layers.dropout({ rate: arch.dropout }));
-  model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init() }));
+  model.add(
+    tf.layers.dense({ units: arch.classes ?? DIGITS, activation: 'softmax', kernelInitializer: init() }),
+  );
   return model;
 }

@@ -27,6 +27,7 @@ export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts
     convertedBy: null,
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
+    ...(artifacts.userDefinedMetadata && { userDefinedMetadata: artifacts.userDefinedMetadata }),
   };
   await writeAtomic(join(dir, WEIGHTS_BIN), weights);
   await writeAtomic(join(dir, MODEL_JSON), JSON.stringify(modelJson));
@@ -53,6 +54,7 @@ export async function readArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
   let json: {
     modelTopology: object;
     format?: string;
+    userDefinedMetadata?: { [key: string]: object };
     weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   };
   try {
@@ -72,9 +74,29 @@ export async function readArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
   );
   const total = Buffer.concat(buffers);
   const weightData = total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength);
-  return { modelTopology: json.modelTopology, format: json.format, weightSpecs: specs, weightData };
+  return {
+    modelTopology: json.modelTopology,
+    format: json.format,
+    weightSpecs: specs,
+    weightData,
+    ...(json.userDefinedMetadata && { userDefinedMetadata: json.userDefinedMetadata }),
+  };
 }
 
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory(await readArtifacts(dir)));
+}
+
+/**
+ * Merges `metadata` into model.json's `userDefinedMetadata` (what tfjs hands back through
+ * `getUserDefinedMetadata()`, in Node and in the browser alike), leaving the weights alone.
+ */
+export async function writeModelMetadata(
+  dir: string,
+  metadata: Record<string, object>,
+): Promise<void> {
+  const path = join(dir, MODEL_JSON);
+  const json = JSON.parse(await readFile(path, 'utf8')) as { userDefinedMetadata?: object };
+  json.userDefinedMetadata = { ...json.userDefinedMetadata, ...metadata };
+  await writeAtomic(path, JSON.stringify(json));
 }

@@ -3,6 +3,7 @@
  * Isomorphic (tfjs only): the server's workers, the CLI and the in-browser page all use it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DIGITS, NOT_A_DIGIT } from '../core/classes.ts';
 import { InputError } from '../core/errors.ts';
 import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
 import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
@@ -17,6 +18,12 @@ import {
   type Segmentation,
 } from '../core/segment.ts';
 import { VARIANTS, variantBatch } from '../core/variants.ts';
+import {
+  DEFAULT_THRESHOLDS,
+  judge,
+  type Uncertainty,
+  type UnsureThresholds,
+} from '../core/unsure.ts';
 import { combine, type Decision, type Ensemble } from '../core/vote.ts';
 import { compileForward, type Forward } from './forward.ts';
 
@@ -25,8 +32,10 @@ export interface RecognizeOptions {
   readonly ensemble?: Ensemble;
 }
 
-export interface Recognition extends Decision {
+export interface Recognition extends Decision, Uncertainty {
   readonly ensemble: Ensemble;
+  /** Mean probability, over the variants used, that the drawing is not a digit at all. */
+  readonly notDigit: number;
   /** The 28x28 the model saw (the plain variant), row-major, 0..1. */
   readonly input: number[];
   readonly ms: number;
@@ -95,6 +104,27 @@ export interface ModelInfo {
   readonly params: number;
 }
 
+/** The model's outputs for a batch: digit probabilities renormalized over the ten digits. */
+export interface Scores {
+  /** count x 10, each row summing to 1. */
+  readonly digits: Float32Array;
+  /** count: the probability of "not a digit" (0 for a ten-class model). */
+  readonly notDigit: Float32Array;
+}
+
+/** What training's calibration stores in model.json's user-defined metadata. */
+export interface ModelMetadata {
+  readonly unsure?: UnsureThresholds;
+}
+
+function thresholdsOf(model: tf.LayersModel): UnsureThresholds {
+  const meta = model.getUserDefinedMetadata() as ModelMetadata | undefined;
+  const t = meta?.unsure;
+  return t && Number.isFinite(t.notDigit) && Number.isFinite(t.ambiguous)
+    ? { notDigit: t.notDigit, ambiguous: t.ambiguous }
+    : DEFAULT_THRESHOLDS;
+}
+
 /** Images per forward pass: far larger passes only grow the wasm heap, which never shrinks. */
 const MAX_PASS_IMAGES = 512;
 
@@ -102,10 +132,15 @@ const now = () => (typeof performance !== 'undefined' ? performance.now() : Date
 
 export class Recognizer {
   readonly info: ModelInfo;
+  /** 10, or 11 for a model with a "not a digit" output. */
+  readonly classes: number;
+  readonly thresholds: UnsureThresholds;
   private readonly forward: Forward;
 
-  constructor(model: tf.LayersModel, name = model.name) {
+  constructor(model: tf.LayersModel, name = model.name, thresholds = thresholdsOf(model)) {
     this.info = { name, params: model.countParams() };
+    this.classes = model.outputs[0].shape[1] ?? DIGITS;
+    this.thresholds = thresholds;
     this.forward =
       compileForward(model) ?? ((x) => model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
   }
@@ -118,18 +153,36 @@ export class Recognizer {
     });
   }
 
-  /** Class probabilities for `count` 28x28 inputs; no tensor outlives the call. */
-  probabilities(pixels: Float32Array, count: number): Float32Array {
-    const out = new Float32Array(count * 10);
+  /** The model's outputs for `count` 28x28 inputs; no tensor outlives the call. */
+  scores(pixels: Float32Array, count: number): Scores {
+    const digits = new Float32Array(count * DIGITS);
+    const notDigit = new Float32Array(count);
+    const classes = this.classes;
     for (let start = 0; start < count; start += MAX_PASS_IMAGES) {
       const n = Math.min(MAX_PASS_IMAGES, count - start);
       const rows = pixels.subarray(start * MODEL_PIXELS, (start + n) * MODEL_PIXELS);
       const probs = tf.tidy(() =>
         this.forward(tf.tensor4d(rows, [n, MODEL_SIZE, MODEL_SIZE, 1])).dataSync(),
       );
-      out.set(probs, start * 10);
+      if (classes === DIGITS) {
+        digits.set(probs, start * DIGITS);
+        continue;
+      }
+      for (let i = 0; i < n; i++) {
+        const row = i * classes;
+        const other = probs[row + NOT_A_DIGIT];
+        notDigit[start + i] = other;
+        // Digits given that it is one: answers always carry ten probabilities summing to 1.
+        const scale = 1 / Math.max(1 - other, 1e-12);
+        for (let k = 0; k < DIGITS; k++) digits[(start + i) * DIGITS + k] = probs[row + k] * scale;
+      }
     }
-    return out;
+    return { digits, notDigit };
+  }
+
+  /** Digit probabilities (count x 10) for `count` 28x28 inputs. */
+  probabilities(pixels: Float32Array, count: number): Float32Array {
+    return this.scores(pixels, count).digits;
   }
 
   /** Recognizes an already preprocessed 28x28 input. */
@@ -147,11 +200,22 @@ export class Recognizer {
       const rows = ensemble === 'off' ? input.data : variantBatch(input);
       batch.set(rows, i * perInput * MODEL_PIXELS);
     });
-    const probs = this.probabilities(batch, inputs.length * perInput);
+    const { digits, notDigit } = this.scores(batch, inputs.length * perInput);
     const ms = (now() - start) / inputs.length;
     return inputs.map((input, i) => {
-      const rows = probs.subarray(i * perInput * 10, (i + 1) * perInput * 10);
-      return { ...combine(rows, perInput, ensemble), ensemble, input: Array.from(input.data), ms };
+      const rows = digits.subarray(i * perInput * DIGITS, (i + 1) * perInput * DIGITS);
+      const decision = combine(rows, perInput, ensemble);
+      let other = 0;
+      for (let v = 0; v < decision.variants; v++) other += notDigit[i * perInput + v];
+      other /= decision.variants;
+      return {
+        ...decision,
+        ...judge(decision, other, this.thresholds),
+        notDigit: other,
+        ensemble,
+        input: Array.from(input.data),
+        ms,
+      };
     });
   }
 

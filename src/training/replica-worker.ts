@@ -76,7 +76,7 @@ function inputs(images: Float32Array, count: number): tf.Tensor4D {
 function gradients(msg: Extract<ToReplica, { type: 'gradients' }>): void {
   const result = tf.tidy(() => {
     const x = inputs(msg.images, msg.count);
-    const y = tf.oneHot(tf.tensor1d(msg.labels, 'int32'), 10);
+    const y = tf.oneHot(tf.tensor1d(msg.labels, 'int32'), model.outputs[0].shape[1] as number);
     let correct: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor2D;

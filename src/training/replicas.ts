@@ -123,7 +123,7 @@ export class Replicas {
   }
 
   /**
-   * Class probabilities (count x 10) for plain images, the work shared by all replicas; with
+   * Class probabilities (count x classes) for plain images, the work shared by all replicas; with
    * `averaged`, from the weights' moving average rather than the trained weights.
    */
   async predict(images: Float32Array, count: number, averaged = false): Promise<Float32Array> {
@@ -137,7 +137,7 @@ export class Replicas {
         ),
       ),
     );
-    const out = new Float32Array(count * 10);
+    const out = new Float32Array(replies.reduce((n, r) => n + r.probabilities.length, 0));
     let offset = 0;
     for (const r of replies) {
       out.set(r.probabilities, offset);

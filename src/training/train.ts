@@ -6,21 +6,19 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { MODEL_PIXELS } from '../core/image.ts';
 import { Random } from '../core/random.ts';
 import { loadMnist, type DigitSet } from '../data/mnist.ts';
-import { loadPendigits } from '../data/pendigits.ts';
 import { saveArtifacts } from '../model/model-io.ts';
 import { makeBatch, type Batch } from './batches.ts';
 import { learningRateAt, type TrainConfig } from './config.ts';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord, type Progress } from './checkpoint.ts';
-import { concatSets, penTrainingSet, type PenTrainingSet } from './pen-training-set.ts';
+import { drawEpoch, type SetSampling } from './rendered-sets.ts';
+import { trainingData, type DataDirs } from './training-data.ts';
 import { Replicas } from './replicas.ts';
 
-export interface TrainOptions {
+export interface TrainOptions extends DataDirs {
   readonly config: TrainConfig;
   readonly out: string;
   readonly resume: boolean;
   readonly mnistDir?: string;
-  /** Folder of the pen-digit data (default ../shared/data/pendigits-train), when the config mixes them in. */
-  readonly pendigitsDir?: string;
   /** Evaluate on at most this many test digits after each epoch (default: all 10,000). */
   readonly testLimit?: number;
 }
@@ -42,7 +40,8 @@ export interface TrainHooks {
     epochs: number;
     batches: number;
     from: Progress;
-    penDigits: number;
+    /** Examples an epoch draws from each source. */
+    sources: Record<string, number>;
   }): void;
   onBatch?(report: BatchReport): void;
   onEpoch?(record: EpochRecord): void;
@@ -63,47 +62,23 @@ function batchSeed(seed: number, epoch: number, batch: number): number {
 }
 
 /**
- * The epoch's training examples in shuffled order: MNIST digits 0..mnistCount-1, then, if
- * there are pen digits, each once at a brush picked at random (see PenTrainingSet).
+ * The epoch's training examples in shuffled order: MNIST digits 0..mnistCount-1, then each
+ * rendered set's draw for the epoch (see SetSampling), the sets one after the other.
  */
 export function epochOrder(
   mnistCount: number,
   seed: number,
   epoch: number,
-  pen: Pick<PenTrainingSet, 'perBrush' | 'brushes'> | null = null,
+  sets: readonly SetSampling[] = [],
 ): Uint32Array {
   const rng = new Random(batchSeed(seed, epoch, -1));
   const order = Array.from({ length: mnistCount }, (_, i) => i);
-  if (pen) {
-    for (let i = 0; i < pen.perBrush; i++)
-      order.push(mnistCount + rng.int(pen.brushes.length) * pen.perBrush + i);
+  let offset = mnistCount;
+  for (const set of sets) {
+    order.push(...drawEpoch(set, offset, rng));
+    offset += set.items * set.variants;
   }
   return Uint32Array.from(rng.shuffle(order));
-}
-
-async function penDigitsFor(
-  config: TrainConfig,
-  dir: string | undefined,
-): Promise<PenTrainingSet | null> {
-  if (!config.penDigits) return null;
-  let digits;
-  try {
-    digits = await loadPendigits(dir);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}\nthe training mixes in pen digits: pass --pendigits DIR, or --no-pendigits to train on MNIST only`,
-      { cause: err },
-    );
-  }
-  return penTrainingSet(digits, config.penDigits.brushes, config.penDigits.validationWriters);
-}
-
-function firstDigits(set: DigitSet, count: number): DigitSet {
-  return {
-    images: set.images.subarray(0, count * MODEL_PIXELS),
-    labels: set.labels.subarray(0, count),
-    count,
-  };
 }
 
 async function assertWritable(out: string): Promise<void> {
@@ -127,10 +102,12 @@ export async function evaluate(
   const images = new Float32Array(count * MODEL_PIXELS);
   for (let i = 0; i < images.length; i++) images[i] = set.images[i] / 255;
   const probs = await replicas.predict(images, count, averaged);
+  const classes = probs.length / count;
   let correct = 0;
   for (let i = 0; i < count; i++) {
     let best = 0;
-    for (let k = 1; k < 10; k++) if (probs[i * 10 + k] > probs[i * 10 + best]) best = k;
+    for (let k = 1; k < classes; k++)
+      if (probs[i * classes + k] > probs[i * classes + best]) best = k;
     if (best === set.labels[i]) correct++;
   }
   return correct / count;
@@ -146,10 +123,9 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   // One after the other, so a missing or broken data set always names the same file first.
   const trainSet = await loadMnist('train', options.mnistDir);
   const testSet = await loadMnist('test', options.mnistDir);
-  const mnistCount = Math.min(config.limit ?? trainSet.count, trainSet.count);
-  const pen = await penDigitsFor(config, options.pendigitsDir);
-  const examples = pen ? concatSets(firstDigits(trainSet, mnistCount), pen) : trainSet;
-  const count = mnistCount + (pen?.perBrush ?? 0);
+  const data = await trainingData(config, trainSet, options);
+  const { examples, mnistCount } = data;
+  const count = data.perEpoch;
   const batches = Math.ceil(count / config.batchSize);
   const replicas = await Replicas.start(
     config.workers,
@@ -169,7 +145,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     epochs: config.epochs,
     batches,
     from: progress,
-    penDigits: pen?.perBrush ?? 0,
+    sources: data.sources,
   });
 
   const batchAt = (epoch: number, order: Uint32Array, b: number): Batch =>
@@ -187,7 +163,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     let secondsDone = 0;
     while (progress.epoch < config.epochs && !stopped) {
       const epoch = progress.epoch;
-      const order = epochOrder(mnistCount, config.seed, epoch, pen);
+      const order = epochOrder(mnistCount, config.seed, epoch, data.sets);
       const epochStart = performance.now();
       let loss = 0;
       let correct = 0;

@@ -161,7 +161,7 @@ describe('metrics.json', () => {
     const mnist = await evaluateMnist(model, { set, variants: [{}] });
     const pen = evaluatePendigits(
       model,
-      [{ label: 0, writer: 1, sample: 1, line: 1, strokes: [[{ x: 1, y: 1 }]] }],
+      [{ label: 0, writer: 1, strokes: [[{ x: 1, y: 1 }]] }],
       {
         brush: 16,
         variants: [{}],

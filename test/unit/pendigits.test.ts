@@ -6,7 +6,7 @@ import {
   loadPendigits,
   parsePendigits,
   PENDIGITS_FILE,
-  PendigitsError,
+  PenDataError,
 } from '../../src/data/pendigits.ts';
 
 /** Two digits in the data's own format, the second written in two strokes. */
@@ -46,8 +46,8 @@ function expectError(text: string, message: RegExp): void {
   } catch (err) {
     error = err;
   }
-  expect(error).toBeInstanceOf(PendigitsError);
-  expect((error as PendigitsError).kind).toBe('malformed');
+  expect(error).toBeInstanceOf(PenDataError);
+  expect((error as PenDataError).kind).toBe('malformed');
   expect((error as Error).message).toMatch(message);
 }
 
@@ -134,8 +134,8 @@ describe('loadPendigits', () => {
 
   it('says where the data was expected and how to point elsewhere', async () => {
     const error = await loadPendigits('/nonexistent/pendigits').catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(PendigitsError);
-    expect((error as PendigitsError).kind).toBe('missing');
+    expect(error).toBeInstanceOf(PenDataError);
+    expect((error as PenDataError).kind).toBe('missing');
     expect((error as Error).message).toContain(join('/nonexistent/pendigits', PENDIGITS_FILE));
     expect((error as Error).message).toContain('--pendigits <dir>');
     expect((error as Error).message).toContain('../shared/data/pendigits-train');

@@ -7,7 +7,7 @@ import { loadMnist } from '../../src/data/mnist.ts';
 import { makeBatch } from '../../src/training/batches.ts';
 import { loadCheckpoint } from '../../src/training/checkpoint.ts';
 import { learningRateAt, TRAIN, type TrainConfig } from '../../src/training/config.ts';
-import { penTrainingSet } from '../../src/training/pen-training-set.ts';
+import { renderSet } from '../../src/training/rendered-sets.ts';
 import { Replicas } from '../../src/training/replicas.ts';
 import { epochOrder, train } from '../../src/training/train.ts';
 import { Random } from '../../src/core/random.ts';
@@ -112,9 +112,9 @@ describe('training', () => {
   });
 });
 
-describe('pen digits in training', () => {
+describe('rendered sets in training', () => {
   it('each pen digit comes once per epoch, at one of its brushes', () => {
-    const order = Array.from(epochOrder(100, 1, 0, { perBrush: 5, brushes: [8, 16] }));
+    const order = Array.from(epochOrder(100, 1, 0, [{ items: 5, variants: 2, perEpoch: 5 }]));
     expect(order).toHaveLength(105);
     expect(order.filter((i) => i < 100).sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
     const pen = order.filter((i) => i >= 100).map((i) => (i - 100) % 5);
@@ -122,24 +122,37 @@ describe('pen digits in training', () => {
     expect(order.every((i) => i < 110)).toBe(true);
   });
 
-  it('renders only the training writers, at every brush', () => {
+  it('draws a subset of a set each epoch, different from one epoch to the next', () => {
+    const sets = [
+      { items: 5, variants: 2, perEpoch: 5 },
+      { items: 50, variants: 1, perEpoch: 10 },
+    ];
+    const drawn = (epoch: number) =>
+      Array.from(epochOrder(100, 1, epoch, sets))
+        .filter((i) => i >= 110)
+        .sort((a, b) => a - b);
+    const first = drawn(0);
+    expect(first).toHaveLength(10);
+    expect(new Set(first).size).toBe(10);
+    expect(first.every((i) => i < 160)).toBe(true);
+    expect(drawn(1)).not.toEqual(first);
+  });
+
+  it('renders every sample at every brush, or once each at a random brush', () => {
     const stroke = [
       { x: 250, y: 400 },
       { x: 250, y: 100 },
     ];
-    const digits = [1, 2, 3].map((writer) => ({
-      label: writer,
-      writer,
-      sample: 0,
-      line: writer,
-      strokes: [stroke],
-    }));
-    const set = penTrainingSet(digits, [8, 16], [2]);
-    expect(set.perBrush).toBe(2);
+    const samples = [1, 3].map((label) => ({ label, strokes: [stroke] }));
+    const set = renderSet(samples, [8, 16]);
+    expect(set.items).toBe(2);
+    expect(set.variants).toBe(2);
     expect(Array.from(set.labels)).toEqual([1, 3, 1, 3]);
     const ink = (i: number) =>
       set.images.subarray(i * 784, (i + 1) * 784).reduce((a, b) => a + b, 0);
     expect(ink(2)).toBeGreaterThan(ink(0)); // the bolder brush leaves more ink
+    const once = renderSet(samples, [8, 16], { oneBrushEach: new Random(1), perEpoch: 1 });
+    expect([once.count, once.variants, once.perEpoch]).toEqual([2, 1, 1]);
   });
 });
 

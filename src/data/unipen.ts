@@ -1,0 +1,169 @@
+/**
+ * The UNIPEN isolated characters (train_r01_v07: digits, upper- and lower-case letters,
+ * symbols), one gzip-compressed UNIPEN-style text per set (see ../shared/data/unipen/SOURCE.md):
+ *
+ *   .SEGMENT CHARACTER 0 ? "5"    a new sample, its label (one character) in quotes
+ *   .COMMENT writer apb/a00xxx    the writer: contributor/id
+ *   .PEN_DOWN ... .PEN_UP         strokes of "x y" points in the device's units, y up
+ *
+ * Devices differ in resolution, so `toPenBox` maps a sample into the pen digits' 500-unit box
+ * at its writer's own scale: a comma stays small beside a letter, as on a real pad.
+ * The data stays outside the repository: scripts take `--unipen <dir>`, defaulting to
+ * `../shared/data/unipen` beside the repository.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import type { Random } from '../core/random.ts';
+import { PEN_BOX } from './pendigits.ts';
+import { PenDataError, parsePenText, type PenStroke, type PenTextReader } from './pen-text.ts';
+
+export interface UnipenSample {
+  /** The character written: '0'-'9', a letter, or a symbol. */
+  readonly label: string;
+  /** `contributor/id`, e.g. `apb/a00xxx`; empty when the segment names none. */
+  readonly writer: string;
+  /** Line of the `.SEGMENT` in the decompressed text (1-based). */
+  readonly line: number;
+  readonly strokes: readonly PenStroke[];
+}
+
+export const UNIPEN_FILES = {
+  digits: 'unipen-digits.txt.gz',
+  upper: 'unipen-upper.txt.gz',
+  lower: 'unipen-lower.txt.gz',
+  symbols: 'unipen-symbols.txt.gz',
+} as const;
+
+export type UnipenSet = keyof typeof UNIPEN_FILES;
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** `../shared/data/unipen` beside the repository. */
+export function defaultUnipenDir(): string {
+  return resolve(REPO_ROOT, '../shared/data/unipen');
+}
+
+const WRITER = /^writer\s+(\S+)$/;
+
+const CHARACTER_TEXT: PenTextReader<{ label: string; writer: string }> = {
+  open(label, line, fail) {
+    if (label === undefined || [...label].length !== 1) {
+      fail(`expected one character in quotes, like .SEGMENT CHARACTER 0 ? "5", got "${line}"`);
+    }
+    return { label: label!, writer: '' };
+  },
+  comment(sample, comment) {
+    const writer = WRITER.exec(comment);
+    if (writer) sample.writer = writer[1];
+  },
+  describe: (sample) => `character "${sample.label}"`,
+};
+
+/** Parses decompressed UNIPEN text; `source` names it in errors (`file:line: ...`). */
+export function parseUnipen(text: string, source = 'UNIPEN text'): UnipenSample[] {
+  return parsePenText(text, source, CHARACTER_TEXT);
+}
+
+/** Reads one set (gzip-compressed, or plain text) from `dir`. */
+export async function loadUnipen(
+  set: UnipenSet,
+  dir = defaultUnipenDir(),
+): Promise<UnipenSample[]> {
+  const path = join(dir, UNIPEN_FILES[set]);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new PenDataError(
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? `UNIPEN data not found: ${path} does not exist. It stays outside the repository; ` +
+            `scripts take --unipen <dir> (the folder with ${UNIPEN_FILES[set]}), by default ` +
+            `../shared/data/unipen beside the repository (${defaultUnipenDir()}).`
+        : `cannot read the UNIPEN data ${path}: ${code ?? (err as Error).message}`,
+      'missing',
+    );
+  }
+  let text: string;
+  try {
+    text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+  } catch (err) {
+    throw new PenDataError(`${path}: not valid gzip data (${(err as Error).message})`, 'malformed');
+  }
+  const samples = parseUnipen(text, path);
+  if (samples.length === 0) {
+    throw new PenDataError(`${path}: no .SEGMENT samples; is this the right file?`, 'malformed');
+  }
+  return samples;
+}
+
+interface Extent {
+  readonly minX: number;
+  readonly minY: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+function extent(strokes: readonly PenStroke[]): Extent {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const stroke of strokes) {
+    for (const p of stroke) {
+      minX = Math.min(minX, p.x);
+      maxX = Math.max(maxX, p.x);
+      minY = Math.min(minY, p.y);
+      maxY = Math.max(maxY, p.y);
+    }
+  }
+  return { minX, minY, width: maxX - minX, height: maxY - minY };
+}
+
+/** The size, in pen-box units, a writer's typical character is drawn at (pen digits: ~170). */
+export const TYPICAL_SIZE = 200;
+
+/**
+ * Device units to pen-box units for each writer: the median of the writer's characters'
+ * longer sides becomes TYPICAL_SIZE. Per writer, not per sample, so small marks stay small.
+ */
+export function writerScales(samples: readonly UnipenSample[]): Map<string, number> {
+  const sides = new Map<string, number[]>();
+  for (const s of samples) {
+    const e = extent(s.strokes);
+    const side = Math.max(e.width, e.height);
+    if (side > 0) (sides.get(s.writer) ?? sides.set(s.writer, []).get(s.writer)!).push(side);
+  }
+  const scales = new Map<string, number>();
+  for (const [writer, list] of sides) {
+    list.sort((a, b) => a - b);
+    scales.set(writer, TYPICAL_SIZE / list[list.length >> 1]);
+  }
+  return scales;
+}
+
+/**
+ * The sample's strokes in the 500-unit pen box (y up, as `renderStrokes` expects): scaled by
+ * its writer's scale times a random factor in `jitter`, shrunk if it would not fit, and
+ * placed at a random spot, as people draw anywhere on a pad.
+ */
+export function toPenBox(
+  sample: UnipenSample,
+  scale: number,
+  rng: Random,
+  jitter: readonly [number, number] = [0.75, 1.3],
+): PenStroke[] {
+  const e = extent(sample.strokes);
+  const margin = PEN_BOX * 0.04;
+  const room = PEN_BOX - 2 * margin;
+  const side = Math.max(e.width, e.height);
+  let s = scale * rng.uniform(jitter[0], jitter[1]);
+  if (side * s > room) s = room / side;
+  const x0 = margin + rng.uniform(0, room - e.width * s);
+  const y0 = margin + rng.uniform(0, room - e.height * s);
+  return sample.strokes.map((stroke) =>
+    stroke.map((p) => ({ x: x0 + (p.x - e.minX) * s, y: y0 + (p.y - e.minY) * s })),
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * Pen-written samples as extra training data, rendered as a drawing pad shows them and
+ * preprocessed to 28x28 once, before training. MNIST's American-style digits leave out styles
+ * people draw every day (a 1 with a long flag, a 9 with a small curled loop, a crossed zero),
+ * and have nothing that is not a digit: the pen digits, the UNIPEN digits and the UNIPEN
+ * letters, symbols and generated scribbles (label NOT_A_DIGIT) supply both. Validation writers
+ * are left out by the caller, so their figures (npm run eval) measure new people.
+ */
+import { MODEL_PIXELS } from '../core/image.ts';
+import { preprocess } from '../core/preprocess.ts';
+import type { Random } from '../core/random.ts';
+import type { DigitSet } from '../data/mnist.ts';
+import type { PenStroke } from '../data/pen-text.ts';
+import { renderStrokes } from '../node/render-strokes.ts';
+
+/** A labelled drawing in the 500-unit pen box, y up. */
+export interface PenSample {
+  readonly label: number;
+  readonly strokes: readonly PenStroke[];
+}
+
+/** How an epoch draws from a rendered set. */
+export interface SetSampling {
+  /** Items: rendering v of item i is at index v * items + i. */
+  readonly items: number;
+  /** Renderings of each item (one per brush); an epoch uses one, picked at random. */
+  readonly variants: number;
+  /** Items an epoch draws, each at most once (all of them unless fewer are asked for). */
+  readonly perEpoch: number;
+}
+
+export interface RenderedSet extends DigitSet, SetSampling {}
+
+export interface RenderOptions {
+  /** Draw this many items an epoch instead of all. */
+  readonly perEpoch?: number;
+  /** Render each item once, at a brush picked with this generator, instead of at every brush. */
+  readonly oneBrushEach?: Random;
+}
+
+/** Renders every sample at every brush width (or at one random brush each). */
+export function renderSet(
+  samples: readonly PenSample[],
+  brushes: readonly number[],
+  options: RenderOptions = {},
+): RenderedSet {
+  const items = samples.length;
+  const variants = options.oneBrushEach ? 1 : brushes.length;
+  const count = items * variants;
+  const images = new Uint8Array(count * MODEL_PIXELS);
+  const labels = new Uint8Array(count);
+  for (let v = 0; v < variants; v++) {
+    samples.forEach((sample, i) => {
+      const index = v * items + i;
+      const brush = options.oneBrushEach
+        ? brushes[options.oneBrushEach.int(brushes.length)]
+        : brushes[v];
+      const input = preprocess(renderStrokes(sample.strokes, { brush }), 'dark');
+      if (input) {
+        for (let p = 0; p < MODEL_PIXELS; p++)
+          images[index * MODEL_PIXELS + p] = Math.round(input.data[p] * 255);
+      }
+      labels[index] = sample.label;
+    });
+  }
+  return {
+    images,
+    labels,
+    count,
+    items,
+    variants,
+    perEpoch: Math.min(options.perEpoch ?? items, items),
+  };
+}
+
+/** Sets one after the other, as one set for batching. */
+export function concatSets(sets: readonly DigitSet[]): DigitSet {
+  const count = sets.reduce((n, s) => n + s.count, 0);
+  const images = new Uint8Array(count * MODEL_PIXELS);
+  const labels = new Uint8Array(count);
+  let offset = 0;
+  for (const s of sets) {
+    images.set(s.images.subarray(0, s.count * MODEL_PIXELS), offset * MODEL_PIXELS);
+    labels.set(s.labels.subarray(0, s.count), offset);
+    offset += s.count;
+  }
+  return { images, labels, count };
+}
+
+/** Indices, into a concatenation starting at `offset`, of one epoch's draw from a set. */
+export function drawEpoch(set: SetSampling, offset: number, rng: Random): number[] {
+  const order = Array.from({ length: set.items }, (_, i) => i);
+  const chosen = set.perEpoch < set.items ? rng.shuffle(order).slice(0, set.perEpoch) : order;
+  return chosen.map((i) => offset + rng.int(set.variants) * set.items + i);
+}

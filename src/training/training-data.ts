@@ -1,0 +1,140 @@
+/**
+ * What one training run learns from: the MNIST training digits, then each rendered set the
+ * config asks for (pen digits, UNIPEN digits, "not a digit"), concatenated for batching, with
+ * how an epoch draws from each. Validation writers of both pen sources are never included.
+ */
+import { NOT_A_DIGIT } from '../core/classes.ts';
+import { MODEL_PIXELS } from '../core/image.ts';
+import { Random } from '../core/random.ts';
+import type { DigitSet } from '../data/mnist.ts';
+import { loadPendigits } from '../data/pendigits.ts';
+import { loadUnipen, toPenBox, writerScales, type UnipenSample } from '../data/unipen.ts';
+import {
+  DIGIT_LIKE,
+  isUnipenValidationWriter,
+  isValidationWriter,
+  type TrainConfig,
+} from './config.ts';
+import {
+  concatSets,
+  renderSet,
+  type PenSample,
+  type RenderedSet,
+  type SetSampling,
+} from './rendered-sets.ts';
+import { scribbles } from './scribbles.ts';
+
+export interface DataDirs {
+  /** Folder of the pen-digit data (default ../shared/data/pendigits-train). */
+  readonly pendigitsDir?: string;
+  /** Folder of the UNIPEN data (default ../shared/data/unipen). */
+  readonly unipenDir?: string;
+}
+
+export interface TrainingData {
+  readonly examples: DigitSet;
+  readonly mnistCount: number;
+  /** The rendered sets after MNIST, in order. */
+  readonly sets: readonly SetSampling[];
+  /** Examples an epoch: MNIST and each set's draw. */
+  readonly perEpoch: number;
+  /** Per source, the examples an epoch draws (for the log). */
+  readonly sources: Record<string, number>;
+}
+
+function withHint(err: unknown, hint: string): Error {
+  return new Error(`${(err as Error).message}\n${hint}`, { cause: err });
+}
+
+function firstDigits(set: DigitSet, count: number): DigitSet {
+  return {
+    images: set.images.subarray(0, count * MODEL_PIXELS),
+    labels: set.labels.subarray(0, count),
+    count,
+  };
+}
+
+/** The training writers' UNIPEN samples of some sets, placed in the pen box. */
+async function unipenSamples(
+  sets: readonly ('digits' | 'upper' | 'lower' | 'symbols')[],
+  config: NonNullable<TrainConfig['unipen']>,
+  dir: string | undefined,
+  label: (s: UnipenSample) => number | null,
+  rng: Random,
+): Promise<PenSample[]> {
+  const out: PenSample[] = [];
+  for (const set of sets) {
+    const samples = await loadUnipen(set, dir);
+    const scales = writerScales(samples);
+    for (const s of samples) {
+      const l = label(s);
+      if (l === null || isUnipenValidationWriter(s.writer, config.validationModulo)) continue;
+      out.push({ label: l, strokes: toPenBox(s, scales.get(s.writer) ?? 1, rng) });
+    }
+  }
+  return out;
+}
+
+export async function trainingData(
+  config: TrainConfig,
+  mnist: DigitSet,
+  dirs: DataDirs = {},
+): Promise<TrainingData> {
+  const mnistCount = Math.min(config.limit ?? mnist.count, mnist.count);
+  const rendered: RenderedSet[] = [];
+  const sources: Record<string, number> = { MNIST: mnistCount };
+  const rng = new Random(config.seed);
+
+  if (config.penDigits) {
+    const pen = config.penDigits;
+    const digits = await loadPendigits(dirs.pendigitsDir).catch((err: unknown) => {
+      throw withHint(
+        err,
+        'the training mixes in pen digits: pass --pendigits DIR, or --no-pendigits to train on MNIST only',
+      );
+    });
+    const train = digits.filter((d) => !isValidationWriter(d.writer, pen.validationWriters));
+    rendered.push(renderSet(train, pen.brushes));
+    sources['pen digits'] = train.length;
+  }
+
+  const unipen = config.unipen;
+  if (unipen) {
+    const hint = 'the training mixes in UNIPEN: pass --unipen DIR, or --no-unipen to leave it out';
+    try {
+      const digits = await unipenSamples(
+        ['digits'],
+        unipen,
+        dirs.unipenDir,
+        (s) => (/^[0-9]$/.test(s.label) ? Number(s.label) : null),
+        rng,
+      );
+      rendered.push(renderSet(digits, unipen.brushes));
+      sources['UNIPEN digits'] = digits.length;
+      if (unipen.notDigitsPerEpoch) {
+        const notDigits = await unipenSamples(
+          ['upper', 'lower', 'symbols'],
+          unipen,
+          dirs.unipenDir,
+          (s) => (DIGIT_LIKE.includes(s.label) ? null : NOT_A_DIGIT),
+          rng,
+        );
+        notDigits.push(...scribbles(unipen.scribbles, rng));
+        const set = renderSet(notDigits, unipen.brushes, {
+          perEpoch: unipen.notDigitsPerEpoch,
+          oneBrushEach: rng,
+        });
+        rendered.push(set);
+        sources['not digits'] = set.perEpoch;
+      }
+    } catch (err) {
+      throw withHint(err, hint);
+    }
+  }
+
+  const examples = rendered.length
+    ? concatSets([firstDigits(mnist, mnistCount), ...rendered])
+    : mnist;
+  const perEpoch = mnistCount + rendered.reduce((n, s) => n + s.perEpoch, 0);
+  return { examples, mnistCount, sets: rendered, perEpoch, sources };
+}
