@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { InputError } from '../core/errors.ts';
 import type { GrayBitmap, InkPolarity } from '../core/preprocess.ts';
+import { describeUncertainty } from '../core/unsure.ts';
 import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
 import { formatJson } from '../evaluation/json.ts';
 import { decodeImage } from '../node/decode.ts';
@@ -131,12 +132,18 @@ function round(x: number, digits = 4): number {
   return Math.round(x * f) / f;
 }
 
-/** The one-line answer: `7 (98.1%, votes 10/10)`, or `7 (98.1%)` with ensemble off. */
+/**
+ * The one-line answer: `7 (98.1%, votes 10/10)`, or `7 (98.1%)` with ensemble off; an unsure
+ * one says so first: `unsure: A 1 or a 7? 1 (52.0%, votes 6/10)`.
+ */
 export function describeResult(r: Recognition): string {
   const confidence = `${(r.confidence * 100).toFixed(1)}%`;
-  return r.ensemble === 'off'
-    ? `${r.digit} (${confidence})`
-    : `${r.digit} (${confidence}, votes ${r.votes[r.digit]}/${r.variants})`;
+  const answer =
+    r.ensemble === 'off'
+      ? `${r.digit} (${confidence})`
+      : `${r.digit} (${confidence}, votes ${r.votes[r.digit]}/${r.variants})`;
+  const doubt = describeUncertainty(r);
+  return doubt ? `unsure: ${doubt} Best guess ${answer}` : answer;
 }
 
 async function predict(args: PredictArgs): Promise<number> {
@@ -178,6 +185,14 @@ async function predict(args: PredictArgs): Promise<number> {
             votes: r.votes,
             variants: r.variants,
             ensemble: r.ensemble,
+            unsure: r.unsure,
+            reason: r.reason,
+            ...(r.alternatives && {
+              alternatives: r.alternatives.map((a) => ({
+                ...a,
+                confidence: round(a.confidence, 6),
+              })),
+            }),
             ms: round(r.ms, 2),
           },
     );

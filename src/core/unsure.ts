@@ -82,3 +82,13 @@ export function judge(
     .map((digit) => ({ digit, confidence: decision.probabilities[digit] }));
   return { unsure: true, reason: 'ambiguous', alternatives };
 }
+
+/** What to tell a person, in plain words, when an answer is unsure; null when it is sure. */
+export function describeUncertainty(r: Pick<Decision, 'digit'> & Uncertainty): string | null {
+  if (!r.unsure) return null;
+  if (r.reason === 'not_a_digit') return "That doesn't look like a digit.";
+  const others = (r.alternatives ?? []).map((a) => a.digit);
+  if (others.length === 0) return `Not sure it is a ${r.digit}.`;
+  const all = [r.digit, ...others];
+  return `A ${all.slice(0, -1).join(', a ')} or a ${all[all.length - 1]}?`;
+}

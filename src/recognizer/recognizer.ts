@@ -170,11 +170,14 @@ export class Recognizer {
       }
       for (let i = 0; i < n; i++) {
         const row = i * classes;
-        const other = probs[row + NOT_A_DIGIT];
-        notDigit[start + i] = other;
+        notDigit[start + i] = probs[row + NOT_A_DIGIT];
         // Digits given that it is one: answers always carry ten probabilities summing to 1.
-        const scale = 1 / Math.max(1 - other, 1e-12);
-        for (let k = 0; k < DIGITS; k++) digits[(start + i) * DIGITS + k] = probs[row + k] * scale;
+        // Summed, not 1 - p("not a digit"), which loses the digits' precision when that is near 1.
+        let sum = 0;
+        for (let k = 0; k < DIGITS; k++) sum += probs[row + k];
+        const out = (start + i) * DIGITS;
+        for (let k = 0; k < DIGITS; k++)
+          digits[out + k] = sum > 0 ? probs[row + k] / sum : 1 / DIGITS;
       }
     }
     return { digits, notDigit };

@@ -87,6 +87,31 @@ const probabilityVector = {
   items: { type: 'number' },
 } as const;
 
+/** design.md, "Unsure": shared by a single digit's answer and each digit of a number. */
+export const uncertaintyProperties = {
+  unsure: {
+    type: 'boolean',
+    description: 'True when the drawing does not look like a digit, or could be more than one.',
+  },
+  reason: {
+    type: ['string', 'null'],
+    enum: ['not_a_digit', 'ambiguous', null],
+    description: 'Why it is unsure: `not_a_digit`, `ambiguous`, or null when sure.',
+  },
+  alternatives: {
+    type: 'array',
+    description: 'When ambiguous: the next most likely digits, most likely first.',
+    items: {
+      type: 'object',
+      required: ['digit', 'confidence'],
+      properties: {
+        digit: { type: 'integer', minimum: 0, maximum: 9 },
+        confidence: { type: 'number', description: "The digit's mean probability." },
+      },
+    },
+  },
+} as const;
+
 export const recognitionSchema = {
   type: 'object',
   description: 'The recognised digit, how sure the model is, and the 28x28 it saw.',
@@ -99,9 +124,17 @@ export const recognitionSchema = {
     'ensemble',
     'input',
     'ms',
+    'unsure',
+    'reason',
   ],
   properties: {
-    digit: { type: 'integer', minimum: 0, maximum: 9, description: 'The recognised digit.' },
+    digit: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 9,
+      description: 'The recognised digit (the best guess, also when unsure).',
+    },
+    ...uncertaintyProperties,
     confidence: {
       type: 'number',
       description: "The winning digit's mean probability over the variants.",

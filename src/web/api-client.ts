@@ -48,7 +48,8 @@ function isRecognition(body: unknown): body is Recognition {
     isNumberArray(r.probabilities, 10) &&
     isNumberArray(r.votes, 10) &&
     isNumberArray(r.input, 784) &&
-    typeof r.ms === 'number'
+    typeof r.ms === 'number' &&
+    typeof r.unsure === 'boolean'
   );
 }
 

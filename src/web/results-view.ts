@@ -3,6 +3,7 @@
  * the votes of the 10 variants; the 28x28 the model saw; how long it took and where it ran.
  * Results are announced to screen readers through a polite live region.
  */
+import { describeUncertainty } from '../core/unsure.ts';
 import type { Recognition } from '../recognizer/recognizer.ts';
 
 export interface Provenance {
@@ -14,8 +15,6 @@ export interface Provenance {
 }
 
 const BACKEND_NAMES: Record<string, string> = { wasm: 'WebAssembly', cpu: 'JavaScript' };
-/** Below this the answer is shown as a guess. */
-const UNSURE_BELOW = 0.6;
 
 function percent(p: number): string {
   if (p >= 0.9995) return '100%';
@@ -95,6 +94,7 @@ export class ResultsView {
     this.timing.textContent = '';
     this.panel.dataset.state = 'idle';
     this.panel.removeAttribute('data-strokes');
+    this.panel.dataset.reason = '';
     this.panel.setAttribute('aria-busy', 'false');
     for (const bar of this.bars) this.setBar(bar, 0, 0, 0, false);
     this.describeVotes(0);
@@ -107,11 +107,12 @@ export class ResultsView {
 
   show(r: Recognition, from: Provenance, strokes: number): void {
     this.digit.textContent = String(r.digit);
-    const unsure = r.confidence < UNSURE_BELOW;
-    this.confidence.textContent = unsure
-      ? `Not sure: ${percent(r.confidence)} confidence`
+    const doubt = describeUncertainty(r);
+    this.confidence.textContent = doubt
+      ? `${doubt} Best guess ${r.digit}, ${percent(r.confidence)} confidence.`
       : `${percent(r.confidence)} confidence`;
-    this.confidence.classList.toggle('unsure', unsure);
+    this.confidence.classList.toggle('unsure', r.unsure);
+    this.panel.dataset.reason = r.reason ?? '';
     this.timing.textContent = this.describeTiming(r, from);
     r.probabilities.forEach((p, d) =>
       this.setBar(this.bars[d], p, r.votes[d], r.variants, d === r.digit),
@@ -122,7 +123,9 @@ export class ResultsView {
     this.panel.dataset.strokes = String(strokes);
     this.panel.setAttribute('aria-busy', 'false');
     this.announce(
-      `Recognised ${r.digit}, ${percent(r.confidence)} confidence` + (unsure ? ', not sure.' : '.'),
+      doubt
+        ? `${doubt} Best guess ${r.digit}, ${percent(r.confidence)} confidence.`
+        : `Recognised ${r.digit}, ${percent(r.confidence)} confidence.`,
     );
   }
 
