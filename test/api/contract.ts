@@ -13,6 +13,9 @@ export interface RecognitionBody {
   ensemble: string;
   input: number[];
   ms: number;
+  unsure: boolean;
+  reason: 'not_a_digit' | 'ambiguous' | null;
+  alternatives?: { digit: number; confidence: number }[];
 }
 
 export interface ErrorBody {
@@ -21,9 +24,14 @@ export interface ErrorBody {
 
 export function expectRecognition(body: unknown, ensemble = 'vote'): RecognitionBody {
   const r = body as RecognitionBody;
-  expect(Object.keys(r).sort()).toEqual(
-    ['confidence', 'digit', 'ensemble', 'input', 'ms', 'probabilities', 'variants', 'votes'].sort(),
-  );
+  const keys = ['confidence', 'digit', 'ensemble', 'input', 'ms', 'probabilities', 'reason'];
+  keys.push('unsure', 'variants', 'votes', ...(r.reason === 'ambiguous' ? ['alternatives'] : []));
+  expect(Object.keys(r).sort()).toEqual(keys.sort());
+  expect(r.unsure).toBe(r.reason !== null);
+  for (const a of r.alternatives ?? []) {
+    expect(a.digit).not.toBe(r.digit);
+    expect(a.confidence).toBeCloseTo(r.probabilities[a.digit], 6);
+  }
   expect(Number.isInteger(r.digit) && r.digit >= 0 && r.digit <= 9).toBe(true);
   expect(r.ensemble).toBe(ensemble);
   expect(r.variants).toBe(ensemble === 'off' ? 1 : 10);

@@ -26,6 +26,24 @@ export const FOUR: Stroke[] = [
   ],
 ];
 
+/** A capital "A": not a digit, and not like one. */
+export const LETTER_A: Stroke[] = [
+  [
+    [60, 235],
+    [140, 45],
+    [220, 235],
+  ],
+  [
+    [95, 160],
+    [185, 160],
+  ],
+];
+
+/** A scratch-out: back and forth many times. */
+export const SCRIBBLE: Stroke[] = [
+  Array.from({ length: 12 }, (_, i) => [i % 2 ? 230 : 50, 50 + i * 16] as const),
+];
+
 function draw(g: SKRSContext2D, strokes: Stroke[], scale: number, color: string): void {
   g.strokeStyle = color;
   g.lineWidth = 18 * scale;
