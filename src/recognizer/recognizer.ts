@@ -51,6 +51,8 @@ export interface Reading {
   /** Each digit's best guess, in order. */
   readonly text: string;
   readonly digits: DigitReading[];
+  /** Whether any digit is unsure (design.md, "Unsure"). */
+  readonly unsure: boolean;
   readonly ms: number;
 }
 
@@ -93,6 +95,16 @@ export function readSegmentations(
     const forwardMs = found[k].reduce((sum, r) => sum + (r?.ms ?? 0), 0);
     return { digits, forwardMs };
   });
+}
+
+/** The number made of `digits`, in reading order. */
+export function readingOf(digits: DigitReading[], ms: number): Reading {
+  return {
+    text: digits.map((d) => d.digit).join(''),
+    digits,
+    unsure: digits.some((d) => d.unsure),
+    ms,
+  };
 }
 
 export function emptyImageError(): InputError {
@@ -243,6 +255,6 @@ export class Recognizer {
     const [{ digits }] = readSegmentations([segmentation], (inputs) =>
       this.recognizeInputs(inputs, ensemble),
     );
-    return { text: digits.map((d) => d.digit).join(''), digits, ms: now() - start };
+    return readingOf(digits, now() - start);
   }
 }

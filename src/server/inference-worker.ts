@@ -14,7 +14,7 @@ import type { Ensemble } from '../core/vote.ts';
 import { tf } from '../model/backend.ts';
 import { decodeDataUrl } from '../node/decode.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
-import { readSegmentations, type Recognizer } from '../recognizer/recognizer.ts';
+import { readingOf, readSegmentations, type Recognizer } from '../recognizer/recognizer.ts';
 import type {
   FromWorker,
   ReadResult,
@@ -145,9 +145,7 @@ function recognize(recognizer: Recognizer, jobs: Job[]): string | undefined {
       );
       group.forEach((job, k) => {
         const { digits, forwardMs } = readings[k];
-        const text = digits.map((d) => d.digit).join('');
-        const ms = round2(job.prepareMs + forwardMs);
-        job.result = { ok: true, reading: { text, digits, ms } };
+        job.result = { ok: true, reading: readingOf(digits, round2(job.prepareMs + forwardMs)) };
       });
     });
   }

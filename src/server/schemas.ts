@@ -185,9 +185,10 @@ export const digitReadingSchema = {
 export const readingSchema = {
   type: 'object',
   description: 'The number read from the drawing, its digits left to right.',
-  required: ['text', 'digits', 'ms'],
+  required: ['text', 'digits', 'unsure', 'ms'],
   properties: {
     text: { type: 'string', description: "Each digit's best guess, in reading order." },
+    unsure: { type: 'boolean', description: 'True when any of the digits is unsure.' },
     digits: {
       type: 'array',
       items: digitReadingSchema,
