@@ -79,7 +79,11 @@ export function buildModel(arch: ArchitectureConfig, seed?: number): tf.Sequenti
   }
   if (arch.dropout > 0) model.add(tf.layers.dropout({ rate: arch.dropout }));
   model.add(
-    tf.layers.dense({ units: arch.classes ?? DIGITS, activation: 'softmax', kernelInitializer: init() }),
+    tf.layers.dense({
+      units: arch.classes ?? DIGITS,
+      activation: 'softmax',
+      kernelInitializer: init(),
+    }),
   );
   return model;
 }

@@ -159,14 +159,10 @@ describe('metrics.json', () => {
     };
     const model = fakeModel();
     const mnist = await evaluateMnist(model, { set, variants: [{}] });
-    const pen = evaluatePendigits(
-      model,
-      [{ label: 0, writer: 1, strokes: [[{ x: 1, y: 1 }]] }],
-      {
-        brush: 16,
-        variants: [{}],
-      },
-    );
+    const pen = evaluatePendigits(model, [{ label: 0, writer: 1, strokes: [[{ x: 1, y: 1 }]] }], {
+      brush: 16,
+      variants: [{}],
+    });
     return buildMetrics({
       name: 'test-net',
       params: 1234,
