@@ -19,13 +19,15 @@ interface DigitBody extends RecognitionBody {
 interface ReadingBody {
   text: string;
   digits: DigitBody[];
+  unsure: boolean;
   ms: number;
 }
 
 function expectReading(body: unknown, ensemble = 'vote'): ReadingBody {
   const r = body as ReadingBody;
-  expect(Object.keys(r).sort()).toEqual(['digits', 'ms', 'text']);
+  expect(Object.keys(r).sort()).toEqual(['digits', 'ms', 'text', 'unsure']);
   expect(r.text).toBe(r.digits.map((d) => d.digit).join(''));
+  expect(r.unsure).toBe(r.digits.some((d) => d.unsure));
   expect(r.ms).toBeGreaterThanOrEqual(0);
   for (const d of r.digits) {
     const { box, ...recognition } = d;

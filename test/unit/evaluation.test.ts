@@ -195,6 +195,8 @@ describe('metrics.json', () => {
         'pendigits',
         'pendigitsAllWriters',
         'training',
+        'unipen',
+        'unsure',
         'variants',
         'weightsSha256',
       ].sort(),
