@@ -20,6 +20,7 @@ const SMOKE: TrainConfig = {
   warmupEpochs: 0.5,
   workers: 2,
   penDigits: null,
+  unipen: null,
 };
 
 describe('training', () => {
