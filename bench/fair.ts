@@ -20,11 +20,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createCanvas } from '@napi-rs/canvas';
+import { startTsWorker } from '../src/node/ts-worker.ts';
+import { freePort } from '../test/support/postgres.ts';
 
 const { values } = parseArgs({
   options: {
@@ -67,20 +69,6 @@ function digitPng(size: number, box: number): Buffer {
 }
 
 const dataUrl = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 interface Answer {
   readonly status: number; // 0: failed without an answer
@@ -210,9 +198,7 @@ async function main(): Promise<void> {
     const begin = performance.now();
     const end = begin + SECONDS * 1000;
     const flooderAgent = new http.Agent({ keepAlive: true, maxSockets: FLOOD });
-    const smallAgent = new http.Agent({ keepAlive: true });
     const flood: Answer[] = [];
-    const smallAnswers: Answer[] = [];
     const health: Answer[] = [];
     let rssMax = rssBefore;
 
@@ -229,15 +215,17 @@ async function main(): Promise<void> {
         if (answer.status !== 200 && RETRY_MS > 0) await sleep(RETRY_MS);
       }
     });
-    const smalls: Promise<void>[] = [];
-    const smallTimer = setInterval(() => {
-      if (performance.now() >= end) return;
-      smalls.push(
-        request(port, '/api/predict', '127.0.0.2', smallAgent, smallBody).then((answer) => {
-          smallAnswers.push(answer);
-        }),
-      );
-    }, SMALL_EVERY_MS);
+    // The small client has a thread of its own: the flooder's uploads must not delay its
+    // requests or its clock on this side.
+    const smallWorker = startTsWorker(new URL(import.meta.url), {
+      port,
+      seconds: SECONDS,
+      body: smallBody.toString('utf8'),
+    } satisfies SmallClient);
+    const smallDone = new Promise<Answer[]>((resolve, reject) => {
+      smallWorker.once('message', resolve);
+      smallWorker.once('error', reject);
+    });
     const healthTimer = setInterval(() => {
       void request(port, '/healthz', '127.0.0.3', monitor).then((answer) => health.push(answer));
     }, 1000);
@@ -245,14 +233,12 @@ async function main(): Promise<void> {
       rssMax = Math.max(rssMax, rssOf(pid));
     }, 250);
 
-    await sleep(SECONDS * 1000);
-    clearInterval(smallTimer);
-    await Promise.all([...flooders, ...smalls]);
+    const [smallAnswers] = await Promise.all([smallDone, ...flooders]);
+    await smallWorker.terminate();
     clearInterval(healthTimer);
     clearInterval(rssTimer);
     rssMax = Math.max(rssMax, rssOf(pid));
     flooderAgent.destroy();
-    smallAgent.destroy();
 
     const healthAfter = await request(port, '/healthz', '127.0.0.3', monitor);
     const check = await request(port, '/api/predict', '127.0.0.2', monitor, smallBody);
@@ -270,7 +256,7 @@ async function main(): Promise<void> {
     );
     const slowest = [...smallAnswers].sort((a, b) => b.ms - a.ms).slice(0, 5);
     console.log(
-      `  slowest: ${slowest.map((a) => `${a.ms.toFixed(0)} ms at ${((a.sent - begin) / 1000).toFixed(1)} s`).join(', ')}`,
+      `  slowest: ${slowest.map((a) => `${a.ms.toFixed(0)} ms at ${(a.sent / 1000).toFixed(1)} s`).join(', ')}`,
     );
     for (const error of smallErrors.slice(0, 3))
       console.log(`  error: ${error.status} ${error.body.slice(0, 200)}`);
@@ -339,7 +325,42 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+/** What the small client's thread is given. */
+interface SmallClient {
+  readonly port: number;
+  readonly seconds: number;
+  readonly body: string;
+}
+
+/**
+ * The small client, in its own thread: a digit every SMALL_EVERY_MS, whether or not the
+ * previous one was answered; posts every answer (`sent`: ms after its start) when done.
+ */
+async function smallClient({ port, seconds, body }: SmallClient): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true });
+  const bytes = Buffer.from(body);
+  const begin = performance.now();
+  const sent: Promise<Answer>[] = [];
+  while (performance.now() - begin < seconds * 1000) {
+    sent.push(
+      request(port, '/api/predict', '127.0.0.2', agent, bytes).then((answer) => ({
+        ...answer,
+        sent: answer.sent - begin,
+      })),
+    );
+    const next = begin + sent.length * SMALL_EVERY_MS;
+    await sleep(Math.max(0, next - performance.now()));
+  }
+  const answers = await Promise.all(sent);
+  agent.destroy();
+  parentPort?.postMessage(answers);
+}
+
+if (isMainThread) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  void smallClient(workerData as SmallClient);
+}

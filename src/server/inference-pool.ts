@@ -59,11 +59,14 @@ const WORKER_ROOM = 20_000;
 /**
  * A piece expected to hold its worker longer than this (ms, at the measured speed) is heavy:
  * a 2048x2048 JPEG always, a 2048x2048 PNG on a busy machine. While light work is arriving
- * (admitted in the last LIGHT_RECENT_MS), heavy pieces are kept off one worker, so that a
- * single digit never waits behind one: that worker serves the light work and stays idle
- * otherwise. Without light work, or with one worker, every worker takes anything.
+ * (admitted in the last LIGHT_RECENT_MS), and for the first LIGHT_RECENT_MS of heavy work
+ * after a pause (light work may be on its way), heavy pieces are kept off one worker, so that
+ * a single digit never waits behind one: that worker serves the light work and stays idle
+ * otherwise. Heavy work alone for longer, or one worker, and every worker takes anything.
  */
 const HEAVY_MS = 60;
+/** Estimated work (µs) the prior speed counts for: about two large images. */
+const PRIOR_US = 100_000;
 const LIGHT_RECENT_MS = 1000;
 
 /**
@@ -189,12 +192,19 @@ export class InferencePool {
   private settleReady!: { resolve: (info: ModelInfo) => void; reject: (err: Error) => void };
   private closed?: Promise<void>;
   private drained?: () => void;
-  /** Measured worker time and estimated cost, smoothed (see learnSpeed). */
-  private measured = { actual: 0, estimated: 0 };
+  /**
+   * Measured worker time and estimated cost, smoothed (see learnSpeed). Until the workers have
+   * answered a few pieces, a prior of 100 ms of work taken twice as slow as estimated: the first
+   * requests of a flood are admitted and placed as on a busy machine, not an idle one.
+   */
+  private measured = { actual: 2 * PRIOR_US, estimated: PRIOR_US };
   /** Measured worker time over estimated cost: 1 as estimated, 2 twice as slow. */
-  private ratio = 1;
+  private ratio = 2;
   /** When light work was last admitted (performance.now()). */
   private lastLight = -Infinity;
+  /** When heavy work last started after a pause, and when a heavy piece last finished. */
+  private heavySince = -Infinity;
+  private lastHeavyDone = -Infinity;
   /** Requests refused before being queued, by reason (the /metrics counter). */
   readonly shed = new Map<ShedReason, number>();
   /** Images and pixels admitted since the start (the /metrics counters). */
@@ -210,7 +220,7 @@ export class InferencePool {
     this.scheduler = new FairScheduler<PieceWork>(
       { ...DEFAULT_LIMITS, ...Object.fromEntries(given) },
       PIECE_COST,
-      this.size * 1e6,
+      (this.size * 1e6) / 2, // the prior ratio, as below
     );
     this.ledger = new WorkLedger(options.workBudget ?? { images: 0, pixels: 0 });
     this.initialPending = this.size;
@@ -430,7 +440,9 @@ export class InferencePool {
   /** Whether `slot` may take a piece of `cost` now (see HEAVY_MS). */
   private mayTake(slot: Slot, cost: number): boolean {
     if (!this.isHeavy(cost)) return true;
-    if (performance.now() - this.lastLight > LIGHT_RECENT_MS) return true;
+    const now = performance.now();
+    if (now - this.lastLight > LIGHT_RECENT_MS && now - this.heavySince > LIGHT_RECENT_MS)
+      return true;
     let others = 0;
     for (const other of this.slots) {
       if (other === slot || other.status !== 'ready') continue;
@@ -446,7 +458,12 @@ export class InferencePool {
     slot.running.set(id, running);
     slot.load += running.piece.cost;
     running.heavy = this.isHeavy(running.piece.cost);
-    if (running.heavy) slot.heavy++;
+    if (running.heavy) {
+      const now = performance.now();
+      const paused = [...this.slots].every((other) => other.heavy === 0);
+      if (paused && now - this.lastHeavyDone > LIGHT_RECENT_MS) this.heavySince = now;
+      slot.heavy++;
+    }
     const message: ToWorker = { type: 'recognize', id, inputs, operation: job.operation };
     // Pixel arrays move to the worker without a copy (they are not used here afterwards).
     const transfer = inputs.flatMap((input) =>
@@ -508,7 +525,10 @@ export class InferencePool {
       if (!running) continue;
       slot.running.delete(id);
       slot.load -= running.piece.cost;
-      if (running.heavy) slot.heavy--;
+      if (running.heavy) {
+        slot.heavy--;
+        this.lastHeavyDone = performance.now();
+      }
       estimated += running.piece.cost;
       const { job, offset } = running.piece.work;
       this.recognizedInputs += results.length;

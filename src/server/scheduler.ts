@@ -11,12 +11,11 @@
  * with its pieces and their costs. Bounds keep every wait short and memory bounded:
  * - a client with work admitted may add a request only while all of it takes at most
  *   `clientSeconds` of the pool (429 beyond: it is the heavy client that waits, at its own
- *   door); with nothing admitted it may send one request of any size;
+ *   door); with nothing admitted it may send one request up to `waitSeconds`;
  * - a request is admitted only if it should be done within `waitSeconds`, counting that it
  *   shares the pool with the other clients that have work: a request that would not is
- *   refused, 429 if its own client's backlog is the reason, 503 `overloaded` if it is the
- *   number of busy clients (a client alone with nothing waiting is always served: waiting
- *   would not make its request any faster);
+ *   refused, 429 if its own client's backlog is the reason, 503 `overloaded` otherwise (the
+ *   other clients' work, or a batch too large for the server's speed now: split it);
  * - requests and images admitted over all clients are capped (503 beyond): the bodies they
  *   hold are what the server's memory pays for.
  * Seconds come from the speed the pool measures, so the bounds hold on a slow or busy
@@ -189,15 +188,13 @@ export class FairScheduler<T> {
       return this.clientShare(state, this.seconds(backlog));
     }
     const wait = this.seconds(this.sharedCost(state, backlog + cost));
-    // A request alone takes its own time whatever we do: bound only what others add to it.
-    const bound =
-      backlog === 0
-        ? Math.max(this.limits.waitSeconds, 1.25 * this.seconds(cost))
-        : this.limits.waitSeconds;
-    if (wait > bound) {
+    if (wait > this.limits.waitSeconds) {
       if (state && backlog > 0) return this.clientShare(state, this.seconds(backlog));
+      const own = this.seconds(cost);
       return this.overloaded(
-        `about ${wait.toFixed(1)} s to serve this request beside ${this.clients.size} other clients' work`,
+        own > this.limits.waitSeconds
+          ? `this request alone would take about ${own.toFixed(1)} s at the server's speed now, over ${this.limits.waitSeconds} s: split it into smaller batches`
+          : `about ${wait.toFixed(1)} s to serve this request beside ${this.clients.size} other clients' work`,
       );
     }
     const ticket = new Ticket(client, cost, images);

@@ -95,12 +95,15 @@ describe('FairScheduler', () => {
     admitted(s.admit('light', pieces('l', 1, 10), 1));
   });
 
-  it('admits a request larger than every bound when its client is alone with nothing waiting', () => {
+  it('admits a large request from a client alone, and refuses one too large for the speed now with 503', () => {
     const s = scheduler();
-    const ticket = admitted(s.admit('alone', pieces('a', 60, 1000), 60)); // 60 s of work
-    expect(ticket.queued).toBe(60);
-    expect(s.depth).toMatchObject({ requests: 1, pieces: 60, images: 60, clients: 1 });
-    expect(s.depth.seconds).toBeCloseTo(60);
+    const ticket = admitted(s.admit('alone', pieces('a', 18, 1000), 18)); // 18 s of work
+    expect(ticket.queued).toBe(18);
+    expect(s.depth).toMatchObject({ requests: 1, pieces: 18, images: 18, clients: 1 });
+    expect(s.depth.seconds).toBeCloseTo(18);
+    const refusal = refused(s.admit('other', pieces('b', 25, 1000), 25)); // 25 s alone
+    expect(refusal).toMatchObject({ status: 503, reason: 'overloaded' });
+    expect(refusal.message).toMatch(/alone would take about 25\.0 s.*split it/);
   });
 
   it('refuses a large request that would wait too long beside other busy clients with 503, but not a small one', () => {
