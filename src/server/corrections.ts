@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { deferredStore } from '../store/deferred.ts';
 import { openStore, type StoreConfig } from '../store/open.ts';
 import type { CorrectionsStore } from '../store/store.ts';
 
@@ -30,11 +31,18 @@ async function correctionsPlugin(
     return;
   }
   const log = app.log.child({ component: 'corrections' });
-  const store = await openStore({
+  const kind = options.store.databaseUrl ? 'postgres' : 'embedded';
+  // Opened in the background: the app listens and predicts meanwhile (see deferred.ts).
+  const opening = openStore({
     ...options.store,
     onError: (err) => log.warn({ err: err.message }, 'the corrections database is unavailable'),
   });
-  log.info({ kind: store.kind }, 'corrections store open');
+  opening.then(
+    () => log.info({ kind }, 'corrections store open'),
+    (err: unknown) =>
+      log.error({ err, kind }, 'the corrections store could not be opened: corrections answer 503'),
+  );
+  const store = deferredStore(kind, opening);
   app.decorate('corrections', store);
   app.addHook('onClose', async () => store.close());
 }

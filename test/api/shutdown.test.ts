@@ -3,6 +3,9 @@
  * without image data, and on SIGTERM or SIGINT finishes the request in flight and exits 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { dataUrl, drawDigit, mnistSeven, SEVEN } from './images.ts';
@@ -20,6 +23,7 @@ interface Server {
 }
 
 const started: ChildProcess[] = [];
+const dataDirs: string[] = [];
 
 async function startServer(): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
@@ -31,6 +35,8 @@ async function startServer(): Promise<Server> {
       RATE_LIMIT: '0',
       WORKERS: '1',
       LOG_LEVEL: 'info',
+      // Its own corrections database, not the repository's ./data.
+      DATA_DIR: dataDirs[dataDirs.push(mkdtempSync(join(tmpdir(), 'digits-shutdown-'))) - 1],
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -73,6 +79,7 @@ async function startServer(): Promise<Server> {
 
 afterAll(() => {
   for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deferredStore } from '../../src/store/deferred.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.ts';
 import { openStore, type StoreConfig } from '../../src/store/open.ts';
 import { openPostgres } from '../../src/store/postgres-client.ts';
@@ -181,5 +182,23 @@ describe('a PostgreSQL that is down or slow', () => {
     } finally {
       await store.close();
     }
+  }, 60_000);
+});
+
+describe('a store still opening', () => {
+  it('waits for the open, and reports a failed open as unavailable on every use', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'digits-deferred-'));
+    const store = deferredStore('embedded', openStore({ dataDir: dir }));
+    await store.add({ user: 'deferred-user', label: 6, input: input(3) });
+    expect((await store.list('deferred-user')).map((c) => c.label)).toEqual([6]);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+
+    const broken = deferredStore('embedded', Promise.reject(new Error('DATA_DIR is read-only')));
+    await expect(broken.list('deferred-user')).rejects.toThrow(
+      /could not be opened: DATA_DIR is read-only/,
+    );
+    await expect(broken.list('deferred-user')).rejects.toThrow(StoreUnavailableError);
+    await broken.close();
   }, 60_000);
 });
