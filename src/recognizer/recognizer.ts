@@ -25,6 +25,7 @@ import {
   type UnsureThresholds,
 } from '../core/unsure.ts';
 import { combine, type Decision, type Ensemble } from '../core/vote.ts';
+import { splitForward, type SplitForward } from './features.ts';
 import { compileForward, type Forward } from './forward.ts';
 
 export interface RecognizeOptions {
@@ -148,9 +149,12 @@ export class Recognizer {
   readonly classes: number;
   readonly thresholds: UnsureThresholds;
   private readonly forward: Forward;
+  /** The same network in two halves, for features (features.ts); null if it cannot split. */
+  private readonly split: SplitForward | null;
 
   constructor(model: tf.LayersModel, name = model.name, thresholds = thresholdsOf(model)) {
     this.info = { name, params: model.countParams() };
+    this.split = splitForward(model);
     this.classes = model.outputs[0].shape[1] ?? DIGITS;
     this.thresholds = thresholds;
     this.forward =
@@ -167,15 +171,34 @@ export class Recognizer {
 
   /** The model's outputs for `count` 28x28 inputs; no tensor outlives the call. */
   scores(pixels: Float32Array, count: number): Scores {
+    return this.scoresAndFeatures(pixels, count, null);
+  }
+
+  /**
+   * scores(), and when `features` is given (count x featureSize), every input's features
+   * from the same pass through the split network.
+   */
+  private scoresAndFeatures(
+    pixels: Float32Array,
+    count: number,
+    features: Float32Array | null,
+  ): Scores {
+    const split = features ? this.split : null;
+    if (features && !split)
+      throw new Error('this model has no penultimate layer to take features from');
     const digits = new Float32Array(count * DIGITS);
     const notDigit = new Float32Array(count);
     const classes = this.classes;
     for (let start = 0; start < count; start += MAX_PASS_IMAGES) {
       const n = Math.min(MAX_PASS_IMAGES, count - start);
       const rows = pixels.subarray(start * MODEL_PIXELS, (start + n) * MODEL_PIXELS);
-      const probs = tf.tidy(() =>
-        this.forward(tf.tensor4d(rows, [n, MODEL_SIZE, MODEL_SIZE, 1])).dataSync(),
-      );
+      const probs = tf.tidy(() => {
+        const x = tf.tensor4d(rows, [n, MODEL_SIZE, MODEL_SIZE, 1]);
+        if (!split || !features) return this.forward(x).dataSync();
+        const trunk = split.trunk(x);
+        features.set(trunk.dataSync(), start * split.size);
+        return split.head(trunk).dataSync();
+      });
       if (classes === DIGITS) {
         digits.set(probs, start * DIGITS);
         continue;
@@ -207,7 +230,39 @@ export class Recognizer {
 
   /** Several preprocessed inputs in one forward pass. */
   recognizeInputs(inputs: GrayImage[], ensemble: Ensemble = 'vote'): Recognition[] {
-    if (inputs.length === 0) return [];
+    return this.recognizeBatch(inputs, ensemble, false).recognitions;
+  }
+
+  /** Values per feature vector (see recognizeWithFeatures); 0 if the model cannot split. */
+  get featureSize(): number {
+    return this.split?.size ?? 0;
+  }
+
+  /**
+   * As recognizeInputs, with each input's feature vector: the network's penultimate layer on
+   * its plain variant, taken from the same forward pass (features.ts). What adapting to a
+   * user's corrections compares (src/core/adapt.ts).
+   */
+  recognizeWithFeatures(
+    inputs: GrayImage[],
+    ensemble: Ensemble = 'vote',
+  ): { recognition: Recognition; features: Float32Array }[] {
+    const { recognitions, features } = this.recognizeBatch(inputs, ensemble, true);
+    const size = this.featureSize;
+    const perInput = ensemble === 'off' ? 1 : VARIANTS.length;
+    // Row i * perInput is the input's plain variant (variants.ts: the identity comes first).
+    return recognitions.map((recognition, i) => ({
+      recognition,
+      features: (features as Float32Array).slice(i * perInput * size, (i * perInput + 1) * size),
+    }));
+  }
+
+  private recognizeBatch(
+    inputs: GrayImage[],
+    ensemble: Ensemble,
+    withFeatures: boolean,
+  ): { recognitions: Recognition[]; features: Float32Array | null } {
+    if (inputs.length === 0) return { recognitions: [], features: null };
     const start = now();
     const perInput = ensemble === 'off' ? 1 : VARIANTS.length;
     const batch = new Float32Array(inputs.length * perInput * MODEL_PIXELS);
@@ -215,9 +270,11 @@ export class Recognizer {
       const rows = ensemble === 'off' ? input.data : variantBatch(input);
       batch.set(rows, i * perInput * MODEL_PIXELS);
     });
-    const { digits, notDigit } = this.scores(batch, inputs.length * perInput);
+    const count = inputs.length * perInput;
+    const features = withFeatures ? new Float32Array(count * this.featureSize) : null;
+    const { digits, notDigit } = this.scoresAndFeatures(batch, count, features);
     const ms = (now() - start) / inputs.length;
-    return inputs.map((input, i) => {
+    const recognitions = inputs.map((input, i): Recognition => {
       const rows = digits.subarray(i * perInput * DIGITS, (i + 1) * perInput * DIGITS);
       const decision = combine(rows, perInput, ensemble);
       let other = 0;
@@ -232,6 +289,7 @@ export class Recognizer {
         ms,
       };
     });
+    return { recognitions, features };
   }
 
   /** Preprocesses a grayscale bitmap (0..255) and recognizes it. */

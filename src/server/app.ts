@@ -16,6 +16,7 @@ import Fastify, {
 import { pino } from 'pino';
 import { DEFAULT_MODEL_DIR } from '../recognizer/node.ts';
 import type { StoreConfig } from '../store/open.ts';
+import { UserAdaptation } from './adaptation.ts';
 import corrections from './corrections.ts';
 import { registerDocs } from './docs.ts';
 import { ApiError, sendError, toApiError } from './errors.ts';
@@ -352,9 +353,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     registerMetrics(app, pool);
     registerHealthRoute(app, pool, () => draining);
     const maxBatchPixels = options.maxBatchPixels ?? DEFAULT_MAX_BATCH_PIXELS;
-    registerPredictRoutes(app, { pool, ajv, maxBatchPixels });
     await app.register(corrections, { store: options.corrections ?? false });
-    registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken });
+    const adaptation = new UserAdaptation(
+      () => app.corrections,
+      pool,
+      app.log.child({ component: 'adaptation' }),
+    );
+    registerPredictRoutes(app, { pool, ajv, maxBatchPixels, adaptation });
+    registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken, adaptation });
     registerReadRoutes(app, { pool, ajv, maxBatchPixels });
     await registerStatic(app, { webRoot, modelDir });
   } catch (err) {

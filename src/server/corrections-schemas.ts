@@ -4,7 +4,7 @@
  */
 import type { InkPolarity } from '../core/preprocess.ts';
 import { MAX_CORRECTIONS_PER_USER, USER_PATTERN } from '../store/store.ts';
-import { predictRequestSchema } from './schemas.ts';
+import { predictRequestSchema, recognitionSchema } from './schemas.ts';
 
 export const userSchema = {
   type: 'string',
@@ -104,3 +104,42 @@ export interface CorrectionItem {
   created: string;
   input: number[];
 }
+
+/** POST /api/predict's body: a prediction, and optionally whose corrections adapt it. */
+export const adaptivePredictRequestSchema = {
+  ...predictRequestSchema,
+  properties: {
+    ...predictRequestSchema.properties,
+    user: {
+      ...userSchema,
+      description: `${userSchema.description} With \`user\`, that user's corrections adapt the answer for drawings like the ones they corrected.`,
+    },
+  },
+} as const;
+
+export const adaptationSchema = {
+  type: 'object',
+  description:
+    "Present when the request named a `user` whose corrections could be read: how they changed the answer. Absent when the corrections database was unavailable (the answer is the model's own).",
+  required: ['corrections', 'neighbours', 'modelDigit'],
+  properties: {
+    corrections: { type: 'integer', description: "The user's corrections consulted." },
+    neighbours: {
+      type: 'integer',
+      description:
+        "Corrections close enough to this drawing to count; 0 means the answer is the model's own.",
+    },
+    modelDigit: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 9,
+      description: 'What the model alone answered.',
+    },
+  },
+} as const;
+
+/** A recognition, with `adaptation` when a user's corrections were consulted. */
+export const adaptedRecognitionSchema = {
+  ...recognitionSchema,
+  properties: { ...recognitionSchema.properties, adaptation: adaptationSchema },
+} as const;

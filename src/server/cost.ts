@@ -5,6 +5,7 @@
  * estimate, the admission bounds and the rate limit by work count it, and the limits below
  * refuse what is too large at once.
  */
+import { MODEL_PIXELS } from '../core/image.ts';
 import { dataUrlHeader, MAX_SIDE } from '../node/decode.ts';
 import type { WorkInput, WorkOperation } from './inference-protocol.ts';
 
@@ -70,6 +71,10 @@ export function costOf(input: WorkInput, operation: WorkOperation = 'recognize')
   if (input.kind === 'pixels') {
     const pixels = input.width * input.height;
     return { input, pixels, cost: estimateCost('pixels', pixels, variants, operation) };
+  }
+  if (input.kind === 'input') {
+    // A stored correction's 28x28, already prepared: the forward pass is all it costs.
+    return { input, pixels: MODEL_PIXELS, cost: estimateCost('pixels', 0, variants, operation) };
   }
   const header = dataUrlHeader(input.image);
   const pixels = header.width * header.height;

@@ -467,7 +467,11 @@ export class InferencePool {
     const message: ToWorker = { type: 'recognize', id, inputs, operation: job.operation };
     // Pixel arrays move to the worker without a copy (they are not used here afterwards).
     const transfer = inputs.flatMap((input) =>
-      input.kind === 'pixels' ? [input.pixels.buffer as ArrayBuffer] : [],
+      input.kind === 'pixels'
+        ? [input.pixels.buffer as ArrayBuffer]
+        : input.kind === 'input'
+          ? [input.input.buffer as ArrayBuffer]
+          : [],
     );
     slot.worker.postMessage(message, transfer);
   }

@@ -4,8 +4,11 @@ import type { InkPolarity } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
 import type { ModelInfo, Reading, Recognition } from '../recognizer/recognizer.ts';
 
-/** One image to recognize, validated by the main thread; decoding happens in the worker. */
-export type WorkInput =
+/**
+ * One image to recognize, validated by the main thread; decoding happens in the worker.
+ * With `features`, the answer carries the input's feature vector too (adaptation).
+ */
+export type WorkInput = (
   | { readonly kind: 'image'; readonly image: string; readonly ensemble: Ensemble }
   | {
       readonly kind: 'pixels';
@@ -15,7 +18,14 @@ export type WorkInput =
       readonly height: number;
       readonly ink: InkPolarity;
       readonly ensemble: Ensemble;
-    };
+    }
+  | {
+      /** An already prepared 28x28 (a stored correction): no preprocessing. */
+      readonly kind: 'input';
+      readonly input: Float32Array;
+      readonly ensemble: Ensemble;
+    }
+) & { readonly features?: boolean };
 
 export type WorkErrorCode = InputErrorCode | 'internal_error';
 
@@ -25,7 +35,14 @@ export type WorkError = {
   readonly message: string;
 };
 
-export type WorkResult = { readonly ok: true; readonly recognition: Recognition } | WorkError;
+export type WorkResult =
+  | {
+      readonly ok: true;
+      readonly recognition: Recognition;
+      /** The network's features of the plain input, when the work asked for them. */
+      readonly features?: Float32Array;
+    }
+  | WorkError;
 
 /** The answer to reading a number (POST /api/read). */
 export type ReadResult = { readonly ok: true; readonly reading: Reading } | WorkError;

@@ -7,10 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PNG } from 'pngjs';
 import { InputError } from '../core/errors.ts';
-import type { GrayImage } from '../core/image.ts';
+import { MODEL_SIZE, type GrayImage } from '../core/image.ts';
 import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
 import { segmentNumber, type Segmentation } from '../core/segment.ts';
-import type { Ensemble } from '../core/vote.ts';
 import { tf } from '../model/backend.ts';
 import { decodeDataUrl } from '../node/decode.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
@@ -40,7 +39,10 @@ function send(message: FromWorker): void {
 
 const liveTensors = () => tf.memory().numTensors;
 
-function bitmapOf(input: WorkInput): { bitmap: GrayBitmap; ink: InkPolarity } {
+/** An input still to decode and prepare (not a stored 28x28). */
+type RawInput = Exclude<WorkInput, { kind: 'input' }>;
+
+function bitmapOf(input: RawInput): { bitmap: GrayBitmap; ink: InkPolarity } {
   if (input.kind === 'image') return { bitmap: decodeDataUrl(input.image), ink: 'dark' };
   return {
     bitmap: { width: input.width, height: input.height, data: input.pixels },
@@ -48,7 +50,7 @@ function bitmapOf(input: WorkInput): { bitmap: GrayBitmap; ink: InkPolarity } {
   };
 }
 
-function emptyMessage(input: WorkInput): string {
+function emptyMessage(input: RawInput): string {
   if (input.kind === 'image')
     return 'the image has no ink: draw a digit first (dark ink on a light background)';
   return input.ink === 'dark'
@@ -71,14 +73,19 @@ interface Job {
 function prepare(job: Job): void {
   const start = performance.now();
   try {
-    const { bitmap, ink } = bitmapOf(job.input);
-    if (job.operation === 'read') {
+    const { input } = job;
+    if (input.kind === 'input') {
+      // A stored correction's 28x28: already prepared.
+      job.image = { width: MODEL_SIZE, height: MODEL_SIZE, data: input.input };
+    } else if (job.operation === 'read') {
+      const { bitmap, ink } = bitmapOf(input);
       const segmentation = segmentNumber(bitmap, ink);
-      if (!segmentation) throw new InputError('empty_image', emptyMessage(job.input));
+      if (!segmentation) throw new InputError('empty_image', emptyMessage(input));
       job.segmentation = segmentation;
     } else {
+      const { bitmap, ink } = bitmapOf(input);
       const image = preprocess(bitmap, ink);
-      if (!image) throw new InputError('empty_image', emptyMessage(job.input));
+      if (!image) throw new InputError('empty_image', emptyMessage(input));
       job.image = image;
     }
   } catch (err) {
@@ -96,12 +103,14 @@ function prepare(job: Job): void {
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
-function byEnsemble(jobs: Job[]): Map<Ensemble, Job[]> {
-  const groups = new Map<Ensemble, Job[]>();
+/** Jobs grouped by what their forward pass must be: the ensemble, and whether with features. */
+function byPass(jobs: Job[]): Map<string, Job[]> {
+  const groups = new Map<string, Job[]>();
   for (const job of jobs) {
-    const group = groups.get(job.input.ensemble) ?? [];
+    const key = `${job.input.ensemble}:${job.input.features === true}`;
+    const group = groups.get(key) ?? [];
     group.push(job);
-    groups.set(job.input.ensemble, group);
+    groups.set(key, group);
   }
   return groups;
 }
@@ -121,23 +130,26 @@ function recognize(recognizer: Recognizer, jobs: Job[]): string | undefined {
         job.result = { ok: false, code: 'internal_error', message: 'the recognizer failed' };
     }
   };
-  for (const [ensemble, group] of byEnsemble(jobs.filter((job) => job.image))) {
+  for (const group of byPass(jobs.filter((job) => job.image)).values()) {
+    const { ensemble, features } = group[0].input;
     for (let i = 0; i < group.length; i += MAX_PASS_INPUTS) {
       const chunk = group.slice(i, i + MAX_PASS_INPUTS);
       attempt(chunk, () => {
-        const recognitions = recognizer.recognizeInputs(
-          chunk.map((job) => job.image as GrayImage),
-          ensemble,
-        );
+        const images = chunk.map((job) => job.image as GrayImage);
+        // With features (adaptation), they come from the same pass (features.ts).
+        const answers = features
+          ? recognizer.recognizeWithFeatures(images, ensemble)
+          : recognizer.recognizeInputs(images, ensemble).map((recognition) => ({ recognition }));
         chunk.forEach((job, k) => {
-          const recognition = recognitions[k];
+          const { recognition, ...extra } = answers[k];
           const ms = round2(job.prepareMs + recognition.ms);
-          job.result = { ok: true, recognition: { ...recognition, ms } };
+          job.result = { ok: true, recognition: { ...recognition, ms }, ...extra };
         });
       });
     }
   }
-  for (const [ensemble, group] of byEnsemble(jobs.filter((job) => job.segmentation))) {
+  for (const group of byPass(jobs.filter((job) => job.segmentation)).values()) {
+    const { ensemble } = group[0].input;
     attempt(group, () => {
       const readings = readSegmentations(
         group.map((job) => job.segmentation as Segmentation),

@@ -22,6 +22,7 @@ export function deferredStore(
     });
   return {
     kind,
+    exclusive: kind === 'embedded',
     add: async (correction) => (await ready()).add(correction),
     list: async (user) => (await ready()).list(user),
     version: async (user) => (await ready()).version(user),

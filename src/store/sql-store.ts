@@ -4,6 +4,7 @@
  * is down or slow turns into a clear 503 (and an unadapted prediction), never a hang.
  * A correction is acknowledged only once its transaction has committed.
  */
+import { withDeadline } from './deadline.ts';
 import { migrate } from './migrations.ts';
 import type { SqlClient } from './sql-client.ts';
 import {
@@ -49,6 +50,7 @@ const USER_LOCK_SPACE = 7_310_013;
 
 export class SqlStore implements CorrectionsStore {
   readonly kind: CorrectionsStore['kind'];
+  readonly exclusive: boolean;
   private readonly timeoutMs: number;
   private readonly migrateTimeoutMs: number;
   private readonly maxPerUser: number;
@@ -60,6 +62,7 @@ export class SqlStore implements CorrectionsStore {
     options: SqlStoreOptions,
   ) {
     this.kind = options.kind;
+    this.exclusive = options.kind === 'embedded';
     this.timeoutMs = options.timeoutMs;
     this.migrateTimeoutMs = options.migrateTimeoutMs ?? options.timeoutMs;
     this.maxPerUser = options.maxPerUser ?? MAX_CORRECTIONS_PER_USER;
@@ -167,28 +170,14 @@ export class SqlStore implements CorrectionsStore {
     work: () => Promise<T>,
     timeoutMs = this.timeoutMs,
   ): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StoreUnavailableError(
-              `the corrections database did not answer within ${timeoutMs} ms`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
     try {
-      return await Promise.race([work(), timeout]);
+      return await withDeadline(work(), timeoutMs, what);
     } catch (err) {
       if (err instanceof CorrectionLimitError || err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError(
         `could not ${what}: ${err instanceof Error ? err.message : String(err)}`,
         { cause: err },
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

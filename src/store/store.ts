@@ -44,6 +44,11 @@ export interface UserVersion {
 export interface CorrectionsStore {
   /** Which database holds the corrections: "embedded" (PGlite) or "postgres". */
   readonly kind: 'embedded' | 'postgres';
+  /**
+   * True when this process is the database's only writer (the embedded database belongs to
+   * one process): what it has seen of a user is then all there is.
+   */
+  readonly exclusive: boolean;
   /** Stores one correction once it is durable; CorrectionLimitError when the user is full. */
   add(correction: NewCorrection): Promise<Correction>;
   /** A user's corrections, oldest first. */

@@ -191,3 +191,17 @@ export function mnistSeven(): number[] {
   const drawing = drawDigit(SEVEN, { size: 28 });
   return grayPixels(drawing).map((v) => 255 - v);
 }
+
+/**
+ * A "1" with a flag, as many Europeans write it: a flag `flag` px long dropping `drop` px to
+ * the top of a stem leaning by `lean` px. Long flags are read as 7 by the model.
+ */
+export function flagOne(flag: number, drop: number, lean: number): Stroke[] {
+  return [
+    [
+      [140 - flag, 40 + drop],
+      [140 + lean, 40],
+      [140 - lean, 240],
+    ],
+  ];
+}

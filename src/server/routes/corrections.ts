@@ -24,6 +24,7 @@ import {
 } from '../corrections-schemas.ts';
 import { admissionHook } from '../admission.ts';
 import { costOf } from '../cost.ts';
+import type { UserAdaptation } from '../adaptation.ts';
 import { ApiError } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import { errorResponses } from '../schemas.ts';
@@ -32,6 +33,8 @@ import { runOptions, workError } from './work.ts';
 
 export interface CorrectionsRoutesOptions {
   readonly pool: InferencePool;
+  /** Learns a stored correction at once, and forgets a user's when they are deleted. */
+  readonly adaptation?: UserAdaptation;
   /** Bearer token for the export; without one the export does not exist (404). */
   readonly adminToken?: string;
 }
@@ -82,7 +85,7 @@ export function registerCorrectionsRoutes(
   app: FastifyInstance,
   options: CorrectionsRoutesOptions,
 ): void {
-  const { pool, adminToken } = options;
+  const { pool, adminToken, adaptation } = options;
 
   app.post<{ Body: CorrectionRequest }>(
     '/api/corrections',
@@ -102,12 +105,14 @@ export function registerCorrectionsRoutes(
     async (request, reply) => {
       const store = storeOf(app);
       const { label, user } = request.body;
-      const work = costOf(toWorkInput(request.body, 'off'));
+      const work = costOf({ ...toWorkInput(request.body, 'off'), features: true });
       const [result] = await pool.recognize([work], runOptions(request, reply));
       if (!result.ok) throw workError(result);
+      const before = adaptation?.cachedVersion(user) ?? null;
       const stored = await store
         .add({ user, label, input: toBytes(result.recognition.input) })
         .catch((err: unknown) => storeError(err, 'the correction was not stored'));
+      adaptation?.learned(stored, result.features, before);
       return reply.code(201).send({ id: stored.id, user: stored.user, label: stored.label });
     },
   );
@@ -158,6 +163,7 @@ export function registerCorrectionsRoutes(
       await storeOf(app)
         .deleteUser(user)
         .catch((err: unknown) => storeError(err, 'the corrections were not deleted'));
+      adaptation?.forget(user);
       return reply.code(204).send();
     },
   );

@@ -7,14 +7,14 @@ import type { Ajv } from 'ajv';
 import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import type { Recognition } from '../../recognizer/recognizer.ts';
+import type { AdaptedRecognition, UserAdaptation } from '../adaptation.ts';
+import { adaptedRecognitionSchema, adaptivePredictRequestSchema } from '../corrections-schemas.ts';
 import {
   batchEnvelopeSchema,
   batchRequestSchema,
   batchResponseSchema,
   errorResponses,
   MAX_BATCH,
-  predictRequestSchema,
-  recognitionSchema,
   type BatchRequest,
   type PredictRequest,
 } from '../schemas.ts';
@@ -28,30 +28,46 @@ export interface PredictRoutesOptions {
   readonly ajv: Ajv;
   /** Pixels one batch may hold (413 beyond). */
   readonly maxBatchPixels: number;
+  /** Adapts answers to a user's corrections (POST /api/predict with `user`). */
+  readonly adaptation?: UserAdaptation;
 }
 
 export function registerPredictRoutes(app: FastifyInstance, options: PredictRoutesOptions): void {
-  const { pool, ajv, maxBatchPixels } = options;
+  const { pool, ajv, maxBatchPixels, adaptation } = options;
   const onRequest = admissionHook(pool);
 
-  app.post<{ Body: PredictRequest }>(
+  app.post<{ Body: PredictRequest & { user?: string } }>(
     '/api/predict',
     {
       schema: {
         summary: 'Recognize one handwritten digit',
-        description: `Send \`image\` (a PNG or JPEG data URL, or bare base64) or \`pixels\` with \`width\` and \`height\`. Errors: 400 invalid_request, 415 unsupported_media_type, 422 invalid_image (not a PNG or JPEG, or over 2048x2048, told from its header before decoding) or empty_image, ${WORK_ERRORS}`,
+        description: `Send \`image\` (a PNG or JPEG data URL, or bare base64) or \`pixels\` with \`width\` and \`height\`; optionally \`user\`, whose corrections then adapt the answer (see \`adaptation\`; unadapted if the corrections database is unavailable). Errors: 400 invalid_request, 415 unsupported_media_type, 422 invalid_image (not a PNG or JPEG, or over 2048x2048, told from its header before decoding) or empty_image, ${WORK_ERRORS}`,
         tags: ['recognition'],
-        body: predictRequestSchema,
-        response: { 200: recognitionSchema, ...errorResponses },
+        body: adaptivePredictRequestSchema,
+        response: { 200: adaptedRecognitionSchema, ...errorResponses },
       },
       schemaErrorFormatter: validationFormatter('prediction'),
       onRequest,
     },
-    async (request, reply): Promise<Recognition> => {
-      const input = costOf(toWorkInput(request.body, 'vote'), 'recognize');
-      const [result] = await pool.recognize([input], runOptions(request, reply));
+    async (request, reply): Promise<AdaptedRecognition> => {
+      const { user, ...body } = request.body;
+      const input = costOf(toWorkInput(body, 'vote'), 'recognize');
+      if (!user || !adaptation) {
+        const [result] = await pool.recognize([input], runOptions(request, reply));
+        if (!result.ok) throw workError(result);
+        return result.recognition;
+      }
+      // The user's corrections are read while the workers recognize.
+      const [[result], memory] = await Promise.all([
+        pool.recognize(
+          [{ ...input, input: { ...input.input, features: true } }],
+          runOptions(request, reply),
+        ),
+        adaptation.memoryFor(user),
+      ]);
       if (!result.ok) throw workError(result);
-      return result.recognition;
+      if (!memory || !result.features) return result.recognition;
+      return adaptation.answer(result.recognition, result.features, memory);
     },
   );
 

@@ -1,0 +1,140 @@
+/**
+ * Adapting answers to one user's corrections, in the network's own feature space (the
+ * penultimate layer, src/recognizer/features.ts). A correction is a drawing of this user
+ * the model read wrong, with the right digit. For a new drawing, the corrections within
+ * `minSimilarity` (cosine) of it, at most the `k` nearest, are evidence for their labels:
+ * each adds `strength` x its similarity to its label's log-probability (a product of
+ * experts with the model). The model's own probabilities stay a factor, so a correction can
+ * only promote a digit the model found at least somewhat plausible: one odd correction does
+ * not turn every similar, clearly read drawing into its label (measured: blending the
+ * neighbours' vote linearly with the model did exactly that, and gained nothing overall).
+ * A drawing close to no correction keeps the model's answer exactly. Pure: the server and
+ * the in-browser page run the same code.
+ */
+
+export interface AdaptationParams {
+  /** Nearest corrections that count. */
+  readonly k: number;
+  /** Cosine similarity a correction needs to count at all (ReLU features: 0..1). */
+  readonly minSimilarity: number;
+  /** Log-odds a correction adds to its label per unit of similarity. */
+  readonly strength: number;
+}
+
+/**
+ * Chosen with `npm run eval:adapt` on the pen-digit validation writers (docs/benchmarks.md,
+ * "Adapting to corrections"): the best accuracy with no writer worse off at brush 16.
+ */
+export const ADAPTATION: AdaptationParams = { k: 3, minSimilarity: 0.5, strength: 6 };
+
+/** One user's corrections as unit-length feature vectors and their labels. */
+export class CorrectionMemory {
+  private vectors: Float32Array;
+  private labelList: number[] = [];
+
+  constructor(readonly dimension: number) {
+    this.vectors = new Float32Array(dimension * 16);
+  }
+
+  get size(): number {
+    return this.labelList.length;
+  }
+
+  get labels(): readonly number[] {
+    return this.labelList;
+  }
+
+  add(features: ArrayLike<number>, label: number): void {
+    if (features.length !== this.dimension) {
+      throw new RangeError(`expected ${this.dimension} features, got ${features.length}`);
+    }
+    if (!Number.isInteger(label) || label < 0 || label > 9) {
+      throw new RangeError(`a label is a digit 0-9, not ${label}`);
+    }
+    const n = this.labelList.length;
+    if ((n + 1) * this.dimension > this.vectors.length) {
+      const grown = new Float32Array(this.vectors.length * 2);
+      grown.set(this.vectors);
+      this.vectors = grown;
+    }
+    this.vectors.set(unit(features), n * this.dimension);
+    this.labelList.push(label);
+  }
+
+  /** Cosine similarity of a unit-length `query` to every correction, in insertion order. */
+  similarities(query: Float32Array): Float32Array {
+    const d = this.dimension;
+    const out = new Float32Array(this.size);
+    for (let i = 0; i < out.length; i++) {
+      let dot = 0;
+      const offset = i * d;
+      for (let j = 0; j < d; j++) dot += query[j] * this.vectors[offset + j];
+      out[i] = dot;
+    }
+    return out;
+  }
+}
+
+/** The vector scaled to length 1 (all zeros stays all zeros). */
+export function unit(values: ArrayLike<number>): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
+  const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  return Float32Array.from(values, (v) => v * scale);
+}
+
+export interface Adapted {
+  readonly digit: number;
+  readonly confidence: number;
+  readonly probabilities: number[];
+  /** Corrections that were close enough to vote (0: the model's answer, unchanged). */
+  readonly neighbours: number;
+}
+
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** Probabilities smaller than this count as this (log of zero). */
+const FLOOR = 1e-12;
+
+/**
+ * The answer for a drawing with `features`, given the model's `probabilities` and `digit`
+ * (its own decision, e.g. the variants' vote) and the user's corrections. When the
+ * corrections do not move the most probable digit, the model's own decision stands.
+ */
+export function adapt(
+  model: { readonly digit: number; readonly probabilities: readonly number[] },
+  features: ArrayLike<number>,
+  memory: CorrectionMemory,
+  params: AdaptationParams = ADAPTATION,
+): Adapted {
+  const unchanged: Adapted = {
+    digit: model.digit,
+    confidence: model.probabilities[model.digit],
+    probabilities: [...model.probabilities],
+    neighbours: 0,
+  };
+  if (memory.size === 0) return unchanged;
+  const similarities = memory.similarities(unit(features));
+  // The k most similar above the threshold (k is small: a partial selection).
+  const chosen: number[] = [];
+  for (let i = 0; i < similarities.length; i++) {
+    if (similarities[i] < params.minSimilarity) continue;
+    chosen.push(i);
+    chosen.sort((a, b) => similarities[b] - similarities[a]);
+    if (chosen.length > params.k) chosen.pop();
+  }
+  if (chosen.length === 0) return unchanged;
+  const logits = model.probabilities.map((p) => Math.log(Math.max(p, FLOOR)));
+  for (const i of chosen) logits[memory.labels[i]] += params.strength * similarities[i];
+  const top = Math.max(...logits);
+  const exps = logits.map((v) => Math.exp(v - top));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const probabilities = exps.map((v) => v / total);
+  const best = argmax(probabilities);
+  const digit = best === argmax(model.probabilities) ? model.digit : best;
+  return { digit, confidence: probabilities[digit], probabilities, neighbours: chosen.length };
+}

@@ -1,0 +1,159 @@
+/** Adaptation to a user's corrections (src/core/adapt.ts) and its protocol (src/evaluation). */
+import { describe, expect, it } from 'vitest';
+import { adapt, CorrectionMemory, unit, type AdaptationParams } from '../../src/core/adapt.ts';
+import {
+  chooseParams,
+  inTurns,
+  runProtocol,
+  type AnsweredDrawing,
+} from '../../src/evaluation/adaptation.ts';
+
+const PARAMS: AdaptationParams = { k: 3, minSimilarity: 0.8, strength: 6 };
+
+/** A feature vector pointing mostly along axis `axis` of 8, tilted a little by `tilt`. */
+const along = (axis: number, tilt = 0, tiltAxis = (axis + 1) % 8) =>
+  Float32Array.from({ length: 8 }, (_, i) => (i === axis ? 1 : i === tiltAxis ? tilt : 0));
+
+/** The model reads `digit` with probability `p`, the rest spread over `runnerUp`. */
+const model = (digit: number, p: number, runnerUp: number) => {
+  const probabilities = new Array<number>(10).fill(0);
+  probabilities[digit] = p;
+  probabilities[runnerUp] = 1 - p;
+  return { digit, probabilities };
+};
+
+describe('unit and CorrectionMemory', () => {
+  it('normalizes to length 1 and keeps zero as zero', () => {
+    const v = unit([3, 4]);
+    expect(Array.from(v)).toEqual([0.6000000238418579, 0.800000011920929]);
+    expect(Array.from(unit([0, 0]))).toEqual([0, 0]);
+  });
+
+  it('grows past its first capacity and measures cosine similarity', () => {
+    const memory = new CorrectionMemory(8);
+    for (let i = 0; i < 40; i++) memory.add(along(i % 8), i % 10);
+    expect(memory.size).toBe(40);
+    const sims = memory.similarities(unit(along(3)));
+    expect(sims[3]).toBeCloseTo(1, 6);
+    expect(sims[35]).toBeCloseTo(1, 6);
+    expect(sims[4]).toBeCloseTo(0, 6);
+    expect(memory.labels[35]).toBe(5);
+  });
+
+  it('refuses a vector of the wrong size or a label that is not a digit', () => {
+    const memory = new CorrectionMemory(8);
+    expect(() => memory.add(new Float32Array(7), 1)).toThrow(/8 features/);
+    expect(() => memory.add(along(0), 10)).toThrow(/digit/);
+  });
+});
+
+describe('adapt', () => {
+  it('leaves the answer exactly as it was with no correction near', () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 1);
+    const answer = model(7, 0.8, 1);
+    const adapted = adapt(answer, along(5), memory, PARAMS);
+    expect(adapted).toEqual({ ...answer, confidence: 0.8, neighbours: 0 });
+    expect(adapt(answer, along(0), new CorrectionMemory(8), PARAMS).neighbours).toBe(0);
+  });
+
+  it("reads a drawing like a corrected one as the correction's label", () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 1); // "this user's 1 was read as 7"
+    const adapted = adapt(model(7, 0.85, 1), along(0, 0.2), memory, PARAMS);
+    expect(adapted.digit).toBe(1);
+    expect(adapted.neighbours).toBe(1);
+    expect(adapted.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(adapted.confidence).toBe(adapted.probabilities[1]);
+  });
+
+  it('does not turn a clearly read drawing into a digit the model finds impossible', () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 3); // one odd correction: a 3 that looked like a 2
+    const probabilities = new Array<number>(10).fill(1e-9);
+    probabilities[2] = 1 - 9e-9;
+    const adapted = adapt({ digit: 2, probabilities }, along(0, 0.1), memory, PARAMS);
+    expect(adapted.digit).toBe(2);
+    expect(adapted.neighbours).toBe(1);
+  });
+
+  it("keeps the model's own decision when the corrections do not move the top digit", () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 4);
+    // The variants voted 9 though 4 has the higher mean probability.
+    const adapted = adapt(
+      { digit: 9, probabilities: model(4, 0.6, 9).probabilities },
+      along(0),
+      memory,
+      {
+        ...PARAMS,
+        strength: 0.01,
+      },
+    );
+    expect(adapted.digit).toBe(9);
+  });
+
+  it('uses at most k neighbours, the nearest', () => {
+    const memory = new CorrectionMemory(8);
+    for (let i = 0; i < 5; i++) memory.add(along(0, 0.05 * i), 1);
+    expect(adapt(model(7, 0.9, 1), along(0), memory, { ...PARAMS, k: 2 }).neighbours).toBe(2);
+  });
+});
+
+describe('the adaptation protocol', () => {
+  it('orders drawings in turns and counts copies per writer', () => {
+    const drawings = [
+      { writer: 2, label: 1 },
+      { writer: 1, label: 1 },
+      { writer: 1, label: 0 },
+      { writer: 1, label: 1 },
+    ];
+    expect(inTurns(drawings).map((d) => [d.writer, d.label, d.copy])).toEqual([
+      [1, 0, 0],
+      [1, 1, 0],
+      [1, 1, 1],
+      [2, 1, 0],
+    ]);
+  });
+
+  it('fixes a writer whose 1 is read as 7, and reports writers made worse', () => {
+    // Writer 1: every 1 looks alike and is read as 7 (p 0.7). Writer 2 drew one odd 3 that
+    // is read as 2 with certainty, and later clear 2s that look somewhat like it.
+    const drawings: AnsweredDrawing[] = [];
+    for (let copy = 0; copy < 5; copy++) {
+      drawings.push({
+        writer: 1,
+        label: 1,
+        copy,
+        features: along(0, 0.01 * copy),
+        ...model(7, 0.7, 1),
+      });
+      if (copy === 0)
+        drawings.push({ writer: 2, label: 3, copy, features: along(2), ...model(2, 0.99999, 3) });
+      else
+        drawings.push({
+          writer: 2,
+          label: 2,
+          copy,
+          features: along(2, 0.3),
+          ...model(2, 0.9999, 3),
+        });
+    }
+    const outcome = runProtocol(drawings, PARAMS);
+    expect(outcome.count).toBe(8);
+    expect(outcome.accuracyAlone).toBe(0.5);
+    expect(outcome.accuracyAdapted).toBe(1);
+    expect(outcome.corrections).toBe(2);
+    expect(outcome.worstLoss).toBe(0);
+
+    // A correction that overwhelms the model turns writer 2's next clear 2 into a 3.
+    const reckless = runProtocol(drawings, { k: 1, minSimilarity: 0, strength: 50 });
+    expect(reckless.worstLoss).toBe(1);
+    expect(reckless.writers.find((w) => w.writer === 2)).toMatchObject({
+      correctAlone: 4,
+      correctAdapted: 3,
+    });
+    expect(chooseParams([reckless, outcome])).toBe(outcome);
+    expect(chooseParams([reckless], 0)).toBeUndefined();
+  });
+});
