@@ -4,6 +4,9 @@
  * container runtime does. Used by the shutdown test, the fleet test and bench:rolling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export type LogLine = Record<string, unknown>;
 
@@ -41,9 +44,20 @@ const groups = new Set<number>();
 export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   const [command, ...args] = options.command;
   const started = performance.now();
+  // Unless told where, each server keeps its corrections in a folder of its own (removed
+  // when it exits), never in the repository's ./data that another test's server may hold.
+  const ownData =
+    options.env?.DATA_DIR || options.env?.DATABASE_URL
+      ? undefined
+      : mkdtempSync(join(tmpdir(), 'digits-serve-data-'));
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      ...(ownData ? { DATA_DIR: ownData } : {}),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // a group of its own: kill(-pgid) reaches npm and node alike
   });
@@ -60,6 +74,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal })),
   );
+  if (ownData) void exit.then(() => rmSync(ownData, { recursive: true, force: true }));
   const listening = new Promise<{ url: string; pid: number; ms: number }>((resolve, reject) => {
     child.stdout?.on('data', (chunk: string) => {
       out += chunk;
