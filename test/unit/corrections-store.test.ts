@@ -187,12 +187,11 @@ describe('a PostgreSQL that is down or slow', () => {
 
 describe('a store still opening', () => {
   it('waits for the open, and reports a failed open as unavailable on every use', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'digits-deferred-'));
-    const store = deferredStore('embedded', openStore({ dataDir: dir }));
+    // The embedded database of the tests above, opened again.
+    const store = deferredStore('embedded', openStore({ dataDir }));
     await store.add({ user: 'deferred-user', label: 6, input: input(3) });
     expect((await store.list('deferred-user')).map((c) => c.label)).toEqual([6]);
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
 
     const broken = deferredStore('embedded', Promise.reject(new Error('DATA_DIR is read-only')));
     await expect(broken.list('deferred-user')).rejects.toThrow(
