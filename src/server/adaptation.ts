@@ -10,7 +10,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { adapt, ADAPTATION, CorrectionMemory, type AdaptationParams } from '../core/adapt.ts';
-import type { Recognition } from '../recognizer/recognizer.ts';
+import type { DigitReading, Reading, Recognition } from '../recognizer/recognizer.ts';
 import { withDeadline } from '../store/deadline.ts';
 import type { Correction, CorrectionsStore, UserVersion } from '../store/store.ts';
 import { costOf } from './cost.ts';
@@ -31,6 +31,10 @@ export interface AdaptationInfo {
 }
 
 export type AdaptedRecognition = Recognition & { readonly adaptation?: AdaptationInfo };
+
+export type AdaptedReading = Omit<Reading, 'digits'> & {
+  readonly digits: (DigitReading & { readonly adaptation?: AdaptationInfo })[];
+};
 
 interface Entry {
   version: UserVersion;
@@ -70,11 +74,11 @@ export class UserAdaptation {
   }
 
   /** The model's answer adapted to `memory` (the user's corrections). */
-  answer(
-    recognition: Recognition,
+  answer<R extends Recognition>(
+    recognition: R,
     features: Float32Array,
     memory: CorrectionMemory,
-  ): AdaptedRecognition {
+  ): R & { adaptation: AdaptationInfo } {
     const adapted = adapt(recognition, features, memory, this.params);
     return {
       ...recognition,
@@ -87,6 +91,36 @@ export class UserAdaptation {
         modelDigit: recognition.digit,
       },
     };
+  }
+
+  /**
+   * A number's digits adapted one by one. Reading does not keep the digits' features, so
+   * they are taken in one more (small) pass over the digits' 28x28 inputs.
+   */
+  async adaptReading(reading: Reading, memory: CorrectionMemory): Promise<AdaptedReading> {
+    if (reading.digits.length === 0) return reading;
+    const features =
+      memory.size === 0
+        ? null
+        : await this.pool.recognize(
+            reading.digits.map((digit) =>
+              costOf({
+                kind: 'input',
+                input: Float32Array.from(digit.input),
+                ensemble: 'off',
+                features: true,
+              }),
+            ),
+          );
+    const digits = reading.digits.map((digit, i): DigitReading & { adaptation: AdaptationInfo } => {
+      const result = features?.[i];
+      if (result?.ok && result.features) return this.answer(digit, result.features, memory);
+      return {
+        ...digit,
+        adaptation: { corrections: memory.size, neighbours: 0, modelDigit: digit.digit },
+      };
+    });
+    return { ...reading, text: digits.map((d) => d.digit).join(''), digits };
   }
 
   /** A correction just stored: added to the cached memory when the cache was up to date. */

@@ -361,7 +361,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     );
     registerPredictRoutes(app, { pool, ajv, maxBatchPixels, adaptation });
     registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken, adaptation });
-    registerReadRoutes(app, { pool, ajv, maxBatchPixels });
+    registerReadRoutes(app, { pool, ajv, maxBatchPixels, adaptation });
     await registerStatic(app, { webRoot, modelDir });
   } catch (err) {
     // Nobody will close an app that was never returned: stop its workers and store here.

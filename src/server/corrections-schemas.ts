@@ -4,7 +4,7 @@
  */
 import type { InkPolarity } from '../core/preprocess.ts';
 import { MAX_CORRECTIONS_PER_USER, USER_PATTERN } from '../store/store.ts';
-import { predictRequestSchema, recognitionSchema } from './schemas.ts';
+import { predictRequestSchema, readingSchema, recognitionSchema } from './schemas.ts';
 
 export const userSchema = {
   type: 'string',
@@ -142,4 +142,22 @@ export const adaptationSchema = {
 export const adaptedRecognitionSchema = {
   ...recognitionSchema,
   properties: { ...recognitionSchema.properties, adaptation: adaptationSchema },
+} as const;
+
+/** A reading of a number, each digit with `adaptation` when a user's corrections were consulted. */
+export const adaptedReadingSchema = {
+  ...readingSchema,
+  properties: {
+    ...readingSchema.properties,
+    digits: {
+      ...readingSchema.properties.digits,
+      items: {
+        ...readingSchema.properties.digits.items,
+        properties: {
+          ...readingSchema.properties.digits.items.properties,
+          adaptation: adaptationSchema,
+        },
+      },
+    },
+  },
 } as const;

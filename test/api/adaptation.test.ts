@@ -63,6 +63,15 @@ describe('adapting predictions to a user', () => {
       digit: 1,
       adaptation: { corrections: 1, neighbours: 1, modelDigit: 7 },
     });
+    // Reading a number adapts each of its digits the same way.
+    const read = (user?: string) =>
+      postJson(a, '/api/read', user ? { image: likeIt, user } : { image: likeIt }).then((r) =>
+        r.json<{ text: string; digits: Adapted[] }>(),
+      );
+    const reading = await read(user);
+    expect(reading.text).toBe('1');
+    expect(reading.digits[0].adaptation).toEqual({ corrections: 1, neighbours: 1, modelDigit: 7 });
+    expect((await read()).text).toBe('7');
     // The other instance reads the same database.
     expect((await predict(b, likeIt, user)).digit).toBe(1);
     // Another drawing of this user, and the same drawing of another user, are left alone.

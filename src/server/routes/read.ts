@@ -8,14 +8,14 @@ import type { Ajv } from 'ajv';
 import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import type { Reading } from '../../recognizer/recognizer.ts';
+import type { AdaptedReading, UserAdaptation } from '../adaptation.ts';
+import { adaptedReadingSchema, adaptivePredictRequestSchema } from '../corrections-schemas.ts';
 import {
   batchEnvelopeSchema,
   batchRequestSchema,
   errorResponses,
   MAX_BATCH,
-  predictRequestSchema,
   readBatchResponseSchema,
-  readingSchema,
   type BatchRequest,
   type PredictRequest,
 } from '../schemas.ts';
@@ -29,30 +29,38 @@ export interface ReadRoutesOptions {
   readonly ajv: Ajv;
   /** Pixels one batch may hold (413 beyond). */
   readonly maxBatchPixels: number;
+  /** Adapts each digit to a user's corrections (POST /api/read with `user`). */
+  readonly adaptation?: UserAdaptation;
 }
 
 export function registerReadRoutes(app: FastifyInstance, options: ReadRoutesOptions): void {
-  const { pool, ajv, maxBatchPixels } = options;
+  const { pool, ajv, maxBatchPixels, adaptation } = options;
   const onRequest = admissionHook(pool);
 
-  app.post<{ Body: PredictRequest }>(
+  app.post<{ Body: PredictRequest & { user?: string } }>(
     '/api/read',
     {
       schema: {
         summary: 'Read a handwritten number (one or more digits)',
-        description: `The same body as POST /api/predict. The drawing is split into digits, left to right; each is recognized as /api/predict recognizes one digit and comes with its box in the image. Errors: 400 invalid_request, 415 unsupported_media_type, 422 invalid_image (not a PNG or JPEG, or over 2048x2048, told from its header before decoding) or empty_image, ${WORK_ERRORS}`,
+        description: `The same body as POST /api/predict (with \`user\`, each digit is adapted to that user's corrections). The drawing is split into digits, left to right; each is recognized as /api/predict recognizes one digit and comes with its box in the image. Errors: 400 invalid_request, 415 unsupported_media_type, 422 invalid_image (not a PNG or JPEG, or over 2048x2048, told from its header before decoding) or empty_image, ${WORK_ERRORS}`,
         tags: ['recognition'],
-        body: predictRequestSchema,
-        response: { 200: readingSchema, ...errorResponses },
+        body: adaptivePredictRequestSchema,
+        response: { 200: adaptedReadingSchema, ...errorResponses },
       },
       schemaErrorFormatter: validationFormatter('prediction'),
       onRequest,
     },
-    async (request, reply): Promise<Reading> => {
-      const input = costOf(toWorkInput(request.body, 'vote'), 'read');
-      const [result] = await pool.read([input], runOptions(request, reply));
+    async (request, reply): Promise<AdaptedReading> => {
+      const { user, ...body } = request.body;
+      const input = costOf(toWorkInput(body, 'vote'), 'read');
+      // The user's corrections are read while the workers read the number.
+      const [[result], memory] = await Promise.all([
+        pool.read([input], runOptions(request, reply)),
+        user && adaptation ? adaptation.memoryFor(user) : null,
+      ]);
       if (!result.ok) throw workError(result);
-      return result.reading;
+      if (!memory || !adaptation) return result.reading;
+      return adaptation.adaptReading(result.reading, memory);
     },
   );
 
