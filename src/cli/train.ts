@@ -1,6 +1,7 @@
 /**
  * npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]
  *                   [--pendigits DIR | --no-pendigits] [--unipen DIR | --no-unipen]
+ *                   [--corrections FILE.csv]
  *
  * Trains the CNN of src/training/config.ts on MNIST with augmentation, checkpointing every
  * epoch into <out>/checkpoint. Ctrl-C stops after saving a checkpoint; --resume continues.
@@ -13,7 +14,8 @@ import { TRAIN, type TrainConfig } from '../training/config.ts';
 import { train } from '../training/train.ts';
 
 const USAGE = `usage: npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]
-       [--pendigits DIR | --no-pendigits] [--unipen DIR | --no-unipen] [--mnist-dir DIR]`;
+       [--pendigits DIR | --no-pendigits] [--unipen DIR | --no-unipen] [--mnist-dir DIR]
+       [--corrections FILE.csv]`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
       'no-pendigits': { type: 'boolean', default: false },
       unipen: { type: 'string' },
       'no-unipen': { type: 'boolean', default: false },
+      corrections: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
       mnistDir: values['mnist-dir'],
       pendigitsDir: values.pendigits,
       unipenDir: values.unipen,
+      correctionsFile: values.corrections,
     },
     {
       onStart: ({ params, batches, from, epochs: total, sources }) => {

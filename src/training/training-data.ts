@@ -4,6 +4,7 @@
  * how an epoch draws from each. Validation writers of both pen sources are never included.
  */
 import { NOT_A_DIGIT } from '../core/classes.ts';
+import { loadMnistCsv } from '../data/mnist-csv.ts';
 import { MODEL_PIXELS } from '../core/image.ts';
 import { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
@@ -29,6 +30,11 @@ export interface DataDirs {
   readonly pendigitsDir?: string;
   /** Folder of the UNIPEN data (default ../shared/data/unipen). */
   readonly unipenDir?: string;
+  /**
+   * A CSV of users' corrections (GET /api/corrections/export, the Kaggle MNIST layout): each
+   * is trained on once per epoch, after the other sets.
+   */
+  readonly correctionsFile?: string;
 }
 
 export interface TrainingData {
@@ -81,6 +87,8 @@ export async function trainingData(
   dirs: DataDirs = {},
 ): Promise<TrainingData> {
   const mnistCount = Math.min(config.limit ?? mnist.count, mnist.count);
+  // A bad corrections file is found before anything slow starts.
+  const corrections = dirs.correctionsFile ? await loadMnistCsv(dirs.correctionsFile) : null;
   const rendered: RenderedSet[] = [];
   const sources: Record<string, number> = { MNIST: mnistCount };
   const rng = new Random(config.seed);
@@ -130,6 +138,17 @@ export async function trainingData(
     } catch (err) {
       throw withHint(err, hint);
     }
+  }
+
+  if (corrections && corrections.count > 0) {
+    // Already 28x28 as the model saw them: one rendering each, every one every epoch.
+    rendered.push({
+      ...corrections,
+      items: corrections.count,
+      variants: 1,
+      perEpoch: corrections.count,
+    });
+    sources.corrections = corrections.count;
   }
 
   const examples = rendered.length

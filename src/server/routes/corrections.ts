@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { MODEL_PIXELS } from '../../core/image.ts';
+import { MNIST_CSV_HEADER, mnistCsvRow } from '../../data/mnist-csv.ts';
 import {
   CorrectionLimitError,
   StoreUnavailableError,
@@ -74,10 +75,8 @@ export function toBytes(input: ArrayLike<number>): Uint8Array {
 
 const toUnit = (bytes: Uint8Array) => Array.from(bytes, (b) => Math.round((b / 255) * 1e4) / 1e4);
 
-export const CSV_HEADER = `label,${Array.from({ length: MODEL_PIXELS }, (_, i) => `pixel${i}`).join(',')}\n`;
-
 const csvRows = (rows: Correction[]) =>
-  rows.map((row) => `${row.label},${row.input.join(',')}\n`).join('');
+  rows.map((row) => mnistCsvRow(row.label, row.input)).join('');
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -204,7 +203,7 @@ export function registerCorrectionsRoutes(
         .next()
         .catch((err: unknown) => storeError(err, 'the corrections could not be exported'));
       async function* lines(): AsyncGenerator<string> {
-        yield CSV_HEADER;
+        yield `${MNIST_CSV_HEADER}\n`;
         for (let next = first; !next.done; next = await batches.next()) yield csvRows(next.value);
       }
       return reply
