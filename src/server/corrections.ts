@@ -31,18 +31,27 @@ async function correctionsPlugin(
     return;
   }
   const log = app.log.child({ component: 'corrections' });
-  const kind = options.store.databaseUrl ? 'postgres' : 'embedded';
-  // Opened in the background: the app listens and predicts meanwhile (see deferred.ts).
-  const opening = openStore({
-    ...options.store,
-    onError: (err) => log.warn({ err: err.message }, 'the corrections database is unavailable'),
-  });
-  opening.then(
-    () => log.info({ kind }, 'corrections store open'),
-    (err: unknown) =>
-      log.error({ err, kind }, 'the corrections store could not be opened: corrections answer 503'),
-  );
-  const store = deferredStore(kind, opening);
+  const config = options.store;
+  const kind = config.databaseUrl ? 'postgres' : 'embedded';
+  const open = () => {
+    const opening = openStore({
+      ...config,
+      onError: (err) => log.warn({ err: err.message }, 'the corrections database is unavailable'),
+    });
+    opening.then(
+      () => log.info({ kind }, 'corrections store open'),
+      (err: unknown) =>
+        log.error(
+          { err, kind },
+          'the corrections store could not be opened: corrections answer 503',
+        ),
+    );
+    return opening;
+  };
+  // Opened on first use (see deferred.ts); PostgreSQL is cheap to reach, so it is connected
+  // and migrated at start, in the background, to report a bad DATABASE_URL at once.
+  const store = deferredStore(kind, open);
+  if (kind === 'postgres') void store.ready().catch(() => {});
   app.decorate('corrections', store);
   app.addHook('onClose', async () => store.close());
 }

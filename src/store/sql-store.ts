@@ -73,6 +73,10 @@ export class SqlStore implements CorrectionsStore {
    * database that is down at start), the next operation tries again, so a server started
    * before its database recovers without a restart.
    */
+  ready(): Promise<void> {
+    return this.migrate();
+  }
+
   migrate(): Promise<void> {
     this.migrated ??= this.guard(
       'prepare the database',

@@ -49,6 +49,8 @@ export interface CorrectionsStore {
    * one process): what it has seen of a user is then all there is.
    */
   readonly exclusive: boolean;
+  /** Resolves once the database answers and its schema is migrated. */
+  ready(): Promise<void>;
   /** Stores one correction once it is durable; CorrectionLimitError when the user is full. */
   add(correction: NewCorrection): Promise<Correction>;
   /** A user's corrections, oldest first. */

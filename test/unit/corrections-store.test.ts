@@ -188,16 +188,24 @@ describe('a PostgreSQL that is down or slow', () => {
 describe('a store still opening', () => {
   it('waits for the open, and reports a failed open as unavailable on every use', async () => {
     // The embedded database of the tests above, opened again.
-    const store = deferredStore('embedded', openStore({ dataDir }));
+    let opened = 0;
+    const store = deferredStore('embedded', () => (opened++, openStore({ dataDir })));
+    expect(opened).toBe(0); // nothing is opened before it is used
     await store.add({ user: 'deferred-user', label: 6, input: input(3) });
     expect((await store.list('deferred-user')).map((c) => c.label)).toEqual([6]);
+    expect(opened).toBe(1);
     await store.close();
 
-    const broken = deferredStore('embedded', Promise.reject(new Error('DATA_DIR is read-only')));
+    let attempts = 0;
+    const broken = deferredStore('embedded', () => {
+      attempts++;
+      return Promise.reject(new Error('DATA_DIR is read-only'));
+    });
     await expect(broken.list('deferred-user')).rejects.toThrow(
       /could not be opened: DATA_DIR is read-only/,
     );
     await expect(broken.list('deferred-user')).rejects.toThrow(StoreUnavailableError);
+    expect(attempts).toBe(2); // a failed open is tried again on the next use
     await broken.close();
   }, 60_000);
 });
