@@ -138,3 +138,43 @@ export function adapt(
   const digit = best === argmax(model.probabilities) ? model.digit : best;
   return { digit, confidence: probabilities[digit], probabilities, neighbours: chosen.length };
 }
+
+/** How a user's corrections changed an answer (the API's `adaptation`). */
+export interface AdaptationInfo {
+  /** The user's corrections consulted. */
+  readonly corrections: number;
+  /** Those close enough to this drawing to count (0: the model's answer, unchanged). */
+  readonly neighbours: number;
+  /** What the model alone answered. */
+  readonly modelDigit: number;
+}
+
+/**
+ * A model's answer (a recognition) with its digit, confidence and probabilities adapted to
+ * the corrections, and what adaptation did; everything else as it was.
+ */
+export function adaptAnswer<
+  A extends {
+    readonly digit: number;
+    readonly confidence: number;
+    readonly probabilities: readonly number[];
+  },
+>(
+  answer: A,
+  features: ArrayLike<number>,
+  memory: CorrectionMemory,
+  params: AdaptationParams = ADAPTATION,
+): A & { adaptation: AdaptationInfo } {
+  const adapted = adapt(answer, features, memory, params);
+  return {
+    ...answer,
+    digit: adapted.digit,
+    confidence: adapted.confidence,
+    probabilities: adapted.probabilities,
+    adaptation: {
+      corrections: memory.size,
+      neighbours: adapted.neighbours,
+      modelDigit: answer.digit,
+    },
+  };
+}

@@ -9,7 +9,13 @@
  * prediction is answered unadapted and the failure is logged.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { adapt, ADAPTATION, CorrectionMemory, type AdaptationParams } from '../core/adapt.ts';
+import {
+  adaptAnswer,
+  ADAPTATION,
+  CorrectionMemory,
+  type AdaptationInfo,
+  type AdaptationParams,
+} from '../core/adapt.ts';
 import type { DigitReading, Reading, Recognition } from '../recognizer/recognizer.ts';
 import { withDeadline } from '../store/deadline.ts';
 import type { Correction, CorrectionsStore, UserVersion } from '../store/store.ts';
@@ -21,14 +27,7 @@ export const ADAPTATION_DEADLINE_MS = 300;
 /** Users whose corrections stay in memory (least recently used go first). */
 const MAX_CACHED_USERS = 1000;
 
-export interface AdaptationInfo {
-  /** The user's corrections consulted. */
-  readonly corrections: number;
-  /** Those close enough to this drawing to count (0: the model's answer, unchanged). */
-  readonly neighbours: number;
-  /** What the model alone answered. */
-  readonly modelDigit: number;
-}
+export type { AdaptationInfo };
 
 export type AdaptedRecognition = Recognition & { readonly adaptation?: AdaptationInfo };
 
@@ -79,18 +78,7 @@ export class UserAdaptation {
     features: Float32Array,
     memory: CorrectionMemory,
   ): R & { adaptation: AdaptationInfo } {
-    const adapted = adapt(recognition, features, memory, this.params);
-    return {
-      ...recognition,
-      digit: adapted.digit,
-      confidence: adapted.confidence,
-      probabilities: adapted.probabilities,
-      adaptation: {
-        corrections: memory.size,
-        neighbours: adapted.neighbours,
-        modelDigit: recognition.digit,
-      },
-    };
+    return adaptAnswer(recognition, features, memory, this.params);
   }
 
   /**

@@ -64,6 +64,8 @@ function errorOf(body: unknown): { code: string; message: string } | null {
 export async function predictOnServer(
   image: string,
   ensemble: Ensemble,
+  /** Whose corrections adapt the answer (the page's random user ID). */
+  user?: string,
   signal?: AbortSignal,
 ): Promise<ServerRecognition> {
   const start = performance.now();
@@ -72,7 +74,7 @@ export async function predictOnServer(
     response = await fetch(PREDICT_URL, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ image, ensemble }),
+      body: JSON.stringify(user ? { image, ensemble, user } : { image, ensemble }),
       signal,
     });
   } catch (err) {

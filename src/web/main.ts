@@ -7,6 +7,8 @@ import { ApiError, predictOnServer, ServerUnreachableError } from './api-client.
 import { DrawingPad } from './pad.ts';
 import { ResultsView, type Provenance } from './results-view.ts';
 import type { LocalModel } from './in-browser.ts';
+import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
+import { LocalAdaptation } from './local-adaptation.ts';
 import type { Recognition } from '../recognizer/recognizer.ts';
 import type { Ensemble } from '../core/vote.ts';
 
@@ -35,6 +37,17 @@ const useBrowserButton = byId<HTMLButtonElement>('use-browser');
 const modeChoice = byId<HTMLFieldSetElement>('mode-choice');
 const status = byId('status');
 const results = new ResultsView();
+// Corrections: the server's on the server page, this browser's in the static build.
+const user = userId();
+const correctionsBackend = __STATIC_SITE__ ? browserCorrections() : serverCorrections(user);
+const localAdaptation = new LocalAdaptation(correctionsBackend);
+const corrections = mountCorrections(byId('result-panel'), {
+  backend: correctionsBackend,
+  onChange: () => {
+    localAdaptation.invalidate();
+    if (!pad.isEmpty) void predict();
+  },
+});
 
 let mode: Mode = __STATIC_SITE__ ? 'browser' : 'server';
 let ensemble: Ensemble = 'vote';
@@ -64,6 +77,7 @@ const pad = new DrawingPad(padCanvas, {
       clearTimeout(autoTimer);
       sequence++;
       results.clear();
+      corrections.show(null);
       results.announce('The pad is clear.');
     } else {
       schedulePrediction();
@@ -161,12 +175,15 @@ function setMode(next: Mode): void {
 
 async function recognise(): Promise<{ recognition: Recognition; from: Provenance }> {
   if (mode === 'server') {
-    const { recognition, roundTripMs } = await predictOnServer(pad.toPngDataUrl(), ensemble);
+    const { recognition, roundTripMs } = await predictOnServer(pad.toPngDataUrl(), ensemble, user);
     return { recognition, from: { where: 'server', roundTripMs } };
   }
   const model = await ensureLocalModel();
   const { recognizeLocally } = await import('./in-browser.ts');
-  const recognition = recognizeLocally(model, pad.toGrayBitmap(), ensemble);
+  const recognition = await localAdaptation.adapt(
+    model.recognizer,
+    recognizeLocally(model, pad.toGrayBitmap(), ensemble),
+  );
   return { recognition, from: { where: 'browser', backend: model.backend } };
 }
 
@@ -187,6 +204,7 @@ async function predict(): Promise<void> {
     if (id !== sequence) return;
     hideMessage();
     results.show(recognition, from, strokes);
+    corrections.show(recognition);
     // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
     performance.measure(`digits:prediction:${from.where}`, { start });
     if (!firstResultMarked) {

@@ -1,0 +1,241 @@
+/**
+ * The page's correction controls (design.md, "Corrections"): after an answer, "Wrong? Pick
+ * the right digit" stores the drawing with the right digit, for a user ID made up at random
+ * and kept in this browser; "Forget my corrections" deletes them. On the server page the
+ * corrections are the server's (POST/GET/DELETE api/corrections); in the static build they
+ * stay in this browser (IndexedDB). Either way the answers adapt with src/core/adapt.ts:
+ * the server adapts its own answers, and in-browser recognition adapts here
+ * (local-adaptation.ts).
+ */
+
+/** A stored correction as the page needs it: the 28x28 the model saw (0..1) and its digit. */
+export interface StoredCorrection {
+  readonly label: number;
+  readonly input: readonly number[];
+}
+
+export interface CorrectionsBackend {
+  /** Where corrections are kept, for the page's wording. */
+  readonly where: 'server' | 'browser';
+  add(input: readonly number[], label: number): Promise<void>;
+  list(): Promise<StoredCorrection[]>;
+  forget(): Promise<void>;
+}
+
+const USER_KEY = 'digits-user';
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** 22 random characters of [A-Za-z0-9_-] (132 bits): the user ID the API expects. */
+export function randomUserId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(22));
+  return Array.from(bytes, (b) => ID_ALPHABET[b & 63]).join('');
+}
+
+/** This browser's user ID, made once and kept in localStorage (or for this visit only). */
+export function userId(
+  storage: Pick<Storage, 'getItem' | 'setItem'> | null = safeStorage(),
+): string {
+  const kept = storage?.getItem(USER_KEY);
+  if (kept && /^[A-Za-z0-9_-]{8,64}$/.test(kept)) return kept;
+  const made = randomUserId();
+  storage?.setItem(USER_KEY, made);
+  return made;
+}
+
+function safeStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null; // storage disabled: the ID lasts for this visit
+  }
+}
+
+async function failure(response: Response): Promise<Error> {
+  let message = `HTTP ${response.status}`;
+  try {
+    const body = (await response.json()) as { error?: { message?: string } };
+    if (body.error?.message) message = body.error.message;
+  } catch {
+    // Not the API's JSON: keep the status.
+  }
+  return new Error(message);
+}
+
+/** The server's corrections for `user` (relative URLs: the page works under any prefix). */
+export function serverCorrections(user: string): CorrectionsBackend {
+  const url = `api/corrections?user=${encodeURIComponent(user)}`;
+  return {
+    where: 'server',
+    async add(input, label) {
+      // What the model saw, sent back as a 28x28 MNIST-style image (white ink on black).
+      const pixels = input.map((v) => Math.round(v * 255));
+      const response = await fetch('api/corrections', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ pixels, width: 28, height: 28, ink: 'light', label, user }),
+      });
+      if (response.status !== 201) throw await failure(response);
+    },
+    async list() {
+      const response = await fetch(url);
+      if (!response.ok) throw await failure(response);
+      return ((await response.json()) as { items: StoredCorrection[] }).items;
+    },
+    async forget() {
+      const response = await fetch(url, { method: 'DELETE' });
+      if (response.status !== 204) throw await failure(response);
+    },
+  };
+}
+
+const DB_NAME = 'digits';
+const STORE = 'corrections';
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+/** Corrections kept in this browser's IndexedDB: nothing leaves the page. */
+export function browserCorrections(factory: IDBFactory = indexedDB): CorrectionsBackend {
+  let db: Promise<IDBDatabase> | null = null;
+  const open = () => {
+    db ??= new Promise<IDBDatabase>((resolve, reject) => {
+      const req = factory.open(DB_NAME, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(STORE, { autoIncrement: true });
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error ?? new Error('IndexedDB cannot be opened'));
+    });
+    return db;
+  };
+  const store = async (mode: IDBTransactionMode) =>
+    (await open()).transaction(STORE, mode).objectStore(STORE);
+  return {
+    where: 'browser',
+    async add(input, label) {
+      await request((await store('readwrite')).add({ label, input: Array.from(input) }));
+    },
+    async list() {
+      return request((await store('readonly')).getAll() as IDBRequest<StoredCorrection[]>);
+    },
+    async forget() {
+      await request((await store('readwrite')).clear());
+    },
+  };
+}
+
+export interface CorrectionControls {
+  /** After an answer: offer to correct it. Null hides the controls (no answer shown). */
+  show(answer: { readonly digit: number; readonly input: readonly number[] } | null): void;
+}
+
+export interface CorrectionOptions {
+  readonly backend: CorrectionsBackend;
+  /** A correction was stored or the corrections were forgotten: answer the drawing again. */
+  readonly onChange: () => void;
+}
+
+/** Builds the controls at the end of `parent` and wires them to the backend. */
+export function mountCorrections(
+  parent: HTMLElement,
+  options: CorrectionOptions,
+): CorrectionControls {
+  const { backend } = options;
+  const root = document.createElement('div');
+  root.className = 'corrections';
+  root.dataset.testid = 'corrections';
+  root.hidden = true;
+  const prompt = document.createElement('p');
+  prompt.className = 'corrections-prompt';
+  prompt.textContent = 'Wrong? Pick the right digit:';
+  const picks = document.createElement('div');
+  picks.className = 'corrections-digits';
+  picks.setAttribute('role', 'group');
+  picks.setAttribute('aria-label', 'The right digit');
+  const buttons = Array.from({ length: 10 }, (_, digit) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = String(digit);
+    button.dataset.testid = `correct-${digit}`;
+    button.setAttribute('aria-label', `It is a ${digit}`);
+    picks.append(button);
+    return button;
+  });
+  const status = document.createElement('p');
+  status.className = 'corrections-status';
+  status.dataset.testid = 'correction-status';
+  status.setAttribute('role', 'status');
+  const forget = document.createElement('button');
+  forget.type = 'button';
+  forget.className = 'corrections-forget';
+  forget.dataset.testid = 'forget-corrections';
+  forget.textContent = 'Forget my corrections';
+  root.append(prompt, picks, status, forget);
+  parent.append(root);
+
+  let current: { digit: number; input: readonly number[] } | null = null;
+  /** The next answer is the same drawing answered again: the status stays. */
+  let keepStatus = false;
+  const where = backend.where === 'server' ? 'on the server' : 'in this browser only';
+  const busy = (on: boolean) => {
+    for (const b of [...buttons, forget]) b.disabled = on;
+  };
+  const say = (text: string, kind: 'info' | 'done' | 'error') => {
+    status.textContent = text;
+    status.dataset.kind = kind;
+  };
+
+  buttons.forEach((button, label) =>
+    button.addEventListener('click', () => {
+      const answer = current;
+      if (!answer) return;
+      busy(true);
+      backend
+        .add(answer.input, label)
+        .then(
+          () => {
+            say(`Learned: drawings like this one are your ${label}s (kept ${where}).`, 'done');
+            keepStatus = true;
+            options.onChange();
+          },
+          (err: unknown) =>
+            say(
+              `The correction was not stored: ${err instanceof Error ? err.message : String(err)}`,
+              'error',
+            ),
+        )
+        .finally(() => busy(false));
+    }),
+  );
+  forget.addEventListener('click', () => {
+    busy(true);
+    backend
+      .forget()
+      .then(
+        () => {
+          say('Your corrections are forgotten: answers are the model’s own again.', 'done');
+          keepStatus = true;
+          options.onChange();
+        },
+        (err: unknown) =>
+          say(
+            `Nothing was forgotten: ${err instanceof Error ? err.message : String(err)}`,
+            'error',
+          ),
+      )
+      .finally(() => busy(false));
+  });
+
+  return {
+    show(answer) {
+      current = answer;
+      if (!keepStatus) say('', 'info');
+      keepStatus = false;
+      root.hidden = answer === null;
+      for (const [digit, button] of buttons.entries())
+        button.classList.toggle('shown', digit === answer?.digit);
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Correcting a digit on the page: "Wrong? Pick the right digit" stores the correction, the
+ * drawing is answered again with it, the next drawing like it is read right, and "Forget my
+ * corrections" undoes it. On the static site (IndexedDB, adaptation in the browser) and on
+ * the server page (the server's store and adaptation).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { buildApp } from '../../src/server/app.ts';
+import type { Stroke } from './digit-strokes.ts';
+import {
+  drawWithMouse,
+  ensureBuilt,
+  launchBrowser,
+  REPO,
+  resultFor,
+  screenshotPath,
+  serveStatic,
+  watchConsole,
+} from './helpers.ts';
+
+/** A "1" with a long flag (pad-relative), which the model alone reads as 7. */
+const flagOne = (flag: number, drop: number, lean: number): Stroke[] => [
+  [
+    [(140 - flag) / 280, (40 + drop) / 280],
+    [(140 + lean) / 280, 40 / 280],
+    [(140 - lean) / 280, 240 / 280],
+  ],
+];
+const FIRST = flagOne(75, 45, 15);
+const NEXT = flagOne(75, 60, 15);
+
+let browser: Browser;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+const shows = (page: Page, digit: string) =>
+  page.waitForFunction(
+    (d) => document.querySelector('[data-testid="result"]')?.textContent === d,
+    digit,
+    { timeout: 30_000 },
+  );
+
+/** Draws the flagged 1, corrects it, draws the next one, then forgets. */
+async function correctAndLearn(page: Page, name: string): Promise<void> {
+  await drawWithMouse(page, FIRST);
+  expect(await resultFor(page, 1)).toBe('7');
+  await expect(page.getByTestId('corrections').isVisible()).resolves.toBe(true);
+  await page.getByTestId('correct-1').click();
+  await page.waitForFunction(() =>
+    /Learned/.test(document.querySelector('[data-testid="correction-status"]')?.textContent ?? ''),
+  );
+  // The same drawing, answered again with the correction.
+  await shows(page, '1');
+  await page.screenshot({ path: screenshotPath(`corrections-${name}.png`), fullPage: true });
+
+  await page.getByTestId('clear').click();
+  await drawWithMouse(page, NEXT);
+  expect(await resultFor(page, 1)).toBe('1');
+
+  await page.getByTestId('forget-corrections').click();
+  await shows(page, '7');
+}
+
+test('static site: a correction kept in IndexedDB makes the next drawing of it read right', async () => {
+  const site = await serveStatic(await ensureBuilt('static'), '/digits/');
+  try {
+    context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    const watch = watchConsole(page);
+    const requests: string[] = [];
+    page.on('request', (req) => requests.push(req.url()));
+    await page.goto(site.url);
+    await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 60_000 });
+    await correctAndLearn(page, 'static-390');
+    expect(requests.filter((url) => url.includes('/api/'))).toEqual([]);
+    expect(watch.problems).toEqual([]);
+  } finally {
+    await site.close();
+  }
+});
+
+test("server page: the server keeps the correction and adapts this user's answers", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'digits-e2e-corrections-'));
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp({
+      webRoot: await ensureBuilt('web'),
+      modelDir: join(REPO, 'models', 'mnist-cnn'),
+      rateLimit: 0,
+      workers: 1,
+      corrections: { dataDir },
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.inference.whenReady();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const watch = watchConsole(page);
+    await page.goto(`${url}/`);
+    await correctAndLearn(page, 'server-1280');
+    expect(watch.problems).toEqual([]);
+  } finally {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,91 @@
+/**
+ * The page's corrections without a browser: the user ID, and adapting in-browser answers
+ * with the same core code as the server (src/web/local-adaptation.ts) on the real model.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { preprocess } from '../../src/core/preprocess.ts';
+import { loadRecognizer } from '../../src/recognizer/node.ts';
+import type { Recognizer } from '../../src/recognizer/recognizer.ts';
+import {
+  randomUserId,
+  userId,
+  type CorrectionsBackend,
+  type StoredCorrection,
+} from '../../src/web/corrections.ts';
+import { LocalAdaptation } from '../../src/web/local-adaptation.ts';
+import { drawDigit, flagOne, grayPixels } from '../api/images.ts';
+
+describe('the user ID', () => {
+  it('is made once, 22 characters the API accepts, and kept', () => {
+    const kept = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => kept.get(k) ?? null,
+      setItem: (k: string, v: string) => void kept.set(k, v),
+    };
+    const id = userId(storage);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(userId(storage)).toBe(id);
+    expect(randomUserId()).not.toBe(randomUserId());
+    kept.set('digits-user', 'bad id!');
+    expect(userId(storage)).not.toBe('bad id!');
+    expect(userId(null)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+describe('LocalAdaptation', () => {
+  let recognizer: Recognizer;
+  beforeAll(async () => {
+    recognizer = await loadRecognizer(undefined, { warmUp: false });
+  }, 60_000);
+
+  const recognize = (strokes: ReturnType<typeof flagOne>) => {
+    const d = drawDigit(strokes);
+    const input = preprocess(
+      { width: d.width, height: d.height, data: Float32Array.from(grayPixels(d)) },
+      'dark',
+    );
+    if (!input) throw new Error('no ink');
+    return recognizer.recognizeInput(input, 'vote');
+  };
+
+  it("reads a drawing like a corrected one by the correction's label, until forgotten", async () => {
+    const items: StoredCorrection[] = [];
+    let lists = 0;
+    const backend: CorrectionsBackend = {
+      where: 'browser',
+      add: async (input, label) => void items.push({ input: [...input], label }),
+      list: async () => (lists++, [...items]),
+      forget: async () => void items.splice(0),
+    };
+    const adaptation = new LocalAdaptation(backend);
+    const corrected = recognize(flagOne(60, 15, 15));
+    const likeIt = recognize(flagOne(60, 30, 15));
+    expect(corrected.digit).toBe(7);
+    expect(await adaptation.adapt(recognizer, likeIt)).toBe(likeIt); // no corrections yet
+
+    await backend.add(corrected.input, 1);
+    adaptation.invalidate();
+    const adapted = await adaptation.adapt(recognizer, likeIt);
+    expect(adapted.digit).toBe(1);
+    expect(adapted.adaptation).toEqual({ corrections: 1, neighbours: 1, modelDigit: 7 });
+    await adaptation.adapt(recognizer, likeIt);
+    expect(lists).toBe(2); // the memory is built once per change
+
+    await backend.forget();
+    adaptation.invalidate();
+    expect((await adaptation.adapt(recognizer, likeIt)).digit).toBe(7);
+  });
+
+  it('answers unadapted when the corrections cannot be read', async () => {
+    const failing: CorrectionsBackend = {
+      where: 'server',
+      add: async () => {},
+      list: async () => {
+        throw new Error('the server is away');
+      },
+      forget: async () => {},
+    };
+    const answer = recognize(flagOne(60, 30, 15));
+    expect(await new LocalAdaptation(failing).adapt(recognizer, answer)).toBe(answer);
+  });
+});
