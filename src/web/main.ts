@@ -180,10 +180,11 @@ async function recognise(): Promise<{ recognition: Recognition; from: Provenance
   }
   const model = await ensureLocalModel();
   const { recognizeLocally } = await import('./in-browser.ts');
-  const recognition = await localAdaptation.adapt(
-    model.recognizer,
-    recognizeLocally(model, pad.toGrayBitmap(), ensemble),
-  );
+  const plain = recognizeLocally(model, pad.toGrayBitmap(), ensemble);
+  // The static build adapts here; on the server page, corrections adapt the server's answers.
+  const recognition = __STATIC_SITE__
+    ? await localAdaptation.adapt(model.recognizer, plain)
+    : plain;
   return { recognition, from: { where: 'browser', backend: model.backend } };
 }
 
