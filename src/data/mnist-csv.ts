@@ -38,7 +38,9 @@ export function parseMnistCsv(text: string, source = 'the CSV'): DigitSet {
     const where = `${source}, line ${i + 2}`;
     const fields = lines[i + 1].split(',');
     if (fields.length !== MODEL_PIXELS + 1) {
-      throw new MnistCsvError(`${where}: ${fields.length} fields, expected ${MODEL_PIXELS + 1} (a label and 784 pixels)`);
+      throw new MnistCsvError(
+        `${where}: ${fields.length} fields, expected ${MODEL_PIXELS + 1} (a label and 784 pixels)`,
+      );
     }
     const values = fields.map((field) => (/^\s*\d+\s*$/.test(field) ? Number(field) : NaN));
     if (!(values[0] >= 0 && values[0] <= 9)) {
@@ -48,7 +50,9 @@ export function parseMnistCsv(text: string, source = 'the CSV'): DigitSet {
     for (let p = 0; p < MODEL_PIXELS; p++) {
       const v = values[p + 1];
       if (!(v >= 0 && v <= 255)) {
-        throw new MnistCsvError(`${where}: pixel${p} must be a whole number 0-255, not "${fields[p + 1]}"`);
+        throw new MnistCsvError(
+          `${where}: pixel${p} must be a whole number 0-255, not "${fields[p + 1]}"`,
+        );
       }
       images[i * MODEL_PIXELS + p] = v;
     }
