@@ -15,7 +15,9 @@ import {
   drawDigit,
   FOUR,
   grayPixels,
+  LETTER_A,
   mnistSeven,
+  SCRIBBLE,
   SEVEN,
   truncatedPng,
   whitePng,
@@ -42,11 +44,17 @@ describe('POST /api/predict', () => {
     expect(r.digit).toBe(7);
   });
 
-  it('is sure of a clear 7', async () => {
+  it('is sure of a clear 7, and says a drawn letter or a scribble is not a digit', async () => {
     const sure = expectRecognition(
       (await postJson(app, '/api/predict', { image: sevenUrl })).json(),
     );
     expect([sure.unsure, sure.reason]).toEqual([false, null]);
+    for (const strokes of [LETTER_A, SCRIBBLE]) {
+      const res = await postJson(app, '/api/predict', { image: dataUrl(drawDigit(strokes).png()) });
+      const r = expectRecognition(res.json());
+      expect([r.unsure, r.reason]).toEqual([true, 'not_a_digit']);
+      expect(r.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    }
   });
 
   it('takes bare base64, a JPEG data URL and a transparent canvas', async () => {
