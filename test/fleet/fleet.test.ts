@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataUrl, drawDigit, SEVEN } from '../api/images.ts';
+import { dataUrl, drawDigit, flagOne, SEVEN } from '../api/images.ts';
 import { counterTotal, Fleet, type RestartTiming } from '../support/fleet.ts';
 import { startNginx, type TestNginx } from '../support/nginx.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
@@ -79,21 +79,36 @@ describe('a fleet of two behind nginx, sharing one PostgreSQL', () => {
     expect(after.map((n, i) => n - before[i])).toEqual([3, 3]);
   });
 
-  it('a correction posted through one instance is seen and forgotten through the other', async () => {
+  it('a correction posted through one instance is used by the other, and forgotten by both', async () => {
     const user = `fleet-${Date.now()}`;
-    const image = dataUrl(drawDigit(SEVEN).png());
+    // A flagged 1 that the model alone reads as 7, and another drawing like it.
+    const corrected = dataUrl(drawDigit(flagOne(60, 15, 15)).png());
+    const likeIt = dataUrl(drawDigit(flagOne(60, 30, 15)).png());
+    const predict = async (i: number) => {
+      const res = await fetch(`${fleet!.urlOf(i)}/api/predict`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ image: likeIt, user }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { digit: number; adaptation?: { neighbours: number } };
+    };
+    expect((await predict(1)).digit).toBe(7);
+
     const posted = await fetch(`${fleet!.urlOf(0)}/api/corrections`, {
       method: 'POST',
       headers: json,
-      body: JSON.stringify({ image, label: 1, user }),
+      body: JSON.stringify({ image: corrected, label: 1, user }),
     });
     expect(posted.status).toBe(201);
     const { id } = (await posted.json()) as { id: string };
 
     const listed = await fetch(`${fleet!.urlOf(1)}/api/corrections?user=${user}`);
-    expect(listed.status).toBe(200);
     const { items } = (await listed.json()) as { items: { id: string; label: number }[] };
     expect(items.map((item) => [item.id, item.label])).toEqual([[id, 1]]);
+    const adapted = await predict(1);
+    expect(adapted.digit).toBe(1);
+    expect(adapted.adaptation?.neighbours).toBe(1);
 
     const forgotten = await fetch(`${fleet!.urlOf(1)}/api/corrections?user=${user}`, {
       method: 'DELETE',
@@ -101,6 +116,7 @@ describe('a fleet of two behind nginx, sharing one PostgreSQL', () => {
     expect(forgotten.status).toBe(204);
     const after = await fetch(`${fleet!.urlOf(0)}/api/corrections?user=${user}`);
     expect(((await after.json()) as { items: unknown[] }).items).toEqual([]);
+    expect((await predict(0)).digit).toBe(7);
   });
 
   it('a rolling restart under continuous load loses no request', async () => {
