@@ -1,5 +1,5 @@
-/** The server's recognition API (design.md, "HTTP API"): POST api/predict with a PNG. */
-import type { Recognition } from '../recognizer/recognizer.ts';
+/** The server's recognition API (design.md, "Numbers"): POST api/read with a PNG of the pad. */
+import type { Reading, Recognition } from '../recognizer/recognizer.ts';
 import type { Ensemble } from '../core/vote.ts';
 
 /** The server answered with an error of the API contract (`{"error":{"code","message"}}`). */
@@ -22,14 +22,14 @@ export class ServerUnreachableError extends Error {
   }
 }
 
-export interface ServerRecognition {
-  readonly recognition: Recognition;
+export interface ServerReading {
+  readonly reading: Reading;
   /** From sending the request to the parsed answer, ms. */
   readonly roundTripMs: number;
 }
 
 /** Relative, so the page works wherever the server mounts it. */
-const PREDICT_URL = 'api/predict';
+const READ_URL = 'api/read';
 
 function isNumberArray(value: unknown, length?: number): value is number[] {
   return (
@@ -53,6 +53,21 @@ function isRecognition(body: unknown): body is Recognition {
   );
 }
 
+function isReading(body: unknown): body is Reading {
+  if (typeof body !== 'object' || body === null) return false;
+  const r = body as Record<string, unknown>;
+  return (
+    typeof r.text === 'string' &&
+    typeof r.ms === 'number' &&
+    Array.isArray(r.digits) &&
+    r.digits.length > 0 &&
+    r.digits.every((d: unknown) => {
+      const box = (d as { box?: unknown }).box;
+      return isRecognition(d) && typeof box === 'object' && box !== null;
+    })
+  );
+}
+
 function errorOf(body: unknown): { code: string; message: string } | null {
   if (typeof body !== 'object' || body === null) return null;
   const error = (body as { error?: unknown }).error;
@@ -61,17 +76,20 @@ function errorOf(body: unknown): { code: string; message: string } | null {
   return typeof code === 'string' && typeof message === 'string' ? { code, message } : null;
 }
 
-export async function predictOnServer(
+/** POSTs a drawing to `url`; the answer if `valid` accepts it, else the contract's error. */
+async function postDrawing<T>(
+  url: string,
   image: string,
   ensemble: Ensemble,
+  valid: (body: unknown) => body is T,
   /** Whose corrections adapt the answer (the page's random user ID). */
   user?: string,
   signal?: AbortSignal,
-): Promise<ServerRecognition> {
+): Promise<{ body: T; roundTripMs: number }> {
   const start = performance.now();
   let response: Response;
   try {
-    response = await fetch(PREDICT_URL, {
+    response = await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify(user ? { image, ensemble, user } : { image, ensemble }),
@@ -88,10 +106,29 @@ export async function predictOnServer(
     body = undefined;
   }
   const roundTripMs = performance.now() - start;
-  if (response.ok && isRecognition(body)) return { recognition: body, roundTripMs };
+  if (response.ok && valid(body)) return { body, roundTripMs };
   const error = errorOf(body);
   if (error) throw new ApiError(response.status, error.code, error.message);
   throw new ServerUnreachableError(
     `The recognition server did not answer properly (HTTP ${response.status}).`,
   );
+}
+
+/** Reads the number in a drawing (POST api/read). */
+export async function readOnServer(
+  image: string,
+  ensemble: Ensemble,
+  /** Whose corrections adapt the answer (the page's random user ID). */
+  user?: string,
+  signal?: AbortSignal,
+): Promise<ServerReading> {
+  const { body, roundTripMs } = await postDrawing(
+    READ_URL,
+    image,
+    ensemble,
+    isReading,
+    user,
+    signal,
+  );
+  return { reading: body, roundTripMs };
 }

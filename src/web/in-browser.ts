@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import { Recognizer, type Recognition } from '../recognizer/recognizer.ts';
+import { Recognizer, type Reading } from '../recognizer/recognizer.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
 
@@ -68,15 +68,13 @@ async function load(modelUrl: string): Promise<LocalModel> {
   const model = await tf.loadLayersModel(modelUrl);
   const recognizer = new Recognizer(model);
   recognizer.warmUp();
-  // Also compiles the preprocessing and variants code paths, so the first drawing is fast.
-  recognizer.recognize(warmUpBitmap(), { ink: 'dark', ensemble: 'vote' });
+  // Also compiles the preprocessing, segmentation and variants code paths, so the first
+  // drawing is fast.
+  recognizer.read(warmUpBitmap(), { ink: 'dark', ensemble: 'vote' });
   return { recognizer, backend, loadMs: performance.now() - start };
 }
 
-export function recognizeLocally(
-  model: LocalModel,
-  bitmap: GrayBitmap,
-  ensemble: Ensemble,
-): Recognition {
-  return model.recognizer.recognize(bitmap, { ink: 'dark', ensemble });
+/** Reads the number in a drawing, as POST /api/read does on the server. */
+export function readLocally(model: LocalModel, bitmap: GrayBitmap, ensemble: Ensemble): Reading {
+  return model.recognizer.read(bitmap, { ink: 'dark', ensemble });
 }

@@ -3,13 +3,22 @@
  * settings and the results view together. See design.md, "The web page".
  */
 import './styles.css';
-import { ApiError, predictOnServer, ServerUnreachableError } from './api-client.ts';
+import { ApiError, readOnServer, ServerUnreachableError } from './api-client.ts';
 import { DrawingPad } from './pad.ts';
 import { ResultsView, type Provenance } from './results-view.ts';
+import {
+  describeReading,
+  mountNumberView,
+  NO_NUMBER,
+  selectDigit,
+  selectedDigit,
+  showReading,
+  type NumberState,
+} from './number-view.ts';
 import type { LocalModel } from './in-browser.ts';
 import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
 import { LocalAdaptation } from './local-adaptation.ts';
-import type { Recognition } from '../recognizer/recognizer.ts';
+import { readingOf, type Reading } from '../recognizer/recognizer.ts';
 import type { Ensemble } from '../core/vote.ts';
 
 type Mode = 'server' | 'browser';
@@ -48,6 +57,13 @@ const corrections = mountCorrections(byId('result-panel'), {
     if (!pad.isEmpty) void predict();
   },
 });
+const numberView = mountNumberView(
+  { strip: byId('number-digits'), overlay: byId('digit-boxes') },
+  (index) => pick(index),
+);
+/** The number shown, its picked digit, and where its answer came from. */
+let number: NumberState = NO_NUMBER;
+let shown: { from: Provenance; strokes: number } | null = null;
 
 let mode: Mode = __STATIC_SITE__ ? 'browser' : 'server';
 let ensemble: Ensemble = 'vote';
@@ -63,6 +79,7 @@ let local: { state: 'none' | 'loading' | 'failed' } | { state: 'ready'; model: L
 const pad = new DrawingPad(padCanvas, {
   onStrokeStart: () => {
     clearTimeout(autoTimer);
+    numberView.hideBoxes();
     hideMessage();
     updateControls();
   },
@@ -71,13 +88,13 @@ const pad = new DrawingPad(padCanvas, {
     schedulePrediction();
   },
   onErase: () => {
+    numberView.hideBoxes();
     updateControls();
     hideMessage();
     if (pad.isEmpty) {
       clearTimeout(autoTimer);
       sequence++;
-      results.clear();
-      corrections.show(null);
+      clearResults();
       results.announce('The pad is clear.');
     } else {
       schedulePrediction();
@@ -173,19 +190,57 @@ function setMode(next: Mode): void {
   describeMode();
 }
 
-async function recognise(): Promise<{ recognition: Recognition; from: Provenance }> {
+/** Reads the pad: the number on it (one digit is a number of one digit). */
+async function recognise(): Promise<{ reading: Reading; from: Provenance }> {
   if (mode === 'server') {
-    const { recognition, roundTripMs } = await predictOnServer(pad.toPngDataUrl(), ensemble, user);
-    return { recognition, from: { where: 'server', roundTripMs } };
+    const { reading, roundTripMs } = await readOnServer(pad.toPngDataUrl(), ensemble, user);
+    return { reading, from: { where: 'server', roundTripMs } };
   }
   const model = await ensureLocalModel();
-  const { recognizeLocally } = await import('./in-browser.ts');
-  const plain = recognizeLocally(model, pad.toGrayBitmap(), ensemble);
-  // The static build adapts here; on the server page, corrections adapt the server's answers.
-  const recognition = __STATIC_SITE__
-    ? await localAdaptation.adapt(model.recognizer, plain)
+  const { readLocally } = await import('./in-browser.ts');
+  const plain = readLocally(model, pad.toGrayBitmap(), ensemble);
+  // The static build adapts each digit here; on the server page, corrections adapt the server's answers.
+  const reading = __STATIC_SITE__
+    ? readingOf(
+        await Promise.all(
+          plain.digits.map(async (d) => ({
+            ...(await localAdaptation.adapt(model.recognizer, d)),
+            box: d.box,
+          })),
+        ),
+        plain.ms,
+      )
     : plain;
-  return { recognition, from: { where: 'browser', backend: model.backend } };
+  return { reading, from: { where: 'browser', backend: model.backend } };
+}
+
+/** Shows the number's picked digit in the results view, and the number around it. */
+function showNumber(announce: boolean): void {
+  const digit = selectedDigit(number);
+  if (!digit || !number.reading || !shown) return;
+  const many = number.reading.digits.length > 1;
+  results.show(digit, shown.from, shown.strokes, {
+    text: number.reading.text,
+    label: many ? `Digit ${number.selected + 1} of ${number.reading.digits.length}` : undefined,
+    ms: number.reading.ms,
+    announcement: announce ? describeReading(number) : '',
+  });
+  numberView.render(number);
+  // A correction is for the digit picked: the whole drawing's only one for a single digit.
+  corrections.show(digit);
+}
+
+function pick(index: number): void {
+  number = selectDigit(number, index);
+  showNumber(false);
+}
+
+function clearResults(): void {
+  number = NO_NUMBER;
+  shown = null;
+  numberView.render(number);
+  results.clear();
+  corrections.show(null);
 }
 
 async function predict(): Promise<void> {
@@ -193,19 +248,20 @@ async function predict(): Promise<void> {
   if (pad.isDrawing) return; // the stroke's end schedules the prediction
   const id = ++sequence;
   if (pad.isEmpty) {
-    results.clear();
-    showMessage('The pad is empty: draw a digit first.', 'info');
+    clearResults();
+    showMessage('The pad is empty: draw a digit or a number first.', 'info');
     return;
   }
   const strokes = pad.strokeCount;
   const start = performance.now();
   results.setBusy(true);
   try {
-    const { recognition, from } = await recognise();
+    const { reading, from } = await recognise();
     if (id !== sequence) return;
     hideMessage();
-    results.show(recognition, from, strokes);
-    corrections.show(recognition);
+    number = showReading(reading, padCanvas.width, padCanvas.height);
+    shown = { from, strokes };
+    showNumber(true);
     // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
     performance.measure(`digits:prediction:${from.where}`, { start });
     if (!firstResultMarked) {
@@ -222,7 +278,7 @@ async function predict(): Promise<void> {
 function explain(err: unknown): void {
   if (err instanceof ApiError) {
     if (err.code === 'empty_image') {
-      results.clear();
+      clearResults();
       showMessage('No ink was found on the pad: draw a digit first.', 'info');
     } else if (err.code === 'rate_limited') {
       showMessage('Too many requests at once: wait a moment, then press Predict.', 'error');

@@ -22,7 +22,10 @@ export interface PadEvents {
   onErase?: () => void;
 }
 
-/** The brush is this fraction of the pad's width: 16 px on a 280 px pad. */
+/**
+ * The brush is this fraction of the pad's height (the height a digit is written in): 16 px
+ * on a pad 280 px high, as on the square pad of one digit.
+ */
 export const BRUSH_FRACTION = 1 / 17.5;
 /** Backing-store pixels per CSS pixel, at most (and never over the API's 2048 px limit). */
 const MAX_PIXEL_RATIO = 3;
@@ -190,7 +193,7 @@ export class DrawingPad {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, width, height);
-    const brush = width * BRUSH_FRACTION;
+    const brush = height * BRUSH_FRACTION;
     ctx.fillStyle = '#000';
     ctx.strokeStyle = '#000';
     ctx.lineWidth = brush;

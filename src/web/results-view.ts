@@ -5,6 +5,8 @@
  */
 import { describeUncertainty } from '../core/unsure.ts';
 import type { Recognition } from '../recognizer/recognizer.ts';
+import { millis, percent } from './format.ts';
+import { drawInput } from './number-view.ts';
 
 export interface Provenance {
   readonly where: 'server' | 'browser';
@@ -15,17 +17,6 @@ export interface Provenance {
 }
 
 const BACKEND_NAMES: Record<string, string> = { wasm: 'WebAssembly', cpu: 'JavaScript' };
-
-function percent(p: number): string {
-  if (p >= 0.9995) return '100%';
-  if (p >= 0.995) return `${(p * 100).toFixed(1)}%`;
-  if (p > 0 && p < 0.005) return '<1%';
-  return `${Math.round(p * 100)}%`;
-}
-
-function millis(ms: number): string {
-  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
-}
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -105,28 +96,42 @@ export class ResultsView {
     }
   }
 
-  show(r: Recognition, from: Provenance, strokes: number): void {
-    this.digit.textContent = String(r.digit);
+  /**
+   * Shows a recognition: `text` is the answer in large (a number's text; by default the
+   * digit), `label` what the confidence is of (a number's picked digit), `announcement`
+   * what a screen reader hears (nothing when only the picked digit changed), `ms` the time
+   * the whole answer took (a number's, not its digit's share).
+   */
+  show(
+    r: Recognition,
+    from: Provenance,
+    strokes: number,
+    options: { text?: string; label?: string; announcement?: string; ms?: number } = {},
+  ): void {
+    this.digit.textContent = options.text ?? String(r.digit);
+    this.digit.classList.toggle('long', this.digit.textContent.length > 1);
     const doubt = describeUncertainty(r);
+    const of = options.label ? `${options.label}: ` : '';
     this.confidence.textContent = doubt
-      ? `${doubt} Best guess ${r.digit}, ${percent(r.confidence)} confidence.`
-      : `${percent(r.confidence)} confidence`;
+      ? `${of}${doubt} Best guess ${r.digit}, ${percent(r.confidence)} confidence.`
+      : `${of}${percent(r.confidence)} confidence`;
     this.confidence.classList.toggle('unsure', r.unsure);
     this.panel.dataset.reason = r.reason ?? '';
-    this.timing.textContent = this.describeTiming(r, from);
+    this.timing.textContent = this.describeTiming(options.ms ?? r.ms, from);
     r.probabilities.forEach((p, d) =>
       this.setBar(this.bars[d], p, r.votes[d], r.variants, d === r.digit),
     );
     this.describeVotes(r.variants);
-    this.drawPreview(r.input);
+    drawInput(this.preview, r.input);
     this.panel.dataset.state = 'done';
     this.panel.dataset.strokes = String(strokes);
     this.panel.setAttribute('aria-busy', 'false');
-    this.announce(
-      doubt
+    const announcement =
+      options.announcement ??
+      (doubt
         ? `${doubt} Best guess ${r.digit}, ${percent(r.confidence)} confidence.`
-        : `Recognised ${r.digit}, ${percent(r.confidence)} confidence.`,
-    );
+        : `Recognised ${r.digit}, ${percent(r.confidence)} confidence.`);
+    if (announcement) this.announce(announcement);
   }
 
   announce(text: string): void {
@@ -155,13 +160,13 @@ export class ResultsView {
     );
   }
 
-  private describeTiming(r: Recognition, from: Provenance): string {
+  private describeTiming(ms: number, from: Provenance): string {
     if (from.where === 'browser') {
       const engine = BACKEND_NAMES[from.backend ?? ''] ?? from.backend ?? '';
-      return `${millis(r.ms)} in your browser${engine ? ` (${engine})` : ''}`;
+      return `${millis(ms)} in your browser${engine ? ` (${engine})` : ''}`;
     }
     const trip = from.roundTripMs === undefined ? '' : ` · ${millis(from.roundTripMs)} round trip`;
-    return `${millis(r.ms)} on the server${trip}`;
+    return `${millis(ms)} on the server${trip}`;
   }
 
   private setBar(bar: Bar, p: number, votes: number, variants: number, winner: boolean): void {
@@ -175,20 +180,5 @@ export class ResultsView {
       'aria-valuetext',
       variants > 1 ? `${percent(p)}, ${votes} of ${variants} votes` : percent(p),
     );
-  }
-
-  private drawPreview(input: readonly number[]): void {
-    const ctx = this.preview.getContext('2d');
-    if (!ctx) return;
-    const side = Math.round(Math.sqrt(input.length));
-    const image = ctx.createImageData(side, side);
-    input.forEach((v, i) => {
-      const level = Math.round(Math.max(0, Math.min(1, v)) * 255);
-      image.data[i * 4] = level;
-      image.data[i * 4 + 1] = level;
-      image.data[i * 4 + 2] = level;
-      image.data[i * 4 + 3] = 255;
-    });
-    ctx.putImageData(image, 0, 0);
   }
 }

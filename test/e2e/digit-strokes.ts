@@ -85,3 +85,13 @@ function figureEight(cx: number, cy: number, a: number, b: number, steps = 48): 
 }
 
 export const DIGITS_TO_DRAW = [0, 1, 2, 3, 4, 5, 7] as const;
+
+/** Strokes moved right by `du` (in units of the pad's height): the next digit of a number. */
+export function shiftStrokes(strokes: readonly Stroke[], du: number): Stroke[] {
+  return strokes.map((s) => s.map(([u, v]) => [u + du, v] as const));
+}
+
+/** The strokes of a number written left to right, `step` pad heights from digit to digit. */
+export function numberStrokes(digits: string, step = 0.55): Stroke[] {
+  return [...digits].flatMap((d, i) => shiftStrokes(DIGIT_STROKES[Number(d)], i * step - 0.2));
+}

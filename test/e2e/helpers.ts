@@ -130,13 +130,17 @@ export function watchConsole(page: Page): ConsoleWatch {
   return watch;
 }
 
-/** The pad's box on the page, in CSS pixels. */
+/**
+ * The square at the left end of the pad, as high as the pad, in CSS pixels: strokes in
+ * pad-relative coordinates (0..1) are drawn in it, and a number's later digits to its right
+ * (u beyond 1, see shiftStrokes).
+ */
 export async function padBox(page: Page): Promise<{ x: number; y: number; size: number }> {
   const pad = page.getByTestId('pad');
   await pad.scrollIntoViewIfNeeded();
   const box = await pad.boundingBox();
   if (!box) throw new Error('the pad is not visible');
-  return { x: box.x, y: box.y, size: box.width };
+  return { x: box.x, y: box.y, size: box.height };
 }
 
 /** The points of a stroke on the page, about `stepPx` CSS pixels apart. */

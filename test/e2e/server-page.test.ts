@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
-import { DIGIT_STROKES, DIGITS_TO_DRAW } from './digit-strokes.ts';
+import { DIGIT_STROKES, DIGITS_TO_DRAW, numberStrokes } from './digit-strokes.ts';
 import {
   drawWithMouse,
   ensureBuilt,
@@ -53,7 +53,7 @@ async function startServer(): Promise<{ app: FastifyInstance; url: string }> {
 interface Opened {
   page: Page;
   watch: ConsoleWatch;
-  /** POST /api/predict requests the page made. */
+  /** POST /api/read requests the page made (the page reads a number, of one digit or more). */
   predictions: Request[];
 }
 
@@ -63,7 +63,7 @@ async function open(url: string, viewport = { width: 1280, height: 800 }): Promi
   const watch = watchConsole(page);
   const predictions: Request[] = [];
   page.on('request', (req) => {
-    if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/predict') {
+    if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/read') {
       predictions.push(req);
     }
   });
@@ -94,7 +94,7 @@ describe('the page served by the API server', () => {
     await server?.app.close();
   });
 
-  test('recognises digits drawn with the mouse, through POST /api/predict', async () => {
+  test('recognises digits drawn with the mouse, through POST /api/read', async () => {
     const { page, watch, predictions } = await open(server.url);
     await expect(page.locator('#mode-server').isChecked()).resolves.toBe(true);
 
@@ -119,6 +119,42 @@ describe('the page served by the API server', () => {
     expect(body.image).toMatch(/^data:image\/png;base64,/);
     expect(sentEnsemble(predictions[0])).toBe('vote');
     expect(watch.problems).toEqual([]);
+  });
+
+  test('reads a number drawn with the mouse: the number, its digits, their boxes', async () => {
+    // A phone's pad is narrower for its height: three digits fit on it.
+    for (const { viewport, text } of [
+      { viewport: { width: 1280, height: 800 }, text: '2047' },
+      { viewport: { width: 390, height: 844 }, text: '274' },
+    ]) {
+      const { page, watch, predictions } = await open(server.url, viewport);
+      const strokes = numberStrokes(text);
+      await drawWithMouse(page, strokes, 8);
+      expect(await resultFor(page, strokes.length)).toBe(text);
+      expect(predictions.length).toBeGreaterThan(0);
+      expect(await page.getByTestId('digit').count()).toBe(text.length);
+      expect(await page.getByTestId('digit-box').count()).toBe(text.length);
+      // The boxes lie left to right on the pad.
+      const lefts = await page
+        .getByTestId('digit-box')
+        .evaluateAll((els) => els.map((el) => el.getBoundingClientRect().left));
+      expect(lefts).toEqual([...lefts].sort((a, b) => a - b));
+      // Picking the second digit shows its own probabilities, votes and 28x28.
+      const before = await previewPixels(page);
+      await page.getByTestId('digit').nth(1).click();
+      expect(await page.getByTestId('digit').nth(1).getAttribute('aria-pressed')).toBe('true');
+      expect(await page.getByTestId('confidence').textContent()).toMatch(
+        new RegExp(`^Digit 2 of ${text.length}`),
+      );
+      expect(await page.locator('.bar.winner').getAttribute('data-digit')).toBe(text[1]);
+      expect(await previewPixels(page)).not.toEqual(before);
+      await page.waitForTimeout(400); // the bars' transition
+      const name = `server-number-${viewport.width}x${viewport.height}.png`;
+      await page.screenshot({ path: screenshotPath(name), fullPage: true });
+      expect(watch.problems).toEqual([]);
+      await context?.close();
+      context = undefined;
+    }
   });
 
   test('an empty pad sends nothing; the ensemble choice is sent with the drawing', async () => {

@@ -4,7 +4,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { DIGIT_STROKES, DIGITS_TO_DRAW } from './digit-strokes.ts';
+import { DIGIT_STROKES, DIGITS_TO_DRAW, numberStrokes } from './digit-strokes.ts';
 import {
   drawWithMouse,
   drawWithTouch,
@@ -65,6 +65,22 @@ function inkPixels(page: Page): Promise<number> {
 }
 
 describe('static site, recognition in the browser', () => {
+  test('reads a number drawn with the mouse, in the browser', async () => {
+    const { page, watch } = await open({ viewport: { width: 1280, height: 800 } });
+    const strokes = numberStrokes('3150');
+    await drawWithMouse(page, strokes, 8);
+    expect(await resultFor(page, strokes.length)).toBe('3150');
+    expect(await page.getByTestId('digit').count()).toBe(4);
+    expect(await page.getByTestId('digit-box').count()).toBe(4);
+    expect(await page.getByTestId('digit-confidence').first().textContent()).toMatch(/%$/);
+    await page.getByTestId('digit').nth(3).click();
+    expect(await page.getByTestId('confidence').textContent()).toMatch(/^Digit 4 of 4/);
+    expect(await page.getByTestId('timing').textContent()).toMatch(/in your browser/);
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: screenshotPath('static-number-1280x800.png') });
+    expect(watch.problems).toEqual([]);
+  });
+
   test('recognises digits drawn with the mouse, with no server at all', async () => {
     const { page, watch, requests } = await open({ viewport: { width: 1280, height: 800 } });
     // No choice of a server that does not exist; the status says where the model runs.

@@ -1,0 +1,82 @@
+/** The page's number view as data: what it shows for a reading, without a browser. */
+import { describe, expect, it } from 'vitest';
+import type { DigitReading, Reading } from '../../src/recognizer/recognizer.ts';
+import {
+  describeReading,
+  digitChips,
+  NO_NUMBER,
+  selectDigit,
+  selectedDigit,
+  showReading,
+} from '../../src/web/number-view.ts';
+
+function digit(d: number, confidence: number, x: number): DigitReading {
+  const probabilities = Array.from({ length: 10 }, (_, k) =>
+    k === d ? confidence : (1 - confidence) / 9,
+  );
+  return {
+    digit: d,
+    confidence,
+    probabilities,
+    votes: probabilities.map((_, k) => (k === d ? 10 : 0)),
+    variants: 10,
+    ensemble: 'vote',
+    input: new Array<number>(784).fill(0),
+    ms: 1,
+    notDigit: 0,
+    // Below 60% the recognizer calls a digit ambiguous (src/core/unsure.ts).
+    unsure: confidence < 0.6,
+    reason: confidence < 0.6 ? 'ambiguous' : null,
+    box: { x, y: 50, width: 100, height: 150 },
+  };
+}
+
+const reading = (digits: DigitReading[]): Reading => ({
+  text: digits.map((d) => d.digit).join(''),
+  digits,
+  unsure: digits.some((d) => d.unsure),
+  ms: 5,
+});
+
+describe('the number view', () => {
+  it('picks the least sure digit of a new reading', () => {
+    const state = showReading(
+      reading([digit(2, 0.99, 0), digit(0, 0.55, 200), digit(2, 0.97, 400)]),
+      800,
+      400,
+    );
+    expect(state.selected).toBe(1);
+    expect(selectedDigit(state)?.digit).toBe(0);
+  });
+
+  it('shows each digit with its confidence, doubt and box in percent of the pad', () => {
+    const state = showReading(reading([digit(4, 0.999, 0), digit(7, 0.5, 400)]), 800, 400);
+    const chips = digitChips(state);
+    expect(chips.map((c) => [c.digit, c.confidence, c.unsure, c.selected])).toEqual([
+      [4, '99.9%', false, false],
+      [7, '50%', true, true],
+    ]);
+    expect(chips[1].box).toEqual({ left: 50, top: 12.5, width: 12.5, height: 37.5 });
+    expect(chips[1].label).toBe('Digit 2 of 2: 7, 50% confidence, not sure');
+  });
+
+  it('moves the pick within the number, and not at all without one', () => {
+    const state = showReading(reading([digit(1, 0.9, 0), digit(2, 0.9, 100)]), 400, 200);
+    expect(selectDigit(state, 1).selected).toBe(1);
+    expect(selectDigit(state, 5).selected).toBe(1);
+    expect(selectDigit(state, -3).selected).toBe(0);
+    expect(selectDigit(NO_NUMBER, 2)).toBe(NO_NUMBER);
+    expect(digitChips(NO_NUMBER)).toEqual([]);
+    expect(selectedDigit(NO_NUMBER)).toBeNull();
+  });
+
+  it('announces one digit as a digit and a number as a number', () => {
+    expect(describeReading(showReading(reading([digit(3, 0.98, 0)]), 100, 100))).toBe(
+      'Recognised 3, 98% confidence.',
+    );
+    expect(
+      describeReading(showReading(reading([digit(1, 0.98, 0), digit(9, 0.4, 50)]), 100, 100)),
+    ).toBe('Read 19: 2 digits, not sure of 1 of them.');
+    expect(describeReading(NO_NUMBER)).toBe('');
+  });
+});
