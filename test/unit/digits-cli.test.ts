@@ -49,6 +49,22 @@ beforeAll(async () => {
   );
   await writeFile(join(dir, 'seven.png'), seven);
   await writeFile(join(dir, 'blank.png'), renderStrokesPng([]));
+  // A "7" and a "1" side by side on a wide pad (pixel coordinates, y down).
+  const number = renderStrokesPng(
+    [
+      [
+        { x: 40, y: 60 },
+        { x: 150, y: 60 },
+        { x: 80, y: 220 },
+      ],
+      [
+        { x: 230, y: 50 },
+        { x: 225, y: 225 },
+      ],
+    ],
+    { brush: 16, size: 320, height: 280, box: 320, yUp: false },
+  );
+  await writeFile(join(dir, 'number.png'), number);
   await writeFile(join(dir, 'text.png'), 'not a picture');
 });
 
@@ -117,6 +133,27 @@ describe('digits predict', () => {
   });
 });
 
+describe('digits read', () => {
+  it('reads a number per file, its digits left to right with their boxes', async () => {
+    const r = await digits(['read', '--json', 'number.png', 'blank.png'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('blank.png: no ink found');
+    const [number, blank] = JSON.parse(r.stdout) as {
+      file: string;
+      text: string;
+      digits: { digit: number; confidence: number; box: { x: number; width: number } }[];
+      error?: { code: string };
+    }[];
+    expect(number.file).toBe('number.png');
+    expect(number.digits).toHaveLength(2);
+    expect(number.text).toBe(number.digits.map((d) => d.digit).join(''));
+    expect(number.digits[0].box.x + number.digits[0].box.width).toBeLessThan(
+      number.digits[1].box.x,
+    );
+    expect(blank.error?.code).toBe('empty_image');
+  });
+});
+
 describe('parseCommand', () => {
   it('reads the options with their defaults', () => {
     expect(parseCommand(['predict', 'a.png', 'b.png'])).toEqual({
@@ -135,6 +172,11 @@ describe('parseCommand', () => {
       model: 'm',
     });
     expect(parseCommand(['--help'])).toEqual({ command: 'help' });
+    expect(parseCommand(['read', 'a.png', '--json'])).toMatchObject({
+      command: 'read',
+      files: ['a.png'],
+      json: true,
+    });
   });
 
   it('names the wrong value', () => {
