@@ -95,15 +95,15 @@ describe('segmentNumber', () => {
   });
 
   it('keeps the detached bar of a 5 with its body', () => {
-    // The body, and a short bar above it that overlaps it horizontally.
-    const seg = segmentNumber(
-      canvas(140, 120, [
-        [40, 40, 30, 40],
-        [45, 20, 35, 6],
-      ]),
-    )!;
-    expect(seg.pieces).toBe(1);
-    expect(seg.candidates.map((c) => c.box)).toEqual([box(40, 20, 40, 60)]);
+    // The body (a hollow box, as a pen draws it), and a short bar above it that overlaps it
+    // horizontally.
+    const seg = segmentNumber(canvas(140, 120, [...ring(40, 40, 30, 40, 6), [45, 20, 35, 6]]))!;
+    // The bar joins the body; the body, wider than half the writing's height, may be two
+    // touching digits and is cut once, through its hollow.
+    expect(seg.pieces).toBe(2);
+    expect(find(seg, 0, 2).box).toEqual(box(40, 20, 40, 60));
+    expect(find(seg, 0, 2).cut).toBe(false);
+    expect(readBoxes(seg, () => 0.9)).toEqual([box(40, 20, 40, 60)]);
   });
 
   it('drops a speck far from the writing, and keeps a dot that is close to a stroke', () => {
@@ -141,13 +141,14 @@ describe('segmentNumber', () => {
     const seg = segmentNumber(
       canvas(140, 100, [...ring(20, 20, 40, 60, 6), [60, 45, 6, 6], ...ring(66, 20, 40, 60, 6)]),
     )!;
-    // Cut at the bridge and where the second ring's hollow begins.
-    expect(seg.pieces).toBe(3);
-    const left = find(seg, 0, 1);
-    const right = find(seg, 1, 3);
+    // Cut through the first ring's hollow (12 px of ink), at the bridge (6 px) and through
+    // the second ring's hollow, each cut at least 12 px (0.2 heights) from the others.
+    expect(seg.pieces).toBe(4);
+    const left = find(seg, 0, 2);
+    const right = find(seg, 2, 4);
     expect(left.box).toEqual(box(20, 20, 40, 60));
     expect(right.box).toEqual(box(60, 20, 46, 60));
-    expect(find(seg, 0, 3).box).toEqual(box(20, 20, 86, 60));
+    expect(find(seg, 0, 4).box).toEqual(box(20, 20, 86, 60));
     const zeros = (c: Candidate) => (c === left || c === right ? 0.99 : 0.5);
     expect(readBoxes(seg, zeros)).toEqual([left.box, right.box]);
   });
@@ -161,8 +162,8 @@ describe('segmentNumber', () => {
         ...ring(86, 20, 40, 60, 6),
       ]),
     )!;
-    // The bar, then the two joined rings cut into three pieces.
-    expect(seg.pieces).toBe(4);
+    // The bar, then the two joined rings cut into four pieces.
+    expect(seg.pieces).toBe(5);
     const first = firstCandidates(seg);
     expect(first.map((i) => seg.candidates[i].box)).toEqual([
       box(10, 20, 12, 60),
@@ -175,8 +176,10 @@ describe('segmentNumber', () => {
     expect(next.every((i) => seg.candidates[i].cut && seg.candidates[i].start >= 1)).toBe(true);
     // A narrow digit the model is sure of is never cut.
     const narrow = segmentNumber(canvas(100, 100, ring(20, 20, 40, 60, 6)))!;
-    expect(narrow.pieces).toBe(1);
-    expect(doubtfulCandidates(narrow, [0.99])).toEqual([]);
+    const sure = firstCandidates(narrow);
+    expect(sure.map((i) => narrow.candidates[i].box)).toEqual([box(20, 20, 40, 60)]);
+    const known = narrow.candidates.map((_, i) => (sure.includes(i) ? 0.99 : NaN));
+    expect(doubtfulCandidates(narrow, known)).toEqual([]);
   });
 
   it('prepares a single digit exactly as the single-digit pipeline does', () => {

@@ -1,0 +1,137 @@
+/**
+ * npm run bench:read -- [--n N] [--duration S] [--connections C] [--pendigits DIR]
+ *
+ * Reading a number: p50/p99 of Recognizer.read in-process (one wasm thread) for 5- and
+ * 10-digit numbers, spaced and tight, written by the pen-digit validation writers
+ * (src/evaluation/compose-numbers.ts), with 10 variants per digit and with the ensemble off;
+ * then over HTTP (POST /api/read on loopback, autocannon, C connections, S seconds each),
+ * beside POST /api/predict of one digit measured in the same session. Figures, not a timed
+ * test: record them in docs/benchmarks.md with the load average printed.
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import type { GrayBitmap } from '../src/core/preprocess.ts';
+import { Random } from '../src/core/random.ts';
+import type { Ensemble } from '../src/core/vote.ts';
+import { loadPendigits } from '../src/data/pendigits.ts';
+import {
+  composeNumber,
+  DigitBank,
+  type ComposedNumber,
+  type NumberKind,
+} from '../src/evaluation/compose-numbers.ts';
+import { renderStrokes, renderStrokesPng } from '../src/node/render-strokes.ts';
+import { loadRecognizer } from '../src/recognizer/node.ts';
+import { buildApp, requestLog } from '../src/server/app.ts';
+import { PEN_DIGITS } from '../src/training/config.ts';
+import { isValidationWriter } from '../src/training/pen-training-set.ts';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '300' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '8' },
+    pendigits: { type: 'string' },
+  },
+});
+const n = Number(values.n);
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+
+/** Numbers to cycle through, so that no single drawing's shape decides the figure. */
+const SAMPLES = 20;
+
+const renderOptions = (c: ComposedNumber) => ({
+  brush: c.brush,
+  size: c.width,
+  height: c.height,
+  box: c.width,
+  yUp: false,
+});
+
+function percentiles(times: number[]): { p50: number; p99: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+async function main(): Promise<void> {
+  const digits = (await loadPendigits(values.pendigits)).filter((d) =>
+    isValidationWriter(d.writer, PEN_DIGITS.validationWriters),
+  );
+  const bank = new DigitBank(digits);
+  const rng = new Random(5);
+  const numbers = (kind: NumberKind, length: number) =>
+    Array.from({ length: SAMPLES }, () => composeNumber(bank, rng, { kind, length }));
+
+  const recognizer = await loadRecognizer();
+  console.log(`in-process, one wasm thread; ${n} readings each (after 30 untimed); load ${load()}`);
+  console.log('number             ensemble   p50 ms   p99 ms');
+  for (const kind of ['spaced', 'tight'] as const) {
+    for (const length of [5, 10]) {
+      const set = numbers(kind, length);
+      const bitmaps: GrayBitmap[] = set.map((c) => renderStrokes(c.strokes, renderOptions(c)));
+      for (const ensemble of ['vote', 'off'] as Ensemble[]) {
+        for (let i = 0; i < 30; i++) recognizer.read(bitmaps[i % SAMPLES], { ensemble });
+        const times: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const t = performance.now();
+          recognizer.read(bitmaps[i % SAMPLES], { ensemble });
+          times.push(performance.now() - t);
+        }
+        const { p50, p99 } = percentiles(times);
+        console.log(
+          `${`${length} digits, ${kind}`.padEnd(18)} ${ensemble.padEnd(8)} ${p50.toFixed(2).padStart(8)} ${p99.toFixed(2).padStart(8)}`,
+        );
+      }
+    }
+  }
+
+  const app = await buildApp({ rateLimit: 0, logger: requestLog('info', '/dev/null') });
+  await app.inference.whenReady();
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const one = numbers('spaced', 1)[0];
+  const bodies = [
+    { name: 'POST /api/predict, one digit', url: '/api/predict', number: one },
+    { name: 'POST /api/read, one digit', url: '/api/read', number: one },
+    { name: 'POST /api/read, 5 digits', url: '/api/read', number: numbers('spaced', 5)[0] },
+    { name: 'POST /api/read, 10 digits', url: '/api/read', number: numbers('spaced', 10)[0] },
+  ];
+  console.log(
+    `\nHTTP on loopback, ${app.inference.size} inference workers, ${connections} connections, ${duration} s each (after 3 s untimed); load ${load()}`,
+  );
+  console.log('request                          req/s   p50 ms   p99 ms   digits/s  failed');
+  for (const { name, url, number } of bodies) {
+    const png = renderStrokesPng(number.strokes, renderOptions(number)).toString('base64');
+    const body = JSON.stringify({ image: `data:image/png;base64,${png}` });
+    const run = (seconds: number) =>
+      autocannon({
+        url: `${address}${url}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        connections,
+        duration: seconds,
+        workers: 1,
+      });
+    await run(3);
+    const r = await run(duration);
+    const failed = r.non2xx + r.errors + r.timeouts;
+    console.log(
+      `${name.padEnd(32)} ${r.requests.average.toFixed(0).padStart(5)} ${String(r.latency.p50).padStart(8)} ${String(r.latency.p99).padStart(8)} ${(r.requests.average * number.text.length).toFixed(0).padStart(10)}  ${failed}`,
+    );
+  }
+  await app.close();
+  console.log(`load average after: ${load()}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

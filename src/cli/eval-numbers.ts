@@ -1,0 +1,134 @@
+/**
+ * npm run eval:numbers -- [--per N] [--seed N] [--ensemble vote|mean|off] [--pendigits DIR]
+ *
+ * Reads numbers composed from real writers' digits (src/evaluation/compose-numbers.ts) with
+ * the shipped model, in-process, and prints exact-string accuracy, digit-count accuracy and
+ * per-digit accuracy by kind (spaced, tight) and by length (1-10). Only the pen-digit
+ * writers training never saw (PEN_DIGITS.validationWriters) write the numbers.
+ */
+import { parseArgs } from 'node:util';
+import { Random } from '../core/random.ts';
+import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
+import { loadPendigits, PendigitsError } from '../data/pendigits.ts';
+import {
+  composeNumber,
+  DigitBank,
+  NUMBER_KINDS,
+  type ComposedNumber,
+} from '../evaluation/compose-numbers.ts';
+import { evaluateNumbers, type NumberTally } from '../evaluation/numbers.ts';
+import { loadRecognizer } from '../recognizer/node.ts';
+import { PEN_DIGITS } from '../training/config.ts';
+import { isValidationWriter } from '../training/pen-training-set.ts';
+
+const USAGE = `usage: npm run eval:numbers -- [options]
+
+  --per N           numbers of each kind and length (default 60: 1,200 numbers)
+  --seed N          the composer's seed (default 1)
+  --ensemble MODE   vote (default), mean or off
+  --pendigits DIR   the pen-digits data folder (default ../shared/data/pendigits-train)
+  -h, --help        this text`;
+
+const LENGTHS = Array.from({ length: 10 }, (_, i) => i + 1);
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+const pct = (part: number, whole: number) =>
+  whole ? `${((100 * part) / whole).toFixed(1)}%` : '-';
+
+function row(label: string, t: NumberTally): string {
+  return [
+    label.padEnd(8),
+    String(t.numbers).padStart(7),
+    pct(t.exact, t.numbers).padStart(7),
+    pct(t.countRight, t.numbers).padStart(7),
+    pct(t.digitsRight, t.digits).padStart(7),
+    pct(t.touching, t.numbers).padStart(9),
+  ].join('  ');
+}
+
+const HEADER = ['', 'numbers', 'exact', 'count', 'digits', 'touching']
+  .map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(i === 5 ? 9 : 7)))
+  .join('  ');
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      per: { type: 'string' },
+      seed: { type: 'string' },
+      ensemble: { type: 'string' },
+      pendigits: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const per = positiveInt('per', values.per, 60);
+  const seed = positiveInt('seed', values.seed, 1);
+  const ensemble = (values.ensemble ?? 'vote') as Ensemble;
+  if (!ENSEMBLES.includes(ensemble)) throw new Error(`--ensemble must be one of ${ENSEMBLES}`);
+
+  const digits = (await loadPendigits(values.pendigits)).filter((d) =>
+    isValidationWriter(d.writer, PEN_DIGITS.validationWriters),
+  );
+  const bank = new DigitBank(digits);
+  const rng = new Random(seed);
+  const numbers: ComposedNumber[] = [];
+  for (const kind of NUMBER_KINDS)
+    for (const length of LENGTHS)
+      for (let i = 0; i < per; i++) numbers.push(composeNumber(bank, rng, { kind, length }));
+
+  const recognizer = await loadRecognizer();
+  const tty = process.stderr.isTTY;
+  const result = evaluateNumbers(recognizer, numbers, {
+    ensemble,
+    onProgress: (done, total) => {
+      if (tty && (done % 20 === 0 || done === total))
+        process.stderr.write(`\r\x1b[Kreading: ${done}/${total}${done === total ? '\n' : ''}`);
+    },
+  });
+
+  console.log(
+    `Numbers written by the ${bank.writers.length} pen-digit validation writers ` +
+      `(${digits.length} digits), ${per} per kind and length, seed ${seed}, ensemble ${ensemble}.`,
+  );
+  console.log(
+    'exact: the whole string right; count: as many digits as written; digits: digits right ' +
+      '(length less the edits from the reading to the truth); touching: numbers where some ' +
+      "neighbours' ink touches.\n",
+  );
+  for (const kind of NUMBER_KINDS) {
+    console.log(`${kind}\n${HEADER}`);
+    for (const length of LENGTHS) {
+      const tally = result.byKindAndLength.get(`${kind} ${length}`);
+      if (tally) console.log(row(`length ${length}`.padEnd(9), tally));
+    }
+    console.log(`${row('all', result.byKind.get(kind)!)}\n`);
+  }
+  console.log('Some wrong readings (written -> read):');
+  for (const m of result.mistakes) console.log(`  ${m.kind.padEnd(6)} ${m.text} -> ${m.read}`);
+  console.log(
+    `\n${numbers.length} numbers in ${result.seconds.toFixed(1)} s ` +
+      `(${((1000 * result.seconds) / numbers.length).toFixed(1)} ms a number, rendering included)`,
+  );
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof PendigitsError) console.error(err.message);
+    else console.error(`eval:numbers: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);
