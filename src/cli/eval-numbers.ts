@@ -20,6 +20,7 @@ import { evaluateNumbers, type NumberTally } from '../evaluation/numbers.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
 import { PEN_DIGITS } from '../training/config.ts';
 import { isValidationWriter } from '../training/pen-training-set.ts';
+import { positiveInt } from './args.ts';
 
 const USAGE = `usage: npm run eval:numbers -- [options]
 
@@ -30,14 +31,6 @@ const USAGE = `usage: npm run eval:numbers -- [options]
   -h, --help        this text`;
 
 const LENGTHS = Array.from({ length: 10 }, (_, i) => i + 1);
-
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
 
 const pct = (part: number, whole: number) =>
   whole ? `${((100 * part) / whole).toFixed(1)}%` : '-';

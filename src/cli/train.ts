@@ -12,18 +12,11 @@ import cliProgress from 'cli-progress';
 import { describe } from '../model/architecture.ts';
 import { TRAIN, type TrainConfig } from '../training/config.ts';
 import { train } from '../training/train.ts';
+import { positiveInt } from './args.ts';
 
 const USAGE = `usage: npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]
        [--pendigits DIR | --no-pendigits] [--unipen DIR | --no-unipen] [--mnist-dir DIR]
        [--corrections FILE.csv]`;
-
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
 
 function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';

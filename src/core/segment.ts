@@ -139,10 +139,11 @@ export const SEGMENT: SegmentOptions = {
 /** At most this many consecutive pieces make one candidate digit. */
 const MAX_RUN = 6;
 /**
- * Pieces a drawing may have: 20 digits of a few pieces each, with room to spare. More is
- * not a number (a scribble, a page of text) and would cost a forward pass of thousands.
+ * Separate marks a drawing may have (specks aside): 20 digits of a few strokes each, with
+ * room to spare. More is not a number (a scribble, a page of text) and would cost a
+ * forward pass of thousands.
  */
-export const MAX_PIECES = 80;
+export const MAX_MARKS = 80;
 
 /**
  * A cut through a component from its top row to its bottom row: in row y, the pixels at
@@ -388,6 +389,7 @@ function partBox(labels: Int32Array, width: number, c: Component, part: Part): B
 /**
  * Components to pieces: specks dropped, small and short marks joined to their stroke, wide
  * components cut at their candidate cuts. In reading order (by the centre of each piece).
+ * Throws an InputError for more than MAX_MARKS marks.
  */
 function piecesOf(
   components: readonly Component[],
@@ -432,6 +434,13 @@ function piecesOf(
     return k;
   };
 
+  const marks = components.length - dropped.size - host.size;
+  if (marks > MAX_MARKS) {
+    throw new InputError(
+      'invalid_image',
+      `the drawing has ${marks} separate marks: too many to read as a number (write up to 20 digits)`,
+    );
+  }
   const pieces: Piece[] = [];
   const joined = new Map<number, number[]>();
   components.forEach((_, k) => {
@@ -527,12 +536,6 @@ export function segmentNumber(
   if (components.length === 0) return null;
   const height = lineHeight(components);
   const pieces = piecesOf(components, labels, img.width, height, options);
-  if (pieces.length > MAX_PIECES) {
-    throw new InputError(
-      'invalid_image',
-      `the drawing has ${pieces.length} separate marks: too many to read as a number (write up to 20 digits)`,
-    );
-  }
   const owner = owners(img, labels);
   const toInput = (b: Box): DigitBox => ({
     x: extent.x0 + b.x0,
