@@ -24,8 +24,7 @@ import {
 import { renderStrokes, renderStrokesPng } from '../src/node/render-strokes.ts';
 import { loadRecognizer } from '../src/recognizer/node.ts';
 import { buildApp, requestLog } from '../src/server/app.ts';
-import { PEN_DIGITS } from '../src/training/config.ts';
-import { isValidationWriter } from '../src/training/pen-training-set.ts';
+import { isValidationWriter, PEN_DIGITS } from '../src/training/config.ts';
 
 const { values } = parseArgs({
   options: {

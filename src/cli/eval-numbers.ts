@@ -1,25 +1,29 @@
 /**
- * npm run eval:numbers -- [--per N] [--seed N] [--ensemble vote|mean|off] [--pendigits DIR]
+ * npm run eval:numbers -- [--per N] [--seed N] [--ensemble vote|mean|off] [--source S]
+ *                         [--pendigits DIR] [--unipen DIR]
  *
  * Reads numbers composed from real writers' digits (src/evaluation/compose-numbers.ts) with
  * the shipped model, in-process, and prints exact-string accuracy, digit-count accuracy and
- * per-digit accuracy by kind (spaced, tight) and by length (1-10). Only the pen-digit
- * writers training never saw (PEN_DIGITS.validationWriters) write the numbers.
+ * per-digit accuracy by kind (spaced, tight) and by length (1-10), for each source of
+ * writers. Only writers training never saw write the numbers: the pen-digit validation
+ * writers (PEN_DIGITS.validationWriters) and the UNIPEN validation writers
+ * (isUnipenValidationWriter) who wrote every digit 0-9.
  */
 import { parseArgs } from 'node:util';
 import { Random } from '../core/random.ts';
 import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
-import { loadPendigits, PendigitsError } from '../data/pendigits.ts';
+import { loadPendigits } from '../data/pendigits.ts';
+import { loadUnipen } from '../data/unipen.ts';
 import {
   composeNumber,
   DigitBank,
   NUMBER_KINDS,
   type ComposedNumber,
+  type WrittenDigit,
 } from '../evaluation/compose-numbers.ts';
 import { evaluateNumbers, type NumberTally } from '../evaluation/numbers.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
-import { PEN_DIGITS } from '../training/config.ts';
-import { isValidationWriter } from '../training/pen-training-set.ts';
+import { isUnipenValidationWriter, isValidationWriter, PEN_DIGITS } from '../training/config.ts';
 import { positiveInt } from './args.ts';
 
 const USAGE = `usage: npm run eval:numbers -- [options]
@@ -27,7 +31,9 @@ const USAGE = `usage: npm run eval:numbers -- [options]
   --per N           numbers of each kind and length (default 60: 1,200 numbers)
   --seed N          the composer's seed (default 1)
   --ensemble MODE   vote (default), mean or off
+  --source S        pendigits, unipen or both (default both), each reported apart
   --pendigits DIR   the pen-digits data folder (default ../shared/data/pendigits-train)
+  --unipen DIR      the UNIPEN data folder (default ../shared/data/unipen)
   -h, --help        this text`;
 
 const LENGTHS = Array.from({ length: 10 }, (_, i) => i + 1);
@@ -57,6 +63,8 @@ async function main(): Promise<number> {
       seed: { type: 'string' },
       ensemble: { type: 'string' },
       pendigits: { type: 'string' },
+      unipen: { type: 'string' },
+      source: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -69,49 +77,62 @@ async function main(): Promise<number> {
   const ensemble = (values.ensemble ?? 'vote') as Ensemble;
   if (!ENSEMBLES.includes(ensemble)) throw new Error(`--ensemble must be one of ${ENSEMBLES}`);
 
-  const digits = (await loadPendigits(values.pendigits)).filter((d) =>
-    isValidationWriter(d.writer, PEN_DIGITS.validationWriters),
-  );
-  const bank = new DigitBank(digits);
-  const rng = new Random(seed);
-  const numbers: ComposedNumber[] = [];
-  for (const kind of NUMBER_KINDS)
-    for (const length of LENGTHS)
-      for (let i = 0; i < per; i++) numbers.push(composeNumber(bank, rng, { kind, length }));
-
+  const source = values.source ?? 'both';
+  if (!['pendigits', 'unipen', 'both'].includes(source))
+    throw new Error(`--source must be pendigits, unipen or both, got "${source}"`);
   const recognizer = await loadRecognizer();
-  const tty = process.stderr.isTTY;
-  const result = evaluateNumbers(recognizer, numbers, {
-    ensemble,
-    onProgress: (done, total) => {
-      if (tty && (done % 20 === 0 || done === total))
-        process.stderr.write(`\r\x1b[Kreading: ${done}/${total}${done === total ? '\n' : ''}`);
-    },
-  });
-
-  console.log(
-    `Numbers written by the ${bank.writers.length} pen-digit validation writers ` +
-      `(${digits.length} digits), ${per} per kind and length, seed ${seed}, ensemble ${ensemble}.`,
-  );
+  const sources: { name: string; digits: WrittenDigit[] }[] = [];
+  if (source !== 'unipen') {
+    const digits = (await loadPendigits(values.pendigits)).filter((d) =>
+      isValidationWriter(d.writer, PEN_DIGITS.validationWriters),
+    );
+    sources.push({ name: 'pen digits, validation writers', digits });
+  }
+  if (source !== 'pendigits') {
+    const samples = await loadUnipen('digits', values.unipen);
+    const digits = samples
+      .filter((s) => /^[0-9]$/.test(s.label) && isUnipenValidationWriter(s.writer))
+      .map((s) => ({ label: Number(s.label), writer: s.writer, strokes: s.strokes }));
+    sources.push({ name: 'UNIPEN, validation writers', digits });
+  }
+  const mistakes: string[] = [];
+  for (const { name, digits } of sources) {
+    const bank = new DigitBank(digits);
+    const rng = new Random(seed);
+    const numbers: ComposedNumber[] = [];
+    for (const kind of NUMBER_KINDS)
+      for (const length of LENGTHS)
+        for (let i = 0; i < per; i++) numbers.push(composeNumber(bank, rng, { kind, length }));
+    const tty = process.stderr.isTTY;
+    const result = evaluateNumbers(recognizer, numbers, {
+      ensemble,
+      onProgress: (done, total) => {
+        if (tty && (done % 20 === 0 || done === total))
+          process.stderr.write(`\r\x1b[Kreading: ${done}/${total}${done === total ? '\n' : ''}`);
+      },
+    });
+    console.log(
+      `${name}: numbers by ${bank.writers.length} writers who wrote every digit (${digits.length} digits), ` +
+        `${per} per kind and length, seed ${seed}, ensemble ${ensemble}; ` +
+        `${numbers.length} numbers in ${result.seconds.toFixed(1)} s.`,
+    );
+    for (const kind of NUMBER_KINDS) {
+      console.log(`${kind}\n${HEADER}`);
+      for (const length of LENGTHS) {
+        const tally = result.byKindAndLength.get(`${kind} ${length}`);
+        if (tally) console.log(row(`length ${length}`.padEnd(9), tally));
+      }
+      console.log(`${row('all', result.byKind.get(kind)!)}\n`);
+    }
+    for (const m of result.mistakes) mistakes.push(`${m.kind.padEnd(6)} ${m.text} -> ${m.read}`);
+  }
   console.log(
     'exact: the whole string right; count: as many digits as written; digits: digits right ' +
       '(length less the edits from the reading to the truth); touching: numbers where some ' +
-      "neighbours' ink touches.\n",
+      "neighbours' ink touches.",
   );
-  for (const kind of NUMBER_KINDS) {
-    console.log(`${kind}\n${HEADER}`);
-    for (const length of LENGTHS) {
-      const tally = result.byKindAndLength.get(`${kind} ${length}`);
-      if (tally) console.log(row(`length ${length}`.padEnd(9), tally));
-    }
-    console.log(`${row('all', result.byKind.get(kind)!)}\n`);
-  }
   console.log('Some wrong readings (written -> read):');
-  for (const m of result.mistakes) console.log(`  ${m.kind.padEnd(6)} ${m.text} -> ${m.read}`);
-  console.log(
-    `\n${numbers.length} numbers in ${result.seconds.toFixed(1)} s ` +
-      `(${((1000 * result.seconds) / numbers.length).toFixed(1)} ms a number, rendering included)`,
-  );
+  for (const m of mistakes) console.log(`  ${m}`);
   return 0;
 }
 
@@ -120,8 +141,7 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof PendigitsError) console.error(err.message);
-    else console.error(`eval:numbers: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`eval:numbers: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   },
 );
