@@ -570,7 +570,8 @@ export function segmentNumber(
       if (end > start + 1 && blockStart[end - 1] !== blockStart[start]) break;
       box = union(box, piece.box);
       parts.push(...piece.parts);
-      if (widthOf(box) > (options.maxDigitWidth + 1) * height) break;
+      // Never wider than this, but a single piece is always a candidate.
+      if (end > start + 1 && widthOf(box) > (options.maxDigitWidth + 1) * height) break;
       const main = piece.parts[0].component;
       held.set(main, (held.get(main) ?? 0) + 1);
       const wholeComponents = [...held].every(([k, n]) => cutInto.get(k) === n);

@@ -5,6 +5,7 @@ import {
   bestPath,
   doubtfulCandidates,
   firstCandidates,
+  SEGMENT,
   segmentNumber,
   type Candidate,
   type DigitBox,
@@ -180,6 +181,29 @@ describe('segmentNumber', () => {
     expect(sure.map((i) => narrow.candidates[i].box)).toEqual([box(20, 20, 40, 60)]);
     const known = narrow.candidates.map((_, i) => (sure.includes(i) ? 0.99 : NaN));
     expect(doubtfulCandidates(narrow, known)).toEqual([]);
+  });
+
+  it('keeps every piece a candidate of its own, however wide, so a reading always exists', () => {
+    // A dash 200 px long beside a 60 px stroke: over 2.5 heights wide, and left uncut.
+    const seg = segmentNumber(
+      canvas(300, 100, [
+        [10, 20, 12, 60],
+        [40, 50, 200, 6],
+      ]),
+      'dark',
+      { ...SEGMENT, cutWidth: 100 },
+    )!;
+    expect(seg.pieces).toBe(2);
+    for (let piece = 0; piece < seg.pieces; piece++) {
+      expect(seg.candidates.some((c) => c.start === piece && c.end === piece + 1)).toBe(true);
+    }
+    const path = bestPath(
+      seg,
+      seg.candidates.map(() => 0.9),
+    );
+    expect(path).not.toBeNull();
+    const boxes = path!.map((i) => seg.candidates[i].box);
+    expect(boxes).toEqual([box(10, 20, 12, 60), box(40, 50, 200, 6)]);
   });
 
   it('prepares a single digit exactly as the single-digit pipeline does', () => {
