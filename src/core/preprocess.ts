@@ -320,8 +320,8 @@ export function normalizeInk(img: GrayImage): GrayImage | null {
   return centreByMass(fitted);
 }
 
-/** Grayscale bitmap (0..255) to the model's 28x28 input; null when there is no ink. */
-export function preprocess(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayImage | null {
+/** Throws a RangeError for a bitmap whose size and data disagree (or that is empty). */
+export function checkBitmap(bitmap: GrayBitmap): void {
   if (
     bitmap.width < 1 ||
     bitmap.height < 1 ||
@@ -331,6 +331,11 @@ export function preprocess(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayI
       `bitmap of ${bitmap.width}x${bitmap.height} needs ${bitmap.width * bitmap.height} values, got ${bitmap.data.length}`,
     );
   }
+}
+
+/** Grayscale bitmap (0..255) to the model's 28x28 input; null when there is no ink. */
+export function preprocess(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayImage | null {
+  checkBitmap(bitmap);
   const extent = inkExtent(bitmap, ink);
   return extent && normalizeInk(inkMap(bitmap, ink, extent));
 }

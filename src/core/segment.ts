@@ -41,6 +41,7 @@
 import { InputError } from './errors.ts';
 import type { GrayImage } from './image.ts';
 import {
+  checkBitmap,
   inkComponentLabels,
   inkExtent,
   inkMap,
@@ -520,15 +521,7 @@ export function segmentNumber(
   ink: InkPolarity = 'dark',
   options: SegmentOptions = SEGMENT,
 ): Segmentation | null {
-  if (
-    bitmap.width < 1 ||
-    bitmap.height < 1 ||
-    bitmap.data.length !== bitmap.width * bitmap.height
-  ) {
-    throw new RangeError(
-      `bitmap of ${bitmap.width}x${bitmap.height} needs ${bitmap.width * bitmap.height} values, got ${bitmap.data.length}`,
-    );
-  }
+  checkBitmap(bitmap);
   const extent = inkExtent(bitmap, ink);
   if (!extent) return null;
   const img = inkMap(bitmap, ink, extent);
