@@ -167,3 +167,31 @@ export function toPenBox(
     stroke.map((p) => ({ x: x0 + (p.x - e.minX) * s, y: y0 + (p.y - e.minY) * s })),
   );
 }
+
+/** A sample and its strokes placed in the pen box (see `toPenBox`). */
+export interface PlacedSample {
+  readonly sample: UnipenSample;
+  readonly strokes: PenStroke[];
+}
+
+/**
+ * The samples of `sets` that `keep` accepts, in file order, each placed in the pen box at its
+ * writer's scale (`writerScales` over its whole set); `rng` is drawn from for kept samples only.
+ */
+export async function loadPlaced(
+  sets: readonly UnipenSet[],
+  dir: string | undefined,
+  keep: (sample: UnipenSample) => boolean,
+  rng: Random,
+): Promise<PlacedSample[]> {
+  const out: PlacedSample[] = [];
+  for (const set of sets) {
+    const samples = await loadUnipen(set, dir);
+    const scales = writerScales(samples);
+    for (const sample of samples) {
+      if (keep(sample))
+        out.push({ sample, strokes: toPenBox(sample, scales.get(sample.writer) ?? 1, rng) });
+    }
+  }
+  return out;
+}

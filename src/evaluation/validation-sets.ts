@@ -10,7 +10,7 @@ import { preprocess } from '../core/preprocess.ts';
 import { Random } from '../core/random.ts';
 import type { PenStroke } from '../data/pen-text.ts';
 import { loadPendigits } from '../data/pendigits.ts';
-import { loadUnipen, toPenBox, writerScales, type UnipenSet } from '../data/unipen.ts';
+import { loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
 import { renderStrokes } from '../node/render-strokes.ts';
 import {
   DIGIT_LIKE,
@@ -74,25 +74,19 @@ async function unipenDrawings(
   dir?: string,
 ): Promise<ValidationDrawing[]> {
   const modulo = config.unipen?.validationModulo;
-  const rng = new Random(20261127);
-  const out: ValidationDrawing[] = [];
-  for (const set of sets) {
-    const samples = await loadUnipen(set, dir);
-    const scales = writerScales(samples);
-    for (const s of samples) {
-      if (!isUnipenValidationWriter(s.writer, modulo)) continue;
-      const digit = /^[0-9]$/.test(s.label);
-      out.push({
-        kind: digit ? 'digit' : DIGIT_LIKE.includes(s.label) ? 'digit_like' : 'not_digit',
-        label: digit ? Number(s.label) : -1,
-        character: s.label,
-        writer: s.writer,
-        source: 'unipen',
-        strokes: toPenBox(s, scales.get(s.writer) ?? 1, rng),
-      });
-    }
-  }
-  return out;
+  const keep = (s: UnipenSample) => isUnipenValidationWriter(s.writer, modulo);
+  const placed = await loadPlaced(sets, dir, keep, new Random(20261127));
+  return placed.map(({ sample: s, strokes }): ValidationDrawing => {
+    const digit = /^[0-9]$/.test(s.label);
+    return {
+      kind: digit ? 'digit' : DIGIT_LIKE.includes(s.label) ? 'digit_like' : 'not_digit',
+      label: digit ? Number(s.label) : -1,
+      character: s.label,
+      writer: s.writer,
+      source: 'unipen',
+      strokes,
+    };
+  });
 }
 
 /** Every `step`-th item, so a subset spreads over all writers and characters. */

@@ -9,7 +9,7 @@ import { MODEL_PIXELS } from '../core/image.ts';
 import { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
 import { loadPendigits } from '../data/pendigits.ts';
-import { loadUnipen, toPenBox, writerScales, type UnipenSample } from '../data/unipen.ts';
+import { loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
 import {
   DIGIT_LIKE,
   isUnipenValidationWriter,
@@ -60,25 +60,18 @@ function firstDigits(set: DigitSet, count: number): DigitSet {
   };
 }
 
-/** The training writers' UNIPEN samples of some sets, placed in the pen box. */
+/** The training writers' UNIPEN samples of some sets that `label` names, placed in the pen box. */
 async function unipenSamples(
-  sets: readonly ('digits' | 'upper' | 'lower' | 'symbols')[],
+  sets: readonly UnipenSet[],
   config: NonNullable<TrainConfig['unipen']>,
   dir: string | undefined,
   label: (s: UnipenSample) => number | null,
   rng: Random,
 ): Promise<PenSample[]> {
-  const out: PenSample[] = [];
-  for (const set of sets) {
-    const samples = await loadUnipen(set, dir);
-    const scales = writerScales(samples);
-    for (const s of samples) {
-      const l = label(s);
-      if (l === null || isUnipenValidationWriter(s.writer, config.validationModulo)) continue;
-      out.push({ label: l, strokes: toPenBox(s, scales.get(s.writer) ?? 1, rng) });
-    }
-  }
-  return out;
+  const keep = (s: UnipenSample) =>
+    label(s) !== null && !isUnipenValidationWriter(s.writer, config.validationModulo);
+  const placed = await loadPlaced(sets, dir, keep, rng);
+  return placed.map(({ sample, strokes }) => ({ label: label(sample)!, strokes }));
 }
 
 export async function trainingData(
