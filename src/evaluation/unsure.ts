@@ -123,16 +123,11 @@ export function unsureReport(
   samples: readonly JudgedSample[],
   thresholds: UnsureThresholds,
 ): UnsureReport {
-  const verdict = samples.map((s) => judge(s.decision, s.notDigit, thresholds));
-  const digits = samples
-    .map((s, i) => ({ s, v: verdict[i] }))
-    .filter(({ s }) => s.kind === 'digit');
-  const notDigits = samples
-    .map((s, i) => ({ s, v: verdict[i] }))
-    .filter(({ s }) => s.kind === 'not_digit');
-  const digitLike = samples
-    .map((s, i) => ({ s, v: verdict[i] }))
-    .filter(({ s }) => s.kind === 'digit_like');
+  const judged = samples.map((s) => ({ s, v: judge(s.decision, s.notDigit, thresholds) }));
+  const ofKind = (kind: JudgedSample['kind']) => judged.filter(({ s }) => s.kind === kind);
+  const digits = ofKind('digit');
+  const notDigits = ofKind('not_digit');
+  const digitLike = ofKind('digit_like');
   const right = digits.filter(({ s }) => s.decision.digit === s.label);
   const wrong = digits.filter(({ s }) => s.decision.digit !== s.label);
   const unflagged = digits.filter(({ v }) => !v.unsure);
