@@ -350,15 +350,18 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   try {
     await registerPlugins(app, options.corsOrigin, limit);
-    registerMetrics(app, pool);
-    registerHealthRoute(app, pool, () => draining);
-    const maxBatchPixels = options.maxBatchPixels ?? DEFAULT_MAX_BATCH_PIXELS;
-    await app.register(corrections, { store: options.corrections ?? false });
+    // The store is asked for on first use (it is registered below).
     const adaptation = new UserAdaptation(
       () => app.corrections,
       pool,
       app.log.child({ component: 'adaptation' }),
     );
+    app.addHook('onClose', async () => adaptation.close());
+    registerMetrics(app, pool, adaptation);
+    registerHealthRoute(app, pool, () => draining);
+    const maxBatchPixels = options.maxBatchPixels ?? DEFAULT_MAX_BATCH_PIXELS;
+    await app.register(corrections, { store: options.corrections ?? false });
+    adaptation.start();
     registerPredictRoutes(app, { pool, ajv, maxBatchPixels, adaptation });
     registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken, adaptation });
     registerReadRoutes(app, { pool, ajv, maxBatchPixels, adaptation });

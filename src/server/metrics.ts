@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AdaptationLookups } from './adaptation.ts';
 import type { InferencePool } from './inference-pool.ts';
 import type { ShedReason } from './scheduler.ts';
 
@@ -28,7 +29,17 @@ export function routeLabel(request: FastifyRequest): string {
   return request.routeOptions.url ?? 'unmatched';
 }
 
-export function registerMetrics(app: FastifyInstance, pool: InferencePool): Registry {
+/** What /metrics shows of the adaptation to users' corrections. */
+export interface AdaptationGauges {
+  readonly lookups: Readonly<AdaptationLookups>;
+  readonly trusted: boolean;
+}
+
+export function registerMetrics(
+  app: FastifyInstance,
+  pool: InferencePool,
+  adaptation?: AdaptationGauges,
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -71,6 +82,7 @@ export function registerMetrics(app: FastifyInstance, pool: InferencePool): Regi
     },
   });
   registerQueueMetrics(registry, pool);
+  if (adaptation) registerAdaptationMetrics(registry, adaptation);
 
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
@@ -88,7 +100,7 @@ export function registerMetrics(app: FastifyInstance, pool: InferencePool): Regi
       schema: {
         summary: 'Prometheus metrics',
         description:
-          'Prometheus text format: http_requests_total and http_request_duration_seconds by method, route and status; digits_live_tensors; process metrics.',
+          "Prometheus text format: http_requests_total and http_request_duration_seconds by method, route and status; digits_live_tensors; digits_adaptation_lookups_total by how a user's corrections were found; process metrics.",
         tags: ['operations'],
         response: {
           200: {
@@ -184,4 +196,26 @@ function registerQueueMetrics(registry: Registry, pool: InferencePool): void {
       },
     });
   }
+}
+
+function registerAdaptationMetrics(registry: Registry, adaptation: AdaptationGauges): void {
+  const hows = ['cached', 'checked', 'loaded', 'unavailable'] as const;
+  new Counter({
+    name: 'digits_adaptation_lookups_total',
+    help: "Adapted requests by how the user's corrections were found: cached (no database round trip), checked (a version query: the database's change announcements were not being received), loaded (read from the database), unavailable (answered unadapted).",
+    labelNames: ['how'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const how of hows) this.labels(how).inc(adaptation.lookups[how]);
+    },
+  });
+  new Gauge({
+    name: 'digits_adaptation_cache_trusted',
+    help: 'Whether cached corrections are used without asking the database (1: the database announcements are live, or the store is embedded).',
+    registers: [registry],
+    collect() {
+      this.set(adaptation.trusted ? 1 : 0);
+    },
+  });
 }

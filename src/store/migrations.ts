@@ -31,6 +31,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX corrections_by_user ON corrections (user_id, id);
     `,
   },
+  {
+    // Every committed change is announced on the channel `corrections_changed` (read by
+    // changes.ts), whoever made it: the instances of a fleet keep their caches by it.
+    // NOTIFY sends one of identical payloads per transaction, so deleting a user's thousand
+    // corrections announces one deletion.
+    version: 2,
+    name: 'announce changes',
+    sql: `
+      CREATE FUNCTION corrections_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          PERFORM pg_notify('corrections_changed', 'cleared');
+        ELSIF TG_OP = 'INSERT' THEN
+          PERFORM pg_notify('corrections_changed', 'added ' || NEW.id || ' ' || NEW.user_id);
+        ELSE
+          -- A deletion, or an update (the app makes none): what the user had is gone.
+          PERFORM pg_notify('corrections_changed', 'deleted ' || OLD.user_id);
+          IF TG_OP = 'UPDATE' THEN
+            PERFORM pg_notify('corrections_changed', 'deleted ' || NEW.user_id);
+          END IF;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER corrections_announce_rows AFTER INSERT OR UPDATE OR DELETE ON corrections
+        FOR EACH ROW EXECUTE FUNCTION corrections_announce();
+      CREATE TRIGGER corrections_announce_truncate AFTER TRUNCATE ON corrections
+        FOR EACH STATEMENT EXECUTE FUNCTION corrections_announce();
+    `,
+  },
 ];
 
 /** Any fixed number: the advisory lock that serializes migrations across instances. */

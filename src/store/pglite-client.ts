@@ -22,6 +22,27 @@ export async function openPglite(dataDir: string): Promise<SqlClient> {
   return {
     ...queryable(db),
     transaction: (work) => db.transaction((tx) => work(queryable(tx))),
+    listen(channel, handlers) {
+      // In the same process: live as soon as LISTEN ran, and never lost.
+      let stopped = false;
+      const listening = db.listen(channel, (payload) => {
+        if (!stopped) handlers.notification(payload, 0);
+      });
+      listening.then(
+        () => !stopped && handlers.live(true),
+        () => {},
+      );
+      return {
+        async send(payload) {
+          await db.query('SELECT pg_notify($1, $2)', [channel, payload]).catch(() => {});
+        },
+        async stop() {
+          stopped = true;
+          const unlisten = await listening.catch(() => null);
+          await unlisten?.().catch(() => {});
+        },
+      };
+    },
     close: () => db.close(),
   };
 }

@@ -41,6 +41,19 @@ export interface UserVersion {
   readonly lastId: number;
 }
 
+/**
+ * A change to the stored corrections, by any writer (this process, another instance of a
+ * fleet, an operator's SQL), delivered once committed. `live` and `lost` say when delivery
+ * starts and stops: changes made while it was not live were not delivered.
+ */
+export type CorrectionsChange =
+  | { readonly kind: 'added'; readonly user: string; readonly id: number }
+  | { readonly kind: 'deleted'; readonly user: string }
+  /** Every correction was removed at once (TRUNCATE). */
+  | { readonly kind: 'cleared' }
+  | { readonly kind: 'live' }
+  | { readonly kind: 'lost' };
+
 export interface CorrectionsStore {
   /** Which database holds the corrections: "embedded" (PGlite) or "postgres". */
   readonly kind: 'embedded' | 'postgres';
@@ -58,6 +71,12 @@ export interface CorrectionsStore {
   version(user: string): Promise<UserVersion>;
   /** Removes every correction of a user; how many there were. */
   deleteUser(user: string): Promise<number>;
+  /**
+   * Calls `onChange` with every change committed from now on, and with `live` once delivery
+   * has started (again) and `lost` when it stopped (the connection dropped: the store
+   * reconnects by itself). Returns what stops it.
+   */
+  watch(onChange: (change: CorrectionsChange) => void): () => Promise<void>;
   /** Every stored correction, oldest first, `batch` rows at a time (for the export). */
   all(batch?: number): AsyncIterable<Correction[]>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@
  * on every instance sharing the database; an unavailable database means unadapted answers.
  */
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 import { expectRecognition, postJson, readyApp } from './contract.ts';
@@ -23,6 +24,8 @@ const seven = image(SEVEN);
 let server: TestPostgres;
 let a: FastifyInstance;
 let b: FastifyInstance;
+/** An operator's own connection: changes the table behind the apps' backs. */
+let operator: pg.Client;
 
 beforeAll(async () => {
   server = await startPostgres();
@@ -33,9 +36,14 @@ beforeAll(async () => {
   };
   // Two instances sharing one database, as in a fleet.
   [a, b] = await Promise.all([readyApp(options), readyApp(options)]);
+  operator = new pg.Client(server.url);
+  // The last test stops the server: this connection ends then, and is not used again.
+  operator.on('error', () => {});
+  await operator.connect();
 }, 120_000);
 
 afterAll(async () => {
+  await operator?.end();
   await Promise.all([a?.close(), b?.close()]);
   await server?.stop();
 });
@@ -47,6 +55,27 @@ async function predict(app: FastifyInstance, img: string, user?: string): Promis
   const { adaptation, ...recognition } = body;
   expectRecognition(recognition);
   return { digit: body.digit, adaptation };
+}
+
+/** How an app found users' corrections so far, and whether it trusts its cache (/metrics). */
+async function lookups(app: FastifyInstance) {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const count = (how: string) =>
+    Number(new RegExp(`digits_adaptation_lookups_total{how="${how}"} (\\d+)`).exec(text)?.[1]);
+  return {
+    cached: count('cached'),
+    checked: count('checked'),
+    loaded: count('loaded'),
+    trusted: /digits_adaptation_cache_trusted 1/.test(text),
+  };
+}
+
+async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe('adapting predictions to a user', () => {
@@ -90,6 +119,66 @@ describe('adapting predictions to a user', () => {
     expect((await predict(a, likeIt, user)).digit).toBe(7);
     expect((await predict(b, likeIt, user)).adaptation?.corrections).toBe(0);
   });
+
+  it("uses a cached user without asking the database, and heeds other writers' changes", async () => {
+    const user = 'cached-writer';
+    await eventually(async () => (await lookups(a)).trusted);
+    expect(
+      (await postJson(b, '/api/corrections', { image: corrected, label: 1, user })).statusCode,
+    ).toBe(201);
+    expect((await predict(a, likeIt, user)).digit).toBe(1);
+    const before = await lookups(a);
+    for (let i = 0; i < 5; i++) expect((await predict(a, likeIt, user)).digit).toBe(1);
+    expect(await lookups(a)).toEqual({ ...before, cached: before.cached + 5 });
+
+    // Another instance's correction is announced: read again (once), then cached.
+    expect(
+      (await postJson(b, '/api/corrections', { image: seven, label: 9, user })).statusCode,
+    ).toBe(201);
+    expect((await predict(a, likeIt, user)).adaptation?.corrections).toBe(2);
+    expect((await predict(a, likeIt, user)).adaptation?.corrections).toBe(2);
+    const after = await lookups(a);
+    expect(after.loaded).toBe(before.loaded + 1);
+    expect(after.checked).toBe(before.checked);
+
+    // An operator deletes the rows with SQL: no instance uses them once it is announced.
+    await operator.query('DELETE FROM corrections WHERE user_id = $1', [user]);
+    for (const app of [a, b]) {
+      await eventually(async () => (await predict(app, likeIt, user)).digit === 7, 2000);
+    }
+  });
+
+  it('answers right when the announcements stop: asks the database until they are back', async () => {
+    const user = 'unheard-writer';
+    const post = async () =>
+      expect(
+        (await postJson(a, '/api/corrections', { image: corrected, label: 1, user })).statusCode,
+      ).toBe(201);
+    await post();
+    expect((await predict(a, likeIt, user)).digit).toBe(1);
+    // Every listening connection is cut; they listen again by themselves after 0.1 s or more.
+    await operator.query(
+      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = 'digits-listen'",
+    );
+    // Meanwhile nothing cached is used as it is: the database is asked.
+    const before = await lookups(a);
+    expect((await predict(a, likeIt, user)).digit).toBe(1);
+    const during = await lookups(a);
+    expect(during.cached).toBe(before.cached);
+    expect(during.checked + during.loaded).toBe(before.checked + before.loaded + 1);
+    // Deleted before they listen again: never announced. What was read while not listening
+    // is not trusted once they do.
+    await operator.query('DELETE FROM corrections WHERE user_id = $1', [user]);
+    await eventually(async () => (await lookups(a)).trusted && (await lookups(b)).trusted);
+    expect((await predict(a, likeIt, user)).digit).toBe(7);
+    expect((await predict(b, likeIt, user)).digit).toBe(7);
+    // And from then on cached again.
+    await post();
+    expect((await predict(a, likeIt, user)).digit).toBe(1);
+    const cached = (await lookups(a)).cached;
+    expect((await predict(a, likeIt, user)).digit).toBe(1);
+    expect((await lookups(a)).cached).toBe(cached + 1);
+  }, 60_000);
 
   it('refuses a bad user id on predict', async () => {
     const res = await postJson(a, '/api/predict', { image: seven, user: 'no' });

@@ -16,12 +16,30 @@ import {
   CorrectionLimitError,
   INPUT_BYTES,
   StoreUnavailableError,
+  type CorrectionsChange,
   type CorrectionsStore,
 } from '../../src/store/store.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 
 const input = (seed: number) =>
   Uint8Array.from({ length: INPUT_BYTES }, (_, i) => (i * seed) % 256);
+
+/** Resolves once `check` holds (polled), or fails after `ms`. */
+async function eventually(check: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Everything a watch of `store` sees, once it is live. */
+async function watching(store: CorrectionsStore) {
+  const changes: CorrectionsChange[] = [];
+  const stop = store.watch((change) => changes.push(change));
+  await eventually(() => changes.some((c) => c.kind === 'live'));
+  return { changes, stop };
+}
 
 let server: TestPostgres;
 const dataDir = mkdtempSync(join(tmpdir(), 'digits-store-'));
@@ -92,6 +110,23 @@ describe.each(kinds)('the store on %s', (_name, config) => {
     expect(await store.list('user-cccc')).toEqual([]);
   });
 
+  it('announces every committed change to a watch, once per deletion of a user', async () => {
+    const { changes, stop } = await watching(store);
+    try {
+      const a = await store.add({ user: 'watched-user', label: 4, input: input(9) });
+      const b = await store.add({ user: 'watched-user', label: 5, input: input(8) });
+      expect(await store.deleteUser('watched-user')).toBe(2);
+      await eventually(() => changes.some((c) => c.kind === 'deleted'));
+      expect(changes.filter((c) => c.kind !== 'live')).toEqual([
+        { kind: 'added', id: a.id, user: 'watched-user' },
+        { kind: 'added', id: b.id, user: 'watched-user' },
+        { kind: 'deleted', user: 'watched-user' },
+      ]);
+    } finally {
+      await stop();
+    }
+  });
+
   it('walks every correction in batches, oldest first', async () => {
     for (let i = 0; i < 5; i++)
       await store.add({ user: `walker-${i}xxx`, label: i, input: input(i + 2) });
@@ -129,6 +164,82 @@ describe('migrations', () => {
     await Promise.all(clients.map((c) => c.close()));
     await admin.end();
   });
+});
+
+describe('announcements on PostgreSQL', () => {
+  it('reach a watch whoever changes the table, and say when they stop and start again', async () => {
+    const db = `watch_${Date.now()}`;
+    const admin = new pg.Client(server.url);
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    const url = server.url.replace(/\/postgres$/, `/${db}`);
+    const store = await openStore({ databaseUrl: url, timeoutMs: 1000 });
+    const operator = new pg.Client(url);
+    await operator.connect();
+    const { changes, stop } = await watching(store);
+    try {
+      // An operator's SQL, not the store, changes the table.
+      const { rows } = await operator.query<{ id: number }>(
+        "INSERT INTO corrections (user_id, label, input) VALUES ('sql-user-1', 3, $1) RETURNING id",
+        [Buffer.from(input(2))],
+      );
+      await operator.query("DELETE FROM corrections WHERE user_id = 'sql-user-1'");
+      await operator.query('TRUNCATE corrections');
+      // A payload this version does not know: forget everything rather than guess.
+      await operator.query("NOTIFY corrections_changed, 'renamed sql-user-1 sql-user-2'");
+      await eventually(() => changes.length >= 5);
+      expect(changes.slice(1)).toEqual([
+        { kind: 'added', id: Number(rows[0].id), user: 'sql-user-1' },
+        { kind: 'deleted', user: 'sql-user-1' },
+        { kind: 'cleared' },
+        { kind: 'cleared' },
+      ]);
+
+      // The listening connection is cut: lost, then live again by itself.
+      changes.length = 0;
+      const { rows: cut } = await operator.query<{ done: boolean }>(
+        "SELECT pg_terminate_backend(pid, 5000) AS done FROM pg_stat_activity WHERE application_name = 'digits-listen' AND datname = current_database()",
+      );
+      expect(cut.map((r) => r.done)).toEqual([true]);
+      await eventually(() => changes.some((c) => c.kind === 'live'));
+      expect(changes.map((c) => c.kind)).toEqual(['lost', 'live']);
+      const added = await store.add({ user: 'after-cut', label: 1, input: input(6) });
+      await eventually(() => changes.length === 3);
+      expect(changes[2]).toEqual({ kind: 'added', id: added.id, user: 'after-cut' });
+    } finally {
+      await stop();
+      await store.close();
+      await operator.end();
+      await admin.end();
+    }
+  }, 60_000);
+
+  it('answers a write once every listening instance has applied it', async () => {
+    const [writer, other] = await Promise.all([
+      openStore({ databaseUrl: server.url }),
+      openStore({ databaseUrl: server.url }),
+    ]);
+    const seen: CorrectionsChange[] = [];
+    const slow = (change: CorrectionsChange) => {
+      // An instance busy for a moment: the writer must wait for it.
+      const until = Date.now() + 30;
+      while (Date.now() < until);
+      seen.push(change);
+    };
+    const watches = await Promise.all([watching(writer), watching(other)]);
+    const stopSlow = other.watch(slow);
+    try {
+      const added = await writer.add({ user: 'acked-user', label: 2, input: input(1) });
+      // No waiting here: the other instance had it before add() resolved.
+      expect(seen).toContainEqual({ kind: 'added', id: added.id, user: 'acked-user' });
+      expect(await writer.deleteUser('acked-user')).toBe(1);
+      expect(seen).toContainEqual({ kind: 'deleted', user: 'acked-user' });
+    } finally {
+      await stopSlow();
+      await Promise.all(watches.map((w) => w.stop()));
+      await Promise.all([writer.close(), other.close()]);
+    }
+  }, 60_000);
 });
 
 describe('a PostgreSQL that is down or slow', () => {

@@ -107,11 +107,11 @@ export function registerCorrectionsRoutes(
       const work = costOf({ ...toWorkInput(request.body, 'off'), features: true });
       const [result] = await pool.recognize([work], runOptions(request, reply));
       if (!result.ok) throw workError(result);
-      const before = adaptation?.cachedVersion(user) ?? null;
+      // Resolved once every instance has heard of it (SqlStore, acknowledgedWrite).
       const stored = await store
         .add({ user, label, input: toBytes(result.recognition.input) })
         .catch((err: unknown) => storeError(err, 'the correction was not stored'));
-      adaptation?.learned(stored, result.features, before);
+      adaptation?.learned(stored, result.features);
       return reply.code(201).send({ id: stored.id, user: stored.user, label: stored.label });
     },
   );
@@ -159,6 +159,7 @@ export function registerCorrectionsRoutes(
     },
     async (request, reply) => {
       const { user } = request.query;
+      // Resolved once every instance has heard of it (SqlStore, acknowledgedWrite).
       await storeOf(app)
         .deleteUser(user)
         .catch((err: unknown) => storeError(err, 'the corrections were not deleted'));

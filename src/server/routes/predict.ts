@@ -57,14 +57,13 @@ export function registerPredictRoutes(app: FastifyInstance, options: PredictRout
         if (!result.ok) throw workError(result);
         return result.recognition;
       }
-      // The user's corrections are read while the workers recognize.
-      const [[result], memory] = await Promise.all([
+      const [[result], memory] = await adaptation.withMemory(
+        user,
         pool.recognize(
           [{ ...input, input: { ...input.input, features: true } }],
           runOptions(request, reply),
         ),
-        adaptation.memoryFor(user),
-      ]);
+      );
       if (!result.ok) throw workError(result);
       if (!memory || !result.features) return result.recognition;
       return adaptation.answer(result.recognition, result.features, memory);

@@ -53,11 +53,9 @@ export function registerReadRoutes(app: FastifyInstance, options: ReadRoutesOpti
     async (request, reply): Promise<AdaptedReading> => {
       const { user, ...body } = request.body;
       const input = costOf(toWorkInput(body, 'vote'), 'read');
-      // The user's corrections are read while the workers read the number.
-      const [[result], memory] = await Promise.all([
-        pool.read([input], runOptions(request, reply)),
-        user && adaptation ? adaptation.memoryFor(user) : null,
-      ]);
+      const reading = pool.read([input], runOptions(request, reply));
+      const [[result], memory] =
+        user && adaptation ? await adaptation.withMemory(user, reading) : [await reading, null];
       if (!result.ok) throw workError(result);
       if (!memory || !adaptation) return result.reading;
       return adaptation.adaptReading(result.reading, memory);
