@@ -3,12 +3,13 @@
  * 1. In process: src/core/adapt.ts for a user with 100 and with 1,000 corrections.
  * 2. Through the app (inject, 2 workers), with the embedded store and with PostgreSQL:
  *    POST /api/predict of one drawing with and without `user` (100 corrections),
- *    interleaved, p50/p99 of each.
+ *    interleaved, p50/p99 of each, and how the app found the corrections (/metrics:
+ *    `cached` needs no database round trip).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adapt, CorrectionMemory } from '../src/core/adapt.ts';
+import { adapt, ADAPTATION, CorrectionMemory } from '../src/core/adapt.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { StoreConfig } from '../src/store/open.ts';
 import { startPostgres } from '../test/support/postgres.ts';
@@ -32,7 +33,7 @@ for (const size of [100, 1000]) {
   for (let i = 0; i < 2000; i++) {
     const query = random();
     const start = performance.now();
-    adapt({ digit: 7, probabilities }, query, memory, { k: 3, minSimilarity: 0, strength: 6 });
+    adapt({ digit: 7, probabilities }, query, memory, { ...ADAPTATION, minSimilarity: 0 });
     times.push(performance.now() - start);
   }
   const s = stats(times);
@@ -79,6 +80,11 @@ async function throughApp(name: string, corrections: StoreConfig): Promise<void>
     console.log(`  without user: p50 ${f(p.p50)}, p99 ${f(p.p99)}`);
     console.log(`  with user:    p50 ${f(a.p50)}, p99 ${f(a.p99)}`);
     console.log(`  added at p50: ${f(a.p50 - p.p50)}`);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const lookups = [...metrics.matchAll(/digits_adaptation_lookups_total\{how="(\w+)"\} (\d+)/g)]
+      .map(([, how, n]) => `${how} ${n}`)
+      .join(', ');
+    console.log(`  how the corrections were found (all requests): ${lookups}`);
   } finally {
     await app.close();
   }

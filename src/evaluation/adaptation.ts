@@ -30,6 +30,18 @@ export interface WriterOutcome {
   readonly corrections: number;
 }
 
+/** A later copy still read wrong with corrections. */
+export interface RemainingError {
+  readonly writer: Writer;
+  readonly copy: number;
+  readonly label: number;
+  /** What was answered. */
+  readonly digit: number;
+  /** The writer's corrections posted before it, and how many of them had this label. */
+  readonly corrections: number;
+  readonly ofLabel: number;
+}
+
 export interface ProtocolOutcome {
   readonly params: AdaptationParams;
   readonly count: number;
@@ -39,6 +51,7 @@ export interface ProtocolOutcome {
   /** The largest number of later copies a writer lost to adaptation (0: none got worse). */
   readonly worstLoss: number;
   readonly writers: WriterOutcome[];
+  readonly errors: RemainingError[];
 }
 
 /**
@@ -68,6 +81,7 @@ export function runProtocol(
   params: AdaptationParams,
 ): ProtocolOutcome {
   const writers = new Map<Writer, { memory: CorrectionMemory; outcome: WriterOutcome }>();
+  const errors: RemainingError[] = [];
   for (const drawing of drawings) {
     let state = writers.get(drawing.writer);
     if (!state) {
@@ -89,6 +103,16 @@ export function runProtocol(
       o.count++;
       if (drawing.digit === drawing.label) o.correctAlone++;
       if (answer.digit === drawing.label) o.correctAdapted++;
+      else {
+        errors.push({
+          writer: drawing.writer,
+          copy: drawing.copy,
+          label: drawing.label,
+          digit: answer.digit,
+          corrections: state.memory.size,
+          ofLabel: state.memory.labels.filter((l) => l === drawing.label).length,
+        });
+      }
     }
     if (answer.digit !== drawing.label) {
       state.memory.add(drawing.features, drawing.label);
@@ -107,6 +131,7 @@ export function runProtocol(
     corrections: sum('corrections'),
     worstLoss: Math.max(0, ...outcomes.map((o) => o.correctAlone - o.correctAdapted)),
     writers: outcomes,
+    errors,
   };
 }
 

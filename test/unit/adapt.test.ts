@@ -1,6 +1,13 @@
 /** Adaptation to a user's corrections (src/core/adapt.ts) and its protocol (src/evaluation). */
 import { describe, expect, it } from 'vitest';
-import { adapt, CorrectionMemory, unit, type AdaptationParams } from '../../src/core/adapt.ts';
+import {
+  adapt,
+  ADAPTATION,
+  CorrectionMemory,
+  evidence,
+  unit,
+  type AdaptationParams,
+} from '../../src/core/adapt.ts';
 import {
   chooseParams,
   inTurns,
@@ -8,7 +15,7 @@ import {
   type AnsweredDrawing,
 } from '../../src/evaluation/adaptation.ts';
 
-const PARAMS: AdaptationParams = { k: 3, minSimilarity: 0.8, strength: 6 };
+const PARAMS: AdaptationParams = { k: 3, minSimilarity: 0.8, strength: 6, width: 0.2 };
 
 /** A feature vector pointing mostly along axis `axis` of 8, tilted a little by `tilt`. */
 const along = (axis: number, tilt = 0, tiltAxis = (axis + 1) % 8) =>
@@ -93,6 +100,22 @@ describe('adapt', () => {
     expect(adapted.digit).toBe(9);
   });
 
+  it('lets a near copy of a corrected drawing overrule a confident model, a loose likeness not', () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 1);
+    const params = { ...ADAPTATION, minSimilarity: 0 };
+    // The model is sure (1 in 10,000 for a 1); the writer said this drawing is a 1.
+    const sure = model(7, 0.9999, 1);
+    const nearCopy = along(0, 0.1); // cosine 0.995
+    const likeness = along(0, 1); // cosine 0.71
+    expect(adapt(sure, nearCopy, memory, params).digit).toBe(1);
+    expect(adapt(sure, likeness, memory, params).digit).toBe(7);
+    // The same likeness does tip a close call.
+    expect(adapt(model(7, 0.6, 1), likeness, memory, params).digit).toBe(1);
+    expect(evidence(1, params)).toBe(params.strength);
+    expect(evidence(1 - params.width, params)).toBeCloseTo(params.strength / Math.E, 9);
+  });
+
   it('uses at most k neighbours, the nearest', () => {
     const memory = new CorrectionMemory(8);
     for (let i = 0; i < 5; i++) memory.add(along(0, 0.05 * i), 1);
@@ -147,8 +170,13 @@ describe('the adaptation protocol', () => {
     expect(outcome.worstLoss).toBe(0);
 
     // A correction that overwhelms the model turns writer 2's next clear 2 into a 3.
-    const reckless = runProtocol(drawings, { k: 1, minSimilarity: 0, strength: 50 });
+    const reckless = runProtocol(drawings, { k: 1, minSimilarity: 0, strength: 50, width: 1 });
     expect(reckless.worstLoss).toBe(1);
+    expect(outcome.errors).toEqual([]);
+    // The 2 it got wrong is listed, with the writer's one earlier correction (a 3).
+    expect(reckless.errors).toEqual([
+      { writer: 2, copy: 1, label: 2, digit: 3, corrections: 1, ofLabel: 0 },
+    ]);
     expect(reckless.writers.find((w) => w.writer === 2)).toMatchObject({
       correctAlone: 4,
       correctAdapted: 3,
