@@ -42,6 +42,19 @@ async function watching(store: CorrectionsStore) {
 }
 
 let server: TestPostgres;
+
+/** A new, empty database on the test server; its URL. */
+async function freshDatabase(prefix: string): Promise<string> {
+  const db = `${prefix}_${Date.now()}`;
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${db}`);
+  } finally {
+    await admin.end();
+  }
+  return server.url.replace(/\/postgres$/, `/${db}`);
+}
 const dataDir = mkdtempSync(join(tmpdir(), 'digits-store-'));
 
 beforeAll(async () => {
@@ -150,11 +163,7 @@ describe.each(kinds)('the store on %s', (_name, config) => {
 
 describe('migrations', () => {
   it('apply once even when several instances start at once', async () => {
-    const db = `race_${Date.now()}`;
-    const admin = new pg.Client(server.url);
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    const url = server.url.replace(/\/postgres$/, `/${db}`);
+    const url = await freshDatabase('race');
     const clients = [1, 2, 3].map(() => openPostgres({ url, timeoutMs: 10_000 }));
     const applied = await Promise.all(clients.map((c) => migrate(c)));
     expect(applied.flat()).toEqual(MIGRATIONS.map((m) => m.version));
@@ -162,17 +171,12 @@ describe('migrations', () => {
     expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await migrate(clients[0])).toEqual([]);
     await Promise.all(clients.map((c) => c.close()));
-    await admin.end();
   });
 });
 
 describe('announcements on PostgreSQL', () => {
   it('reach a watch whoever changes the table, and say when they stop and start again', async () => {
-    const db = `watch_${Date.now()}`;
-    const admin = new pg.Client(server.url);
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    const url = server.url.replace(/\/postgres$/, `/${db}`);
+    const url = await freshDatabase('watch');
     const store = await openStore({ databaseUrl: url, timeoutMs: 1000 });
     const operator = new pg.Client(url);
     await operator.connect();
@@ -210,7 +214,6 @@ describe('announcements on PostgreSQL', () => {
       await stop();
       await store.close();
       await operator.end();
-      await admin.end();
     }
   }, 60_000);
 
@@ -272,15 +275,11 @@ describe('a PostgreSQL that is down or slow', () => {
   }, 60_000);
 
   it('starts while the server is down and migrates once it is up', async () => {
-    const db = `late_${Date.now()}`;
-    const admin = new pg.Client(server.url);
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    await admin.end();
+    const url = await freshDatabase('late');
     await server.pause();
     const errors: Error[] = [];
     const store = await openStore({
-      databaseUrl: server.url.replace(/\/postgres$/, `/${db}`),
+      databaseUrl: url,
       timeoutMs: 500,
       onError: (err) => errors.push(err),
     });
