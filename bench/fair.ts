@@ -73,6 +73,11 @@ const dataUrl = (png: Buffer) => `data:image/png;base64,${png.toString('base64')
 interface Answer {
   readonly status: number; // 0: failed without an answer
   readonly ms: number;
+  /**
+   * Of `ms`, the time spent waiting for one of the agent's connections (the flooder's four
+   * are busy sending earlier uploads): the client's own queue, not the server's answer.
+   */
+  readonly queued: number;
   /** When it was sent (performance.now()). */
   readonly sent: number;
   readonly body: string;
@@ -88,6 +93,7 @@ function request(
   body?: Buffer,
 ): Promise<Answer> {
   const start = performance.now();
+  let queued = 0;
   let answered = false;
   return new Promise((resolve) => {
     const req = http.request(
@@ -111,22 +117,36 @@ function request(
           resolve({
             status: res.statusCode ?? 0,
             ms: performance.now() - start,
+            queued,
             sent: start,
             body: Buffer.concat(chunks).toString('utf8'),
             retryAfter: res.headers['retry-after'] as string | undefined,
           }),
         );
         res.on('error', (err) =>
-          resolve({ status: 0, ms: performance.now() - start, sent: start, body: String(err) }),
+          resolve({
+            status: 0,
+            ms: performance.now() - start,
+            queued,
+            sent: start,
+            body: String(err),
+          }),
         );
       },
     );
+    req.once('socket', () => (queued = performance.now() - start));
     req.on('timeout', () => req.destroy(new Error('timed out')));
     // A refusal that closes its connection while the body is still being sent ends the
     // upload with EPIPE after the answer: the answer is what counts.
     req.on('error', (err) => {
       if (!answered)
-        resolve({ status: 0, ms: performance.now() - start, sent: start, body: String(err) });
+        resolve({
+          status: 0,
+          ms: performance.now() - start,
+          queued,
+          sent: start,
+          body: String(err),
+        });
     });
     req.end(body);
   });
@@ -262,11 +282,18 @@ async function main(): Promise<void> {
       console.log(`  error: ${error.status} ${error.body.slice(0, 200)}`);
 
     // The flooder.
+    // Each request's time from when it had a connection: the server's part.
     const byStatus = new Map<number, number[]>();
     for (const answer of flood)
-      byStatus.set(answer.status, [...(byStatus.get(answer.status) ?? []), answer.ms]);
+      byStatus.set(answer.status, [
+        ...(byStatus.get(answer.status) ?? []),
+        answer.ms - answer.queued,
+      ]);
     const floodMax = Math.max(...flood.map((a) => a.ms));
-    console.log(`flooder: ${flood.length} requests, longest ${(floodMax / 1000).toFixed(1)} s`);
+    const queuedMs = flood.map((a) => a.queued).sort((a, b) => a - b);
+    console.log(
+      `flooder: ${flood.length} requests, longest ${(floodMax / 1000).toFixed(1)} s (from the call); waiting for one of its ${FLOOD} connections p50 ${percentile(queuedMs, 50).toFixed(0)} ms, max ${queuedMs[queuedMs.length - 1].toFixed(0)} ms; by answer, from having a connection:`,
+    );
     for (const [status, times] of [...byStatus].sort((a, b) => a[0] - b[0])) {
       times.sort((a, b) => a - b);
       console.log(
@@ -275,6 +302,8 @@ async function main(): Promise<void> {
     }
     const failure = flood.find((a) => a.status === 0);
     if (failure) console.log(`  a request with no answer: ${failure.body.slice(0, 200)}`);
+    const cut = flood.filter((a) => a.status === 0 && /EPIPE|ECONNRESET/.test(a.body)).length;
+    console.log(`  uploads cut before their answer was read (EPIPE/ECONNRESET): ${cut}`);
     const refusal = flood.find((a) => a.status === 429 || a.status === 503);
     if (refusal)
       console.log(

@@ -6,6 +6,7 @@
  * Retry-After at once: a refused request costs no JSON parsing, so refusing a flood stays
  * cheap for the event loop that answers everyone else.
  */
+import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { InferencePool } from './inference-pool.ts';
 
@@ -13,25 +14,114 @@ export function clientOf(request: FastifyRequest): string {
   return request.ip;
 }
 
-/**
- * Bodies larger than this that are refused before being read close their connection after
- * the answer. Node would otherwise read and discard the whole upload on the event loop: a
- * client that retries a 9 MB batch at once after each 429 made the server receive 200 MB/s
- * for nothing (bench:fair), delaying everyone. A smaller body has mostly arrived already, and
- * keeping its connection open costs nothing.
- */
-const CLOSE_ABOVE_BYTES = 64 * 1024;
+/** The body's declared size (Content-Length); 0 when not declared (chunked or none). */
+export function declaredBytes(request: FastifyRequest): number {
+  const length = Number(request.headers['content-length'] ?? 0);
+  return Number.isFinite(length) && length > 0 ? length : 0;
+}
 
-/** The onRequest hook of every route whose work goes through the inference pool. */
+/**
+ * The rest of refused uploads is read at most this fast over all of them (bytes a second).
+ * Reading costs the event loop that answers everyone, mostly in garbage collection of the
+ * chunks read: about half a millisecond a megabyte here (bench:fair), so this bounds it to
+ * about 2% of the event loop whatever a flood sends, while a refused 16 MiB body alone
+ * still drains in half a second. Its answer has long been sent by then.
+ */
+const DISCARD_BYTES_PER_SECOND = 32 * 1024 * 1024;
+/** What may be read at once before the rate applies: a tenth of a second's worth. */
+const DISCARD_BURST = DISCARD_BYTES_PER_SECOND / 10;
+
+/** A token bucket shared by every refused upload of one server (one per pool). */
+class DiscardBudget {
+  private balance = DISCARD_BURST;
+  private last = performance.now();
+
+  /** Takes `bytes`; returns how long (ms) the reader should pause to stay within the rate. */
+  take(bytes: number): number {
+    const now = performance.now();
+    const refill = ((now - this.last) / 1000) * DISCARD_BYTES_PER_SECOND;
+    this.balance = Math.min(DISCARD_BURST, this.balance + refill) - bytes;
+    this.last = now;
+    return this.balance >= 0 ? 0 : (-this.balance / DISCARD_BYTES_PER_SECOND) * 1000;
+  }
+}
+
+const budgets = new WeakMap<InferencePool, DiscardBudget>();
+
+/**
+ * The onRequest hook of every route whose work goes through the inference pool. A refused
+ * request is answered at once, before its body is read, and the rest of its upload is then
+ * read and thrown away, so that the connection ends cleanly. Closing it instead, with the
+ * upload still arriving, makes the server's TCP stack reset the connection, and a reset can
+ * erase the answer from the client's buffers before the client has read it (RFC 9112 9.6,
+ * "the TCP reset problem"; Node's own client then reports EPIPE instead of the 429). Reading
+ * is bounded: nothing is kept, it is paced (DISCARD_BYTES_PER_SECOND), and a body over the
+ * route's limit (which would be refused 413 anyway) is not read but cut off: declared that
+ * large, at once; sent in chunks, once that much has arrived. The request timeout bounds how
+ * long a slow upload is waited for.
+ */
 export function admissionHook(pool: InferencePool): onRequestHookHandler {
+  let budget = budgets.get(pool);
+  if (!budget) {
+    budget = new DiscardBudget();
+    budgets.set(pool, budget);
+  }
+  const shared = budget;
   return async (request, reply) => {
-    const refusal = pool.precheck(clientOf(request));
+    const refusal = pool.precheck(clientOf(request), declaredBytes(request));
     if (!refusal) return;
-    const length = Number(request.headers['content-length'] ?? 0);
-    if (length > CLOSE_ABOVE_BYTES || request.headers['transfer-encoding'] !== undefined)
-      reply.header('connection', 'close');
+    discardBody(request, reply, shared);
     throw refusal;
   };
+}
+
+/** Reads and drops the body of a refused request, within `budget` (see above). */
+function discardBody(request: FastifyRequest, reply: FastifyReply, budget: DiscardBudget): void {
+  const limit = request.routeOptions.bodyLimit ?? Infinity;
+  const declared = declaredBytes(request);
+  if (declared > limit) {
+    reply.header('connection', 'close');
+    return;
+  }
+  const raw = request.raw;
+  lingerUntilRead(raw);
+  let received = 0;
+  raw.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit) {
+      raw.socket.destroy();
+      return;
+    }
+    const pause = budget.take(chunk.length);
+    // Once the whole body is in, pausing would only delay the connection's next request.
+    if (pause > 0 && received !== declared) {
+      raw.pause();
+      setTimeout(() => raw.resume(), pause).unref();
+    }
+  });
+}
+
+/**
+ * A connection that ends with this answer (the client asked for `Connection: close`, or the
+ * server is draining) is closed by Node as soon as the answer is written, and any upload
+ * still arriving then resets it. Here it is half-closed instead, the answer and its end sent,
+ * and closed once the request's body has been read: a lingering close.
+ */
+function lingerUntilRead(raw: IncomingMessage): void {
+  const socket = raw.socket;
+  // Requests injected in tests have no real socket, and their body is all there already.
+  if (typeof socket?.destroySoon !== 'function') return;
+  const destroySoon = socket.destroySoon.bind(socket);
+  let closing = false;
+  socket.destroySoon = () => {
+    if (raw.complete) return destroySoon();
+    closing = true;
+    socket.end();
+  };
+  raw.once('end', () => {
+    socket.destroySoon = destroySoon;
+    if (closing) destroySoon();
+  });
 }
 
 /**

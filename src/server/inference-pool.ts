@@ -50,9 +50,11 @@ const PIECE_INPUTS = 16;
  */
 const PIECE_COST = 50_000;
 /**
- * A worker is handed more while it holds less than this (µs, estimated): enough for the
- * single-image requests of 8 connections to share forward passes (bench:http), while a
- * large image or a full piece is the only work at its worker.
+ * A worker already holding work is handed another piece only while all of it stays within
+ * this (µs, estimated): the single-image requests of 8 connections share forward passes
+ * (bench:http), while a large image or a full piece is the only work at its worker. A worker
+ * answers all the pieces of one pass together, so a digit beside a large image would wait
+ * for the large image's decoding (bench:fair: a digit's pass took 85 ms instead of 5).
  */
 const WORKER_ROOM = 20_000;
 
@@ -170,6 +172,8 @@ export interface RunOptions {
   readonly client?: string;
   /** Aborted when the client goes away: its work not yet at a worker is dropped. */
   readonly signal?: AbortSignal;
+  /** The request body's size, if known: teaches the scheduler the client's work per byte. */
+  readonly bytes?: number;
 }
 
 export function refusalError(refusal: Refusal): ApiError {
@@ -272,16 +276,16 @@ export class InferencePool {
   }
 
   /**
-   * A refusal for `client` that does not depend on the request's size (over its share or its
-   * budget of work, the server overloaded, closing or failed), to answer before the body is
-   * read; null if the request may go on.
+   * A refusal for `client` known before the body is read (over its share or its budget of
+   * work, the server overloaded, closing or failed; or a body of `bytes` that, at the client's
+   * least work per byte so far, would not fit its share); null if the request may go on.
    */
-  precheck(client: string): ApiError | null {
+  precheck(client: string, bytes = 0): ApiError | null {
     if (this.current === 'closing' || this.current === 'closed' || this.current === 'failed') {
       this.count('unavailable');
       return this.unavailable();
     }
-    const refusal = this.ledger.refusal(client) ?? this.scheduler.check(client);
+    const refusal = this.ledger.refusal(client) ?? this.scheduler.check(client, bytes);
     if (!refusal) return null;
     this.count(refusal.reason);
     return refusalError(refusal);
@@ -328,7 +332,7 @@ export class InferencePool {
     });
     const pixels = inputs.reduce((sum, item) => sum + item.pixels, 0);
     const pieces = cut(job, inputs);
-    const admitted = this.scheduler.admit(client, pieces, inputs.length);
+    const admitted = this.scheduler.admit(client, pieces, inputs.length, options.bytes);
     if (!(admitted instanceof Ticket)) {
       this.count(admitted.reason);
       return Promise.reject(refusalError(admitted));
@@ -427,7 +431,9 @@ export class InferencePool {
       }
       if (!best) return;
       const slot = best;
-      const next = this.scheduler.next((cost) => this.mayTake(slot, cost));
+      const next = this.scheduler.next(
+        (cost) => (slot.load === 0 || slot.load + cost <= WORKER_ROOM) && this.mayTake(slot, cost),
+      );
       if (!next) return;
       this.send(slot, next);
     }

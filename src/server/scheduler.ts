@@ -19,7 +19,10 @@
  * - requests and images admitted over all clients are capped (503 beyond): the bodies they
  *   hold are what the server's memory pays for.
  * Seconds come from the speed the pool measures, so the bounds hold on a slow or busy
- * machine too. A small request from a client with nothing waiting passes every bound until
+ * machine too. A client with work admitted is also refused before its body is read when the
+ * body's declared size, at the least work per byte its own requests have carried, would not
+ * fit its share: a client that keeps resending a batch too large for what is left of its
+ * share costs the server no reading, parsing and validating of megabytes it would refuse. A small request from a client with nothing waiting passes every bound until
  * the caps on requests and images: a flood cannot shut a light client out.
  */
 
@@ -83,6 +86,11 @@ class ClientState<T> {
   cost = 0;
   /** Admitted requests not yet settled. */
   requests = 0;
+  /**
+   * The least estimated cost per body byte of this client's requests (admitted, or refused
+   * for its share once read); undefined until one had a declared size.
+   */
+  costPerByte?: number;
   /** Deficit round-robin: the cost this client may still send in its current turn. */
   deficit = 0;
   inTurn = false;
@@ -100,6 +108,11 @@ export interface QueueDepth {
   readonly seconds: number;
   /** Clients with admitted work. */
   readonly clients: number;
+}
+
+/** Keeps the least work per byte a client's requests carried (see check). */
+function learn(state: { costPerByte?: number }, perByte: number | undefined): void {
+  if (perByte !== undefined) state.costPerByte = Math.min(state.costPerByte ?? perByte, perByte);
 }
 
 const retryAfter = (seconds: number) => Math.max(1, Math.min(60, Math.ceil(seconds)));
@@ -131,14 +144,19 @@ export class FairScheduler<T> {
   }
 
   /**
-   * Whether a request from `client` would be refused whatever its size: checked before its
-   * body is read, so that a client over its share costs the server no parsing.
+   * Whether a request from `client` would be refused, checked before its body is read, so
+   * that a client over its share costs the server no parsing: whatever its size, or, given
+   * the body's declared `bytes`, at the least work per byte the client's requests carried.
    */
-  check(client: string): Refusal | null {
+  check(client: string, bytes = 0): Refusal | null {
     const state = this.clients.get(client);
     if (state) {
       const seconds = this.seconds(state.cost);
       if (seconds >= this.limits.clientSeconds || state.requests >= this.limits.clientRequests) {
+        return this.clientShare(state, seconds);
+      }
+      const expected = bytes * (state.costPerByte ?? 0);
+      if (state.cost > 0 && this.seconds(state.cost + expected) > this.limits.clientSeconds) {
         return this.clientShare(state, seconds);
       }
     }
@@ -173,23 +191,31 @@ export class FairScheduler<T> {
     };
   }
 
-  /** Admits a request whole and queues its pieces, or refuses it (see the bounds above). */
-  admit(client: string, pieces: readonly Piece<T>[], images: number): Ticket | Refusal {
+  /**
+   * Admits a request whole and queues its pieces, or refuses it (see the bounds above).
+   * `bytes`: its body's size, from which the client's work per byte is learnt (0: unknown).
+   */
+  admit(client: string, pieces: readonly Piece<T>[], images: number, bytes = 0): Ticket | Refusal {
     const refusal = this.check(client);
     if (refusal) return refusal;
     if (this.totalImages + images > this.limits.totalImages && this.totalRequests > 0) {
       return this.overloaded(`${this.totalImages} images waiting`);
     }
     const cost = pieces.reduce((sum, piece) => sum + piece.cost, 0);
+    const perByte = bytes > 0 ? cost / bytes : undefined;
     let state = this.clients.get(client);
     const backlog = state?.cost ?? 0;
     // A client with work waiting adds only what keeps it within its share.
     if (state && backlog > 0 && this.seconds(backlog + cost) > this.limits.clientSeconds) {
+      learn(state, perByte);
       return this.clientShare(state, this.seconds(backlog));
     }
     const wait = this.seconds(this.sharedCost(state, backlog + cost));
     if (wait > this.limits.waitSeconds) {
-      if (state && backlog > 0) return this.clientShare(state, this.seconds(backlog));
+      if (state && backlog > 0) {
+        learn(state, perByte);
+        return this.clientShare(state, this.seconds(backlog));
+      }
       const own = this.seconds(cost);
       return this.overloaded(
         own > this.limits.waitSeconds
@@ -202,6 +228,7 @@ export class FairScheduler<T> {
       state = new ClientState<T>(client);
       this.clients.set(client, state);
     }
+    learn(state, perByte);
     if (pieces.length > 0 && state.waiting.length === 0) this.join(state);
     for (const piece of pieces) state.waiting.push({ ticket, piece });
     ticket.queued = pieces.length;

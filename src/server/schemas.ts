@@ -48,10 +48,11 @@ export const predictRequestSchema = {
     'Send either `image` (a PNG or JPEG data URL, or bare base64, up to 2048x2048: dark ink on a light or transparent background), or `pixels` with `width` and `height` (grayscale 0..255, row-major) and optionally `ink`.',
   properties: {
     image: {
+      // Not empty, checked by the handler (validation.ts): a schema `minLength` makes Ajv
+      // count the code points of every image, most of a large batch's validation time.
       type: 'string',
-      minLength: 1,
       description:
-        'A canvas snapshot: `data:image/png;base64,...`, a JPEG data URL, or bare base64.',
+        'A canvas snapshot: `data:image/png;base64,...`, a JPEG data URL, or bare base64; not empty.',
     },
     pixels: {
       type: 'array',

@@ -142,6 +142,11 @@ export function toWorkInput(
     throw fail('send either `image` or `pixels`, not both');
   }
   if (image !== undefined) {
+    if (image === '') {
+      throw fail(
+        '`image` must not be empty: send a PNG or JPEG data URL, or bare base64 (or `pixels`)',
+      );
+    }
     const stray = (['width', 'height', 'ink'] as const).filter((k) => body[k] !== undefined);
     if (stray.length) {
       throw fail(

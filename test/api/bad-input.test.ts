@@ -184,7 +184,7 @@ const cases: Case[] = [
     request: json({ image: '' }),
     status: 400,
     code: 'invalid_request',
-    mentions: /image/,
+    mentions: /`image` must not be empty/,
   },
   {
     name: 'pixels as a string',

@@ -5,7 +5,7 @@
  * this machine is: each compares the order in which things happened.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FastifyInstance } from 'fastify';
@@ -134,11 +134,16 @@ describe('limits and errors (inject)', () => {
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
+/** The real server's body limit: small, so that an upload past it is quick to send. */
+const BODY_LIMIT = 10 * 1024 * 1024;
+
 interface Answer {
   status: number;
   body: string;
   retryAfter?: string;
   connection?: string;
+  /** Set if sending the body failed (a refused upload cut off by the server). */
+  uploadError?: string;
 }
 
 describe('a real server with several clients', () => {
@@ -146,7 +151,11 @@ describe('a real server with several clients', () => {
   let port: number;
 
   beforeAll(async () => {
-    app = await readyApp({ rateLimit: 0, queueLimits: { clientSeconds: 0.5 } });
+    app = await readyApp({
+      rateLimit: 0,
+      queueLimits: { clientSeconds: 0.5 },
+      bodyLimit: BODY_LIMIT,
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as AddressInfo).port;
   }, 120_000);
@@ -155,16 +164,26 @@ describe('a real server with several clients', () => {
     await app?.close();
   });
 
-  /** A POST from `client` (a loopback source address); `onRequest` gets the request to abort it. */
+  /**
+   * A POST from `client` (a loopback source address), answered once the answer has been read
+   * and the body sent (or its sending failed: `uploadError`). `onRequest` gets the request to
+   * abort it; `agent` (default: none, one connection asking to close) may keep connections.
+   */
   function send(
     client: string,
     path: string,
     payload: unknown,
     onRequest?: (req: http.ClientRequest) => void,
+    agent: http.Agent | false = false,
   ): Promise<Answer> {
     const body = Buffer.from(JSON.stringify(payload));
-    let answered = false;
+    let answer: Answer | undefined;
+    let uploaded = false;
+    let uploadError: string | undefined;
     return new Promise((resolve, reject) => {
+      const settle = () => {
+        if (answer && (uploaded || uploadError)) resolve({ ...answer, uploadError });
+      };
       const req = http.request(
         {
           host: '127.0.0.1',
@@ -172,28 +191,32 @@ describe('a real server with several clients', () => {
           path,
           method: 'POST',
           localAddress: client,
-          agent: false,
+          agent,
           headers: { 'content-type': 'application/json', 'content-length': body.length },
         },
         (res) => {
-          answered = true;
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () =>
-            resolve({
+          res.on('end', () => {
+            answer = {
               status: res.statusCode ?? 0,
               body: text,
               retryAfter: res.headers['retry-after'] as string | undefined,
               connection: res.headers.connection,
-            }),
-          );
+            };
+            settle();
+          });
         },
       );
-      // A refused upload's connection closes while the body is still being sent: the answer
-      // came first and is what counts.
+      req.on('finish', () => {
+        uploaded = true;
+        settle();
+      });
       req.on('error', (err) => {
-        if (!answered) reject(err);
+        if (!answer) return reject(err);
+        uploadError = err.message;
+        settle();
       });
       onRequest?.(req);
       req.end(body);
@@ -252,8 +275,8 @@ describe('a real server with several clients', () => {
     for (const refused of answers.filter((a) => a.status === 429)) {
       expect(JSON.parse(refused.body).error.code).toBe('rate_limited');
       expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
-      // Refused unread: the connection closes rather than take in the rest of the upload.
-      expect(refused.connection).toBe('close');
+      // The rest of the upload was read and dropped: sending it did not fail.
+      expect(refused.uploadError).toBeUndefined();
     }
 
     expect(app.inference.depth).toEqual({
@@ -278,6 +301,147 @@ describe('a real server with several clients', () => {
     expect(metrics).toMatch(/^digits_clients_active 2$/m);
     // Clients are ranked, never named: no address becomes a label.
     expect(metrics).not.toMatch(/127\.0\.0\./);
+  });
+
+  it('gets a refused large upload its 429 while the upload still arrives, and its sending never fails, whether the connection closes or is kept', async () => {
+    const client = '127.0.0.4';
+    const batch = send(client, '/api/predict/batch', {
+      items: new Array(32).fill({ image: fullSize }),
+    });
+    await until(() => app.inference.depth.pieces > 0);
+    // 8 MB of items, under the body limit: refused before being read (the client has more
+    // than its share waiting).
+    const large = { items: new Array(120).fill({ image: fullSize }) };
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const order: string[] = [];
+      const refusals = [
+        ...Array.from({ length: 3 }, () => send(client, '/api/predict/batch', large)),
+        ...Array.from({ length: 3 }, () =>
+          send(client, '/api/predict/batch', large, undefined, keepAlive),
+        ),
+      ].map((answer) => answer.then((a) => (order.push('refused'), a)));
+      void batch.then(() => order.push('batch'));
+      const answers = await Promise.all(refusals);
+      for (const answer of answers) {
+        expect(answer.status, answer.body).toBe(429);
+        expect(JSON.parse(answer.body).error.message).toMatch(/already has 1 request/);
+        expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+        expect(answer.uploadError).toBeUndefined();
+      }
+      // Asked to close, it closed; kept alive, it stayed open for the next request.
+      expect(answers.slice(0, 3).map((a) => a.connection)).toEqual(['close', 'close', 'close']);
+      expect(answers.slice(3).map((a) => a.connection)).toEqual([
+        'keep-alive',
+        'keep-alive',
+        'keep-alive',
+      ]);
+      // Every refusal came while the admitted batch was still being recognized.
+      expect(order).not.toContain('batch');
+      expect((await batch).status).toBe(200);
+    } finally {
+      keepAlive.destroy();
+    }
+  });
+
+  it('lets a client finish a refused upload it still sends after its 429 arrived, then closes the connection cleanly or keeps it', async () => {
+    const client = '127.0.0.6';
+    const batch = send(client, '/api/predict/batch', {
+      items: new Array(32).fill({ image: fullSize }),
+    });
+    await until(() => app.inference.depth.pieces > 0);
+    const body = Buffer.from(JSON.stringify({ items: new Array(64).fill({ image: fullSize }) }));
+    /**
+     * Sends the request and the first half of its body, waits for the whole answer, then
+     * sends the rest: what a client does whose upload is slower than the server's answer.
+     */
+    const refusedMidUpload = (connection: 'close' | 'keep-alive') =>
+      new Promise<{ answer: string; events: string[]; socket: net.Socket }>((resolve) => {
+        const socket = net.connect({ host: '127.0.0.1', port, localAddress: client });
+        const events: string[] = [];
+        let answer = '';
+        socket.setEncoding('latin1');
+        socket.write(
+          `POST /api/predict/batch HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: ${connection}\r\n\r\n`,
+        );
+        socket.write(body.subarray(0, body.length / 2));
+        socket.on('data', (text: string) => {
+          const first = answer === '';
+          answer += text;
+          if (!first || !/\r\n\r\n[^]*\}$/.test(answer)) return;
+          events.push('answered');
+          socket.write(body.subarray(body.length / 2), (err) => {
+            events.push(err ? `write failed: ${err.message}` : 'body sent');
+            if (connection === 'keep-alive') resolve({ answer, events, socket });
+          });
+        });
+        socket.on('end', () => events.push('server closed'));
+        socket.on('error', (err) => events.push(`error: ${err.message}`));
+        socket.on('close', () => resolve({ answer, events, socket }));
+      });
+
+    const closed = await refusedMidUpload('close');
+    expect(closed.answer).toMatch(/^HTTP\/1\.1 429 /);
+    expect(closed.answer).toMatch(/\r\nretry-after: \d+\r\n/i);
+    expect(closed.answer).toMatch(/\r\nconnection: close\r\n/i);
+    // The rest of the body was taken and the connection ended (the server's side right after
+    // the answer, the rest once the body was in), with no reset.
+    expect([...closed.events].sort()).toEqual(['answered', 'body sent', 'server closed']);
+
+    const kept = await refusedMidUpload('keep-alive');
+    expect(kept.answer).toMatch(/^HTTP\/1\.1 429 /);
+    expect(kept.events).toEqual(['answered', 'body sent']);
+    // The same connection then serves another request.
+    const next = await new Promise<string>((resolve) => {
+      let text = '';
+      kept.socket.on('data', (chunk: string) => {
+        text += chunk;
+        if (/\r\n\r\n[^]*\}$/.test(text)) resolve(text);
+      });
+      kept.socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    });
+    expect(next).toMatch(/^HTTP\/1\.1 200 /);
+    kept.socket.destroy();
+    expect((await batch).status).toBe(200);
+  });
+
+  it('cuts off a refused chunked upload once it passes the body limit', async () => {
+    const client = '127.0.0.5';
+    const batch = send(client, '/api/predict/batch', {
+      items: new Array(32).fill({ image: fullSize }),
+    });
+    await until(() => app.inference.depth.pieces > 0);
+    let answered: number | undefined;
+    // Kept alive, the client goes on sending after the answer (asking to close, Node's client
+    // would stop at the answer by itself).
+    const agent = new http.Agent({ keepAlive: true });
+    const outcome = await new Promise<string>((resolve) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/predict/batch',
+          method: 'POST',
+          localAddress: client,
+          agent,
+          headers: { 'content-type': 'application/json' }, // no length: chunked
+        },
+        (res) => {
+          answered = res.statusCode;
+          res.resume();
+        },
+      );
+      req.on('error', (err) => resolve(`cut: ${err.message}`));
+      req.on('finish', () => resolve('all sent'));
+      // Four times the limit of whitespace, all queued at once: read in full, it would be sent.
+      const chunk = Buffer.alloc(256 * 1024, 0x20);
+      for (let sent = 0; sent < 4 * BODY_LIMIT; sent += chunk.length) req.write(chunk);
+      req.end();
+    });
+    agent.destroy();
+    expect(answered).toBe(429);
+    expect(outcome).toMatch(/^cut: /);
+    expect((await batch).status).toBe(200);
   });
 
   it('drops the queued work of a client that went away', async () => {

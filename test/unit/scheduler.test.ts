@@ -132,6 +132,36 @@ describe('FairScheduler', () => {
     admitted(s.admit('c', pieces('e', 4, 1000), 4)); // 10 s
   });
 
+  it("refuses before reading a body that, at the client's own work per byte, would not fit its share", () => {
+    const s = scheduler();
+    // 6 s of work in a 60,000-byte body: 0.1 cost a byte.
+    admitted(s.admit('c', pieces('c', 6, 1000), 6, 60_000));
+    // 50,000 bytes would carry about 5 s: 11 s in all, over the 10 s share.
+    const early = s.check('c', 50_000);
+    expect(early?.reason).toBe('client_share');
+    expect(early?.status).toBe(429);
+    // A smaller body may fit, and so may any body of another client, or of unknown size.
+    expect(s.check('c', 30_000)).toBeNull();
+    expect(s.check('other', 50_000)).toBeNull();
+    expect(s.check('c')).toBeNull();
+    // Once its backlog is done, the client is new again: any size may be read.
+    drain(s);
+    expect(s.check('c', 50_000)).toBeNull();
+  });
+
+  it('learns the least work per byte also from a request it refused once read', () => {
+    const s = scheduler();
+    admitted(s.admit('c', pieces('c', 1, 1000), 1)); // 1 s, size unknown
+    expect(s.check('c', 1_000_000)).toBeNull(); // nothing learnt yet
+    // 12 s in 120,000 bytes: refused for the share once read, and remembered.
+    expect(refused(s.admit('c', pieces('d', 12, 1000), 12, 120_000)).reason).toBe('client_share');
+    expect(s.check('c', 120_000)?.reason).toBe('client_share');
+    expect(s.check('c', 50_000)).toBeNull(); // 1 s + 5 s fits
+    // A cheaper body per byte lowers the estimate: 2 s in 100,000 bytes is 0.02 a byte.
+    admitted(s.admit('c', pieces('e', 2, 1000), 2, 100_000));
+    expect(s.check('c', 120_000)).toBeNull(); // 3 s + 2.4 s
+  });
+
   it('hands out only pieces that fit, keeping the others and their order', () => {
     const s = scheduler();
     admitted(s.admit('big', pieces('a', 3, 400), 3));

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../../core/errors.ts';
-import { abandonedSignal, clientOf } from '../admission.ts';
+import { abandonedSignal, clientOf, declaredBytes } from '../admission.ts';
 import { batchPixelsError, costOf, type CostedInput } from '../cost.ts';
 import { ApiError, fromInputError, type ErrorBody } from '../errors.ts';
 import type { RunOptions } from '../inference-pool.ts';
@@ -26,7 +26,11 @@ export function workError(result: WorkError): ApiError {
 
 /** Who asks, and a signal for their going away: what the pool needs besides the inputs. */
 export function runOptions(request: FastifyRequest, reply: FastifyReply): RunOptions {
-  return { client: clientOf(request), signal: abandonedSignal(reply) };
+  return {
+    client: clientOf(request),
+    signal: abandonedSignal(reply),
+    bytes: declaredBytes(request),
+  };
 }
 
 /** Errors every route of work can give besides its own, for its OpenAPI description. */
