@@ -2,12 +2,15 @@
  * Who a client is, and the checks a request of work passes before its body is even read.
  * A client is the rate limiter's key: its address, or behind a proxy that `trustProxy`
  * trusts, the forwarded address (Fastify's `request.ip`). A client over its share of the
- * queue, over its budget of work, or a server that is overloaded answers 429/503 with
+ * queue (or whose body, by its declared size, would not fit it), over its budget of work,
+ * already sending a large upload, or a server that is overloaded is answered 429/503 with
  * Retry-After at once: a refused request costs no JSON parsing, so refusing a flood stays
- * cheap for the event loop that answers everyone else.
+ * cheap for the event loop that answers everyone else. Its upload is then read to the end
+ * and dropped, paced, so that the client gets the answer (see admissionHook).
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { ApiError } from './errors.ts';
 import type { InferencePool } from './inference-pool.ts';
 
 export function clientOf(request: FastifyRequest): string {
@@ -46,7 +49,54 @@ class DiscardBudget {
   }
 }
 
-const budgets = new WeakMap<InferencePool, DiscardBudget>();
+/**
+ * A body declared at least this large (or sent in chunks, size unknown) is a large upload: a
+ * client has one at a time being read. Reading and parsing one (a batch of 256 large images
+ * is 9 MB) holds the event loop some 40 ms, and before the first of a client's uploads is
+ * admitted nothing tells how much work the next ones carry: four sent at once cost 160 ms
+ * of everyone's time, most of it for batches the client's share then refuses (bench:fair).
+ */
+const LARGE_UPLOAD_BYTES = 1024 * 1024;
+
+/** Large uploads being read, per client (see LARGE_UPLOAD_BYTES). */
+class LargeUploads {
+  private readonly reading = new Map<string, number>();
+
+  /** Whether `client` may send a large upload now; if so it counts until `raw` is read. */
+  begin(client: string, raw: IncomingMessage): boolean {
+    if (this.reading.has(client)) return false;
+    this.reading.set(client, 1);
+    // 'close' comes once the body is read and parsed, or the request was aborted.
+    raw.once('close', () => this.reading.delete(client));
+    return true;
+  }
+}
+
+interface Gates {
+  readonly discard: DiscardBudget;
+  readonly uploads: LargeUploads;
+}
+
+const gates = new WeakMap<InferencePool, Gates>();
+
+function gatesOf(pool: InferencePool): Gates {
+  let found = gates.get(pool);
+  if (!found) {
+    found = { discard: new DiscardBudget(), uploads: new LargeUploads() };
+    gates.set(pool, found);
+  }
+  return found;
+}
+
+/** A large upload that will be read (one declared over the body limit is refused unread). */
+function isLarge(request: FastifyRequest): boolean {
+  const declared = declaredBytes(request);
+  if (declared > 0)
+    return (
+      declared >= LARGE_UPLOAD_BYTES && declared <= (request.routeOptions.bodyLimit ?? Infinity)
+    );
+  return request.headers['transfer-encoding'] !== undefined;
+}
 
 /**
  * The onRequest hook of every route whose work goes through the inference pool. A refused
@@ -61,16 +111,21 @@ const budgets = new WeakMap<InferencePool, DiscardBudget>();
  * long a slow upload is waited for.
  */
 export function admissionHook(pool: InferencePool): onRequestHookHandler {
-  let budget = budgets.get(pool);
-  if (!budget) {
-    budget = new DiscardBudget();
-    budgets.set(pool, budget);
-  }
-  const shared = budget;
+  const { discard, uploads } = gatesOf(pool);
   return async (request, reply) => {
-    const refusal = pool.precheck(clientOf(request), declaredBytes(request));
+    const client = clientOf(request);
+    let refusal = pool.precheck(client, declaredBytes(request));
+    if (!refusal && isLarge(request) && !uploads.begin(client, request.raw)) {
+      pool.countShed('client_share');
+      refusal = new ApiError(
+        429,
+        'rate_limited',
+        `this client is already sending a request of over ${LARGE_UPLOAD_BYTES / 1024 / 1024} MiB that is still being read: send large requests one after another`,
+        1,
+      );
+    }
     if (!refusal) return;
-    discardBody(request, reply, shared);
+    discardBody(request, reply, discard);
     throw refusal;
   };
 }

@@ -282,16 +282,17 @@ export class InferencePool {
    */
   precheck(client: string, bytes = 0): ApiError | null {
     if (this.current === 'closing' || this.current === 'closed' || this.current === 'failed') {
-      this.count('unavailable');
+      this.countShed('unavailable');
       return this.unavailable();
     }
     const refusal = this.ledger.refusal(client) ?? this.scheduler.check(client, bytes);
     if (!refusal) return null;
-    this.count(refusal.reason);
+    this.countShed(refusal.reason);
     return refusalError(refusal);
   }
 
-  private count(reason: ShedReason): void {
+  /** Counts a request refused before its work was queued (the /metrics counter). */
+  countShed(reason: ShedReason): void {
     this.shed.set(reason, (this.shed.get(reason) ?? 0) + 1);
   }
 
@@ -334,7 +335,7 @@ export class InferencePool {
     const pieces = cut(job, inputs);
     const admitted = this.scheduler.admit(client, pieces, inputs.length, options.bytes);
     if (!(admitted instanceof Ticket)) {
-      this.count(admitted.reason);
+      this.countShed(admitted.reason);
       return Promise.reject(refusalError(admitted));
     }
     job.ticket = admitted;

@@ -405,6 +405,42 @@ describe('a real server with several clients', () => {
     expect((await batch).status).toBe(200);
   });
 
+  it("refuses a client's second large upload while its first is still being read, not another client's", async () => {
+    // 1.4 MB each: over the 1 MiB of a large upload.
+    const body = Buffer.from(JSON.stringify({ items: new Array(20).fill({ image: fullSize }) }));
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    // The first upload: sent but for its last byte, so the server is still reading it.
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.7' });
+    let first = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (first += text));
+    socket.write(
+      `POST /api/predict/batch HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
+    await new Promise<void>((resolve) => socket.write(body.subarray(0, -1), () => resolve()));
+    try {
+      const second = await send('127.0.0.7', '/api/predict/batch', JSON.parse(body.toString()));
+      expect(second.status).toBe(429);
+      expect(JSON.parse(second.body).error.message).toMatch(/still being read/);
+      expect(Number(second.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(second.uploadError).toBeUndefined();
+      // Another client's large upload is read and answered meanwhile.
+      expect(
+        (await send('127.0.0.8', '/api/predict/batch', JSON.parse(body.toString()))).status,
+      ).toBe(200);
+      expect(first).toBe('');
+    } finally {
+      socket.write(body.subarray(-1));
+    }
+    // Connection: close: the server ends the connection after its answer.
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    // Once the first was read, the next one from the same client is read too.
+    expect(
+      (await send('127.0.0.7', '/api/predict/batch', JSON.parse(body.toString()))).status,
+    ).toBe(200);
+  });
+
   it('cuts off a refused chunked upload once it passes the body limit', async () => {
     const client = '127.0.0.5';
     const batch = send(client, '/api/predict/batch', {
