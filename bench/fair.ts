@@ -12,7 +12,10 @@
  * server must be healthy and hold the live tensors it held before.
  *
  * Targets: the small client's p99 <= 150 ms and no error; every flooder request answered or
- * refused (429/503), none over 30 s; RSS < 1.5 GB; healthy afterwards, live tensors unchanged.
+ * refused (429/503), none over 30 s, none cut off before its answer was read (EPIPE); RSS
+ * < 1.5 GB; healthy afterwards, live tensors unchanged. The flooder's times are counted from
+ * when its request had a connection (its four are often busy finishing a refused upload),
+ * and the wait for one is printed beside them.
  * Options: --seconds (default 20), --flood (batches in flight, default 4), --images (per
  * batch, default 256), --retry-ms (pause after a refusal, default 0: retry at once),
  * --workers (default one per core).
@@ -96,6 +99,8 @@ function request(
   let queued = 0;
   let answered = false;
   return new Promise((resolve) => {
+    const failed = (err: Error) =>
+      resolve({ status: 0, ms: performance.now() - start, queued, sent: start, body: String(err) });
     const req = http.request(
       {
         host: '127.0.0.1',
@@ -123,30 +128,15 @@ function request(
             retryAfter: res.headers['retry-after'] as string | undefined,
           }),
         );
-        res.on('error', (err) =>
-          resolve({
-            status: 0,
-            ms: performance.now() - start,
-            queued,
-            sent: start,
-            body: String(err),
-          }),
-        );
+        res.on('error', failed);
       },
     );
     req.once('socket', () => (queued = performance.now() - start));
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    // A refusal that closes its connection while the body is still being sent ends the
-    // upload with EPIPE after the answer: the answer is what counts.
+    // An upload that fails after its answer arrived (the server cut it off) is answered: the
+    // answer is what counts. One that fails before is a request with no answer (EPIPE).
     req.on('error', (err) => {
-      if (!answered)
-        resolve({
-          status: 0,
-          ms: performance.now() - start,
-          queued,
-          sent: start,
-          body: String(err),
-        });
+      if (!answered) failed(err);
     });
     req.end(body);
   });
