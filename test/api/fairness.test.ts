@@ -149,6 +149,9 @@ interface Answer {
 describe('a real server with several clients', () => {
   let app: FastifyInstance;
   let port: number;
+  /** A second server that allows each client one image a minute: it refuses on demand. */
+  let refusing: FastifyInstance;
+  let refusingPort: number;
 
   beforeAll(async () => {
     app = await readyApp({
@@ -158,24 +161,37 @@ describe('a real server with several clients', () => {
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as AddressInfo).port;
+    refusing = await readyApp({
+      rateLimit: 0,
+      workRate: { images: 1, pixels: 0 },
+      workers: 1,
+      bodyLimit: BODY_LIMIT,
+    });
+    await refusing.listen({ port: 0, host: '127.0.0.1' });
+    refusingPort = (refusing.server.address() as AddressInfo).port;
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
+    await Promise.all([app?.close(), refusing?.close()]);
   });
 
   /**
-   * A POST from `client` (a loopback source address), answered once the answer has been read
-   * and the body sent (or its sending failed: `uploadError`). `onRequest` gets the request to
-   * abort it; `agent` (default: none, one connection asking to close) may keep connections.
+   * A POST from `client` (a loopback source address) to `app` (or `to` another port), answered
+   * once the answer has been read and the body sent (or its sending failed: `uploadError`).
+   * `onRequest` gets the request to abort it; `agent` (default: none, one connection asking to
+   * close) may keep connections.
    */
   function send(
     client: string,
     path: string,
     payload: unknown,
-    onRequest?: (req: http.ClientRequest) => void,
-    agent: http.Agent | false = false,
+    options: {
+      onRequest?: (req: http.ClientRequest) => void;
+      agent?: http.Agent | false;
+      to?: number;
+    } = {},
   ): Promise<Answer> {
+    const { onRequest, agent = false, to = port } = options;
     const body = Buffer.from(JSON.stringify(payload));
     let answer: Answer | undefined;
     let uploaded = false;
@@ -187,7 +203,7 @@ describe('a real server with several clients', () => {
       const req = http.request(
         {
           host: '127.0.0.1',
-          port,
+          port: to,
           path,
           method: 'POST',
           localAddress: client,
@@ -228,6 +244,12 @@ describe('a real server with several clients', () => {
   async function until(condition: () => boolean): Promise<void> {
     for (let i = 0; i < 1_000_000 && !condition(); i++) await turn();
     expect(condition()).toBe(true);
+  }
+
+  /** Spends `client`'s one image a minute at `refusing`: it is refused from now on, unread. */
+  async function overBudget(client: string): Promise<void> {
+    const first = await send(client, '/api/predict', { image: seven }, { to: refusingPort });
+    expect(first.status, first.body).toBe(200);
   }
 
   it("answers a single digit while another client's large batch is still queued", async () => {
@@ -305,27 +327,22 @@ describe('a real server with several clients', () => {
 
   it('gets a refused large upload its 429 while the upload still arrives, and its sending never fails, whether the connection closes or is kept', async () => {
     const client = '127.0.0.4';
-    const batch = send(client, '/api/predict/batch', {
-      items: new Array(32).fill({ image: fullSize }),
-    });
-    await until(() => app.inference.depth.pieces > 0);
-    // 8 MB of items, under the body limit: refused before being read (the client has more
-    // than its share waiting).
+    await overBudget(client);
+    // 8 MB of items, under the body limit: refused before being read.
     const large = { items: new Array(120).fill({ image: fullSize }) };
     const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const order: string[] = [];
-      const refusals = [
-        ...Array.from({ length: 3 }, () => send(client, '/api/predict/batch', large)),
+      const answers = await Promise.all([
         ...Array.from({ length: 3 }, () =>
-          send(client, '/api/predict/batch', large, undefined, keepAlive),
+          send(client, '/api/predict/batch', large, { to: refusingPort }),
         ),
-      ].map((answer) => answer.then((a) => (order.push('refused'), a)));
-      void batch.then(() => order.push('batch'));
-      const answers = await Promise.all(refusals);
+        ...Array.from({ length: 3 }, () =>
+          send(client, '/api/predict/batch', large, { to: refusingPort, agent: keepAlive }),
+        ),
+      ]);
       for (const answer of answers) {
         expect(answer.status, answer.body).toBe(429);
-        expect(JSON.parse(answer.body).error.message).toMatch(/already has 1 request/);
+        expect(JSON.parse(answer.body).error.message).toMatch(/at most 1 images a minute/);
         expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
         expect(answer.uploadError).toBeUndefined();
       }
@@ -336,9 +353,6 @@ describe('a real server with several clients', () => {
         'keep-alive',
         'keep-alive',
       ]);
-      // Every refusal came while the admitted batch was still being recognized.
-      expect(order).not.toContain('batch');
-      expect((await batch).status).toBe(200);
     } finally {
       keepAlive.destroy();
     }
@@ -346,10 +360,7 @@ describe('a real server with several clients', () => {
 
   it('lets a client finish a refused upload it still sends after its 429 arrived, then closes the connection cleanly or keeps it', async () => {
     const client = '127.0.0.6';
-    const batch = send(client, '/api/predict/batch', {
-      items: new Array(32).fill({ image: fullSize }),
-    });
-    await until(() => app.inference.depth.pieces > 0);
+    await overBudget(client);
     const body = Buffer.from(JSON.stringify({ items: new Array(64).fill({ image: fullSize }) }));
     /**
      * Sends the request and the first half of its body, waits for the whole answer, then
@@ -357,7 +368,7 @@ describe('a real server with several clients', () => {
      */
     const refusedMidUpload = (connection: 'close' | 'keep-alive') =>
       new Promise<{ answer: string; events: string[]; socket: net.Socket }>((resolve) => {
-        const socket = net.connect({ host: '127.0.0.1', port, localAddress: client });
+        const socket = net.connect({ host: '127.0.0.1', port: refusingPort, localAddress: client });
         const events: string[] = [];
         let answer = '';
         socket.setEncoding('latin1');
@@ -402,7 +413,6 @@ describe('a real server with several clients', () => {
     });
     expect(next).toMatch(/^HTTP\/1\.1 200 /);
     kept.socket.destroy();
-    expect((await batch).status).toBe(200);
   });
 
   it("refuses a client's second large upload while its first is still being read, not another client's", async () => {
@@ -443,10 +453,7 @@ describe('a real server with several clients', () => {
 
   it('cuts off a refused chunked upload once it passes the body limit', async () => {
     const client = '127.0.0.5';
-    const batch = send(client, '/api/predict/batch', {
-      items: new Array(32).fill({ image: fullSize }),
-    });
-    await until(() => app.inference.depth.pieces > 0);
+    await overBudget(client);
     let answered: number | undefined;
     // Kept alive, the client goes on sending after the answer (asking to close, Node's client
     // would stop at the answer by itself).
@@ -455,7 +462,7 @@ describe('a real server with several clients', () => {
       const req = http.request(
         {
           host: '127.0.0.1',
-          port,
+          port: refusingPort,
           path: '/api/predict/batch',
           method: 'POST',
           localAddress: client,
@@ -477,7 +484,6 @@ describe('a real server with several clients', () => {
     agent.destroy();
     expect(answered).toBe(429);
     expect(outcome).toMatch(/^cut: /);
-    expect((await batch).status).toBe(200);
   });
 
   it('drops the queued work of a client that went away', async () => {
@@ -487,8 +493,10 @@ describe('a real server with several clients', () => {
       '127.0.0.3',
       '/api/predict/batch',
       { items: new Array(48).fill({ image: fullSize }) },
-      (req) => {
-        request = req;
+      {
+        onRequest: (req) => {
+          request = req;
+        },
       },
     ).catch((err: Error) => err);
     await until(() => app.inference.depth.pieces > 0);
