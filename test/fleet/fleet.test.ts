@@ -102,21 +102,25 @@ describe('a fleet of two behind nginx, sharing one PostgreSQL', () => {
     });
     expect(posted.status).toBe(201);
     const { id } = (await posted.json()) as { id: string };
+    // At once: the very next request, to the other instance, uses it.
+    const adapted = await predict(1);
+    expect(adapted.digit).toBe(1);
+    expect(adapted.adaptation?.neighbours).toBe(1);
 
     const listed = await fetch(`${fleet!.urlOf(1)}/api/corrections?user=${user}`);
     const { items } = (await listed.json()) as { items: { id: string; label: number }[] };
     expect(items.map((item) => [item.id, item.label])).toEqual([[id, 1]]);
-    const adapted = await predict(1);
-    expect(adapted.digit).toBe(1);
-    expect(adapted.adaptation?.neighbours).toBe(1);
+    // Instance 0 has the user in memory now, instance 1 had it (with no corrections) before.
+    expect((await predict(0)).digit).toBe(1);
 
     const forgotten = await fetch(`${fleet!.urlOf(1)}/api/corrections?user=${user}`, {
       method: 'DELETE',
     });
     expect(forgotten.status).toBe(204);
+    // At once: the very next request, to the other instance, is answered without it.
+    expect((await predict(0)).digit).toBe(7);
     const after = await fetch(`${fleet!.urlOf(0)}/api/corrections?user=${user}`);
     expect(((await after.json()) as { items: unknown[] }).items).toEqual([]);
-    expect((await predict(0)).digit).toBe(7);
   });
 
   it('a rolling restart under continuous load loses no request', async () => {
