@@ -2,7 +2,7 @@
  * npm run eval:numbers -- [--per N] [--seed N] [--ensemble vote|mean|off] [--source S]
  *                         [--pendigits DIR] [--unipen DIR]
  *
- * Reads numbers composed from real writers' digits (src/evaluation/compose-numbers.ts) with
+ * Reads numbers composed from real writers' digits (src/data/compose-numbers.ts) with
  * the shipped model, in-process, and prints exact-string accuracy, digit-count accuracy and
  * per-digit accuracy by kind (spaced, tight) and by length (1-10), for each source of
  * writers. Only writers training never saw write the numbers: the pen-digit validation
@@ -20,7 +20,7 @@ import {
   NUMBER_KINDS,
   type ComposedNumber,
   type WrittenDigit,
-} from '../evaluation/compose-numbers.ts';
+} from '../data/compose-numbers.ts';
 import { evaluateNumbers, type NumberTally } from '../evaluation/numbers.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
 import { isUnipenValidationWriter, isValidationWriter, PEN_DIGITS } from '../training/config.ts';

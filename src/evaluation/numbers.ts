@@ -5,7 +5,7 @@
 import type { Ensemble } from '../core/vote.ts';
 import type { Recognizer } from '../recognizer/recognizer.ts';
 import { renderStrokes } from '../node/render-strokes.ts';
-import { editDistance, type ComposedNumber, type NumberKind } from './compose-numbers.ts';
+import { editDistance, type ComposedNumber, type NumberKind } from '../data/compose-numbers.ts';
 
 export interface NumberTally {
   numbers: number;

@@ -88,6 +88,24 @@ export const UNIPEN: UnipenConfig = {
   scribbles: 4000,
 };
 
+export interface NumberPiecesConfig {
+  /** Numbers composed before training, of 2 to `maxLength` digits, `tight` of them touching. */
+  readonly numbers: number;
+  readonly maxLength: number;
+  readonly tight: number;
+  /** Candidates drawn each epoch, of those holding one digit and of the rest. */
+  readonly digitsPerEpoch: number;
+  readonly notDigitsPerEpoch: number;
+}
+
+export const NUMBER_PIECES: NumberPiecesConfig = {
+  numbers: 4000,
+  maxLength: 4,
+  tight: 0.75,
+  digitsPerEpoch: 4000,
+  notDigitsPerEpoch: 6000,
+};
+
 /** Whether a pen-digits writer is one of the validation writers (never trained on). */
 export function isValidationWriter(
   writer: number | null,
@@ -132,6 +150,13 @@ export interface TrainConfig {
   /** UNIPEN digits of the training writers, and their letters and symbols as "not a digit". */
   readonly unipen?: UnipenConfig | null;
   /**
+   * Candidate digits cut from numbers composed of the training writers' digits (pen digits
+   * and UNIPEN): those holding one digit taught as it, the rest as "not a digit".
+   */
+  readonly numberPieces?: NumberPiecesConfig | null;
+  /** Each training writer's ones once more with a long flag (long-flag-ones.ts). */
+  readonly longFlagOnes?: boolean;
+  /**
    * Decay per step of the weights' exponential moving average, which is what is evaluated and
    * shipped (null: ship the trained weights as they are).
    */
@@ -155,6 +180,8 @@ export const TRAIN: TrainConfig = {
   limit: null,
   penDigits: PEN_DIGITS,
   unipen: UNIPEN,
+  numberPieces: NUMBER_PIECES,
+  longFlagOnes: true,
   // About the last two epochs' weights (1 / (1 - decay) = 1,000 steps of 508).
   averageDecay: 0.999,
 };

@@ -9,6 +9,7 @@ import { MODEL_PIXELS } from '../core/image.ts';
 import { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
 import { loadPendigits } from '../data/pendigits.ts';
+import { DigitBank, type WrittenDigit } from '../data/compose-numbers.ts';
 import { loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
 import {
   DIGIT_LIKE,
@@ -23,6 +24,8 @@ import {
   type RenderedSet,
   type SetSampling,
 } from './rendered-sets.ts';
+import { longFlagOnes } from './long-flag-ones.ts';
+import { numberPieces } from './number-pieces.ts';
 import { scribbles } from './scribbles.ts';
 
 export interface DataDirs {
@@ -67,11 +70,15 @@ async function unipenSamples(
   dir: string | undefined,
   label: (s: UnipenSample) => number | null,
   rng: Random,
-): Promise<PenSample[]> {
+): Promise<WrittenDigit[]> {
   const keep = (s: UnipenSample) =>
     label(s) !== null && !isUnipenValidationWriter(s.writer, config.validationModulo);
   const placed = await loadPlaced(sets, dir, keep, rng);
-  return placed.map(({ sample, strokes }) => ({ label: label(sample)!, strokes }));
+  return placed.map(({ sample, strokes }) => ({
+    label: label(sample)!,
+    writer: sample.writer,
+    strokes,
+  }));
 }
 
 export async function trainingData(
@@ -85,6 +92,8 @@ export async function trainingData(
   const rendered: RenderedSet[] = [];
   const sources: Record<string, number> = { MNIST: mnistCount };
   const rng = new Random(config.seed);
+  // The training writers' digits, for numbers composed of them and for long-flag ones.
+  const written: WrittenDigit[] = [];
 
   if (config.penDigits) {
     const pen = config.penDigits;
@@ -97,6 +106,7 @@ export async function trainingData(
     const train = digits.filter((d) => !isValidationWriter(d.writer, pen.validationWriters));
     rendered.push(renderSet(train, pen.brushes));
     sources['pen digits'] = train.length;
+    written.push(...train);
   }
 
   const unipen = config.unipen;
@@ -112,8 +122,9 @@ export async function trainingData(
       );
       rendered.push(renderSet(digits, unipen.brushes));
       sources['UNIPEN digits'] = digits.length;
+      written.push(...digits);
       if (unipen.notDigitsPerEpoch) {
-        const notDigits = await unipenSamples(
+        const notDigits: PenSample[] = await unipenSamples(
           ['upper', 'lower', 'symbols'],
           unipen,
           dirs.unipenDir,
@@ -131,6 +142,21 @@ export async function trainingData(
     } catch (err) {
       throw withHint(err, hint);
     }
+  }
+
+  const brushes = config.unipen?.brushes ?? config.penDigits?.brushes;
+  if (config.longFlagOnes && brushes && written.length) {
+    const ones = longFlagOnes(written, rng);
+    rendered.push(renderSet(ones, brushes, { oneBrushEach: rng }));
+    sources['long-flag ones'] = ones.length;
+  }
+
+  if (config.numberPieces && written.length) {
+    const pieces = config.numberPieces;
+    const { digits, notDigits } = numberPieces(new DigitBank(written), pieces, rng);
+    rendered.push(digits, notDigits);
+    sources['number pieces, digits'] = digits.perEpoch;
+    sources['number pieces, not digits'] = notDigits.perEpoch;
   }
 
   if (corrections && corrections.count > 0) {

@@ -1,6 +1,7 @@
 /**
- * Numbers composed from real writers' digits, to measure reading a number where the truth is
- * known (`npm run eval:numbers`, `npm run bench:read`). One writer writes each number, as a
+ * Numbers composed from real writers' digits, where the truth is known: to measure reading a
+ * number (`npm run eval:numbers`, `npm run bench:read`) and to train on the candidate digits
+ * segmentation cuts from them (src/training/number-pieces.ts). One writer writes each number, as a
  * person does on a pad: that writer's own digits, each scaled to the writing's height (with
  * the unevenness of real writing, ±15%), placed left to right on a baseline that slopes by up
  * to ±6°, with a pen of 5-12% of the height (the page's brush on its pad).
@@ -11,7 +12,7 @@
  */
 import type { Random } from '../core/random.ts';
 import type { DigitBox } from '../core/segment.ts';
-import type { PenStroke } from '../data/pendigits.ts';
+import type { PenStroke } from './pendigits.ts';
 
 export type NumberKind = 'spaced' | 'tight';
 export const NUMBER_KINDS: readonly NumberKind[] = ['spaced', 'tight'];
