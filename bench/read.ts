@@ -3,7 +3,7 @@
  *
  * Reading a number: p50/p99 of Recognizer.read in-process (one wasm thread) for 5- and
  * 10-digit numbers, spaced and tight, written by the pen-digit validation writers
- * (src/evaluation/compose-numbers.ts), with 10 variants per digit and with the ensemble off;
+ * (src/data/compose-numbers.ts), with 10 variants per digit and with the ensemble off;
  * then over HTTP (POST /api/read on loopback, autocannon, C connections, S seconds each),
  * beside POST /api/predict of one digit measured in the same session. Figures, not a timed
  * test: record them in docs/benchmarks.md with the load average printed.
@@ -20,7 +20,7 @@ import {
   DigitBank,
   type ComposedNumber,
   type NumberKind,
-} from '../src/evaluation/compose-numbers.ts';
+} from '../src/data/compose-numbers.ts';
 import { renderStrokes, renderStrokesPng } from '../src/node/render-strokes.ts';
 import { loadRecognizer } from '../src/recognizer/node.ts';
 import { buildApp, requestLog } from '../src/server/app.ts';
