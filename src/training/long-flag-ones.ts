@@ -14,8 +14,10 @@ import type { PenSample } from './rendered-sets.ts';
 const LENGTH: [number, number] = [0.25, 0.55];
 /** The flag's angle below the horizontal, in degrees. */
 const ANGLE: [number, number] = [20, 50];
-/** The stem must fall at least this much of the drawing's height below its top point. */
+/** The stem must fall at least this much of the drawing's height below its top point... */
 const STEM = 0.7;
+/** ...and be at most this wide for its height (a one leans, but is no bar). */
+const LEAN = 0.6;
 
 /**
  * The one with its flag replaced by a long straight one, or null when the drawing is not a
@@ -31,7 +33,10 @@ export function withLongFlag(strokes: readonly PenStroke[], rng: Random): PenStr
   const stroke = strokes[s];
   const top = stroke.findIndex((p) => p.y === Math.max(...ys));
   const stem = stroke.slice(top);
-  if (stem.length < 2 || stem[0].y - Math.min(...stem.map((p) => p.y)) < STEM * height) return null;
+  const fall = stem[0].y - Math.min(...stem.map((p) => p.y));
+  const xs = stem.map((p) => p.x);
+  if (stem.length < 2 || fall < STEM * height || Math.max(...xs) - Math.min(...xs) > LEAN * fall)
+    return null;
   const length = height * rng.uniform(...LENGTH);
   const angle = (rng.uniform(...ANGLE) * Math.PI) / 180;
   const start = {
