@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   console.log(
     `${recognizer.info.name}: ${recognizer.classes} outputs; targets: at most ` +
       `${CALIBRATION_TARGETS.maxDigitsFlagged * 100}% of digits flagged, ` +
+      `${CALIBRATION_TARGETS.notDigitsFlagged * 100}% of letters and symbols flagged, ` +
       `${CALIBRATION_TARGETS.unflaggedAccuracy * 100}% on the rest\n`,
   );
   console.log(formatUnsure('Calibration writers', unsureReport(calibration, thresholds)));

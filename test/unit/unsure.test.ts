@@ -82,7 +82,11 @@ describe('calibration', () => {
   ];
 
   it('flags the most letters within the digits budget and reaches the accuracy wanted', () => {
-    const t = calibrate(samples, { maxDigitsFlagged: 0.02, unflaggedAccuracy: 0.99 });
+    const t = calibrate(samples, {
+      maxDigitsFlagged: 0.02,
+      notDigitsFlagged: 0.9,
+      unflaggedAccuracy: 0.99,
+    });
     const r = unsureReport(samples, t);
     expect(r.digits.flagged).toBeLessThanOrEqual(0.02);
     expect(r.digits.flaggedAmbiguous).toBeCloseTo(3 / 200);
@@ -93,10 +97,34 @@ describe('calibration', () => {
     expect(r.perCharacter.x.count).toBe(100);
   });
 
+  it('keeps the letters target before approaching an accuracy out of reach', () => {
+    // Ten wrong, unsure digits: a budget of four flags cannot reach 99.9% on the rest. Three
+    // right digits look a little like letters, and flagging 90% of the letters flags them.
+    const hard: JudgedSample[] = [
+      ...Array.from({ length: 187 }, () => sample('digit', 7, sure7, 0.01)),
+      ...Array.from({ length: 3 }, () => sample('digit', 7, sure7, 0.3)),
+      ...Array.from({ length: 10 }, (_, i) => {
+        const seven = 0.4 + i * 0.05;
+        return sample('digit', 1, decision([0, 1 - seven, 0, 0, 0, 0, 0, seven, 0, 0]), 0.05);
+      }),
+      ...Array.from({ length: 100 }, (_, i) => sample('not_digit', -1, sure7, 0.2 + i / 125)),
+    ];
+    const targets = { maxDigitsFlagged: 0.02, notDigitsFlagged: 0.9, unflaggedAccuracy: 0.999 };
+    const r = unsureReport(hard, calibrate(hard, targets));
+    expect(r.notDigits.flagged).toBeGreaterThanOrEqual(0.9);
+    expect(r.digits.flaggedNotDigit).toBeCloseTo(3 / 200);
+    expect(r.digits.flagged).toBeLessThanOrEqual(0.02);
+    // Without a letters target, the budget goes to the wrong digits instead.
+    const accurate = unsureReport(hard, calibrate(hard, { ...targets, notDigitsFlagged: 1.01 }));
+    expect(accurate.digits.flaggedNotDigit).toBe(0);
+    expect(accurate.digits.unflaggedAccuracy).toBeGreaterThan(r.digits.unflaggedAccuracy);
+    expect(accurate.notDigits.flagged).toBeLessThan(0.9);
+  });
+
   it('refuses a budget nothing fits', () => {
     const allBad = samples.map((s) => (s.kind === 'digit' ? { ...s, notDigit: 0.99 } : s));
-    expect(() => calibrate(allBad, { maxDigitsFlagged: 0, unflaggedAccuracy: 0.99 })).toThrow(
-      /budget/,
-    );
+    expect(() =>
+      calibrate(allBad, { maxDigitsFlagged: 0, notDigitsFlagged: 0.9, unflaggedAccuracy: 0.99 }),
+    ).toThrow(/budget/);
   });
 });
