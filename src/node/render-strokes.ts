@@ -37,8 +37,13 @@ export function toPad(
   return { x: (p.x * size) / box, y: (y * size) / box };
 }
 
-/** One canvas per size, redrawn for each digit: creating one costs more than drawing. */
+/**
+ * One canvas per size, redrawn for each digit: creating one costs more than drawing. Composed
+ * numbers come in as many sizes as there are numbers, so only the last few sizes are kept
+ * (each canvas holds native memory the garbage collector does not see).
+ */
 const pads = new Map<string, Canvas>();
+const PADS_KEPT = 8;
 
 function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: boolean): Canvas {
   const size = options.size ?? PAD_SIZE;
@@ -57,7 +62,10 @@ function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: bool
   let canvas = reuse ? pads.get(key) : undefined;
   if (!canvas) {
     canvas = createCanvas(size, height);
-    if (reuse) pads.set(key, canvas);
+    if (reuse) {
+      if (pads.size >= PADS_KEPT) pads.delete(pads.keys().next().value!);
+      pads.set(key, canvas);
+    }
   }
   const ctx = canvas.getContext('2d');
   ctx.setTransform(1, 0, 0, 1, 0, 0);
