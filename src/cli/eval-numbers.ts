@@ -1,6 +1,6 @@
 /**
  * npm run eval:numbers -- [--per N] [--seed N] [--ensemble vote|mean|off] [--source S]
- *                         [--pendigits DIR] [--unipen DIR]
+ *                         [--model DIR] [--pendigits DIR] [--unipen DIR]
  *
  * Reads numbers composed from real writers' digits (src/data/compose-numbers.ts) with
  * the shipped model, in-process, and prints exact-string accuracy, digit-count accuracy and
@@ -32,6 +32,7 @@ const USAGE = `usage: npm run eval:numbers -- [options]
   --seed N          the composer's seed (default 1)
   --ensemble MODE   vote (default), mean or off
   --source S        pendigits, unipen or both (default both), each reported apart
+  --model DIR       the model folder (default: models/mnist-cnn)
   --pendigits DIR   the pen-digits data folder (default ../shared/data/pendigits-train)
   --unipen DIR      the UNIPEN data folder (default ../shared/data/unipen)
   -h, --help        this text`;
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
       ensemble: { type: 'string' },
       pendigits: { type: 'string' },
       unipen: { type: 'string' },
+      model: { type: 'string' },
       source: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -80,7 +82,7 @@ async function main(): Promise<number> {
   const source = values.source ?? 'both';
   if (!['pendigits', 'unipen', 'both'].includes(source))
     throw new Error(`--source must be pendigits, unipen or both, got "${source}"`);
-  const recognizer = await loadRecognizer();
+  const recognizer = await loadRecognizer(values.model);
   const sources: { name: string; digits: WrittenDigit[] }[] = [];
   if (source !== 'unipen') {
     const digits = (await loadPendigits(values.pendigits)).filter((d) =>
