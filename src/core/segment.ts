@@ -125,7 +125,7 @@ export interface SegmentOptions {
 export const SEGMENT: SegmentOptions = {
   joinOverlap: 0.3,
   cutWidth: 0.5,
-  cutMargin: 0.2,
+  cutMargin: 0.12,
   cutInk: 3,
   cutBend: 0.1,
   maxDigitWidth: 1.5,

@@ -154,8 +154,6 @@ export interface TrainConfig {
    * and UNIPEN): those holding one digit taught as it, the rest as "not a digit".
    */
   readonly numberPieces?: NumberPiecesConfig | null;
-  /** Each training writer's ones once more with a long flag (long-flag-ones.ts). */
-  readonly longFlagOnes?: boolean;
   /**
    * Decay per step of the weights' exponential moving average, which is what is evaluated and
    * shipped (null: ship the trained weights as they are).
@@ -181,7 +179,6 @@ export const TRAIN: TrainConfig = {
   penDigits: PEN_DIGITS,
   unipen: UNIPEN,
   numberPieces: NUMBER_PIECES,
-  longFlagOnes: true,
   // About the last two epochs' weights (1 / (1 - decay) = 1,000 steps of 508).
   averageDecay: 0.999,
 };

@@ -24,7 +24,6 @@ import {
   type RenderedSet,
   type SetSampling,
 } from './rendered-sets.ts';
-import { longFlagOnes } from './long-flag-ones.ts';
 import { numberPieces } from './number-pieces.ts';
 import { scribbles } from './scribbles.ts';
 
@@ -92,7 +91,7 @@ export async function trainingData(
   const rendered: RenderedSet[] = [];
   const sources: Record<string, number> = { MNIST: mnistCount };
   const rng = new Random(config.seed);
-  // The training writers' digits, for numbers composed of them and for long-flag ones.
+  // The training writers' digits, for numbers composed of them.
   const written: WrittenDigit[] = [];
 
   if (config.penDigits) {
@@ -142,13 +141,6 @@ export async function trainingData(
     } catch (err) {
       throw withHint(err, hint);
     }
-  }
-
-  const brushes = config.unipen?.brushes ?? config.penDigits?.brushes;
-  if (config.longFlagOnes && brushes && written.length) {
-    const ones = longFlagOnes(written, rng);
-    rendered.push(renderSet(ones, brushes, { oneBrushEach: rng }));
-    sources['long-flag ones'] = ones.length;
   }
 
   if (config.numberPieces && written.length) {

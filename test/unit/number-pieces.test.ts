@@ -3,7 +3,6 @@ import { NOT_A_DIGIT } from '../../src/core/classes.ts';
 import { Random } from '../../src/core/random.ts';
 import { DigitBank, type WrittenDigit } from '../../src/data/compose-numbers.ts';
 import type { PenStroke } from '../../src/data/pen-text.ts';
-import { withLongFlag, longFlagOnes } from '../../src/training/long-flag-ones.ts';
 import { candidateLabel, numberPieces } from '../../src/training/number-pieces.ts';
 
 const box = (x: number, width: number, height = 100) => ({ x, y: 0, width, height });
@@ -69,43 +68,5 @@ describe('candidates cut from composed numbers', () => {
     expect(notDigits.count).toBeGreaterThan(10);
     expect(new Set(notDigits.labels)).toEqual(new Set([NOT_A_DIGIT]));
     expect(notDigits.perEpoch).toBe(Math.min(40, notDigits.count));
-  });
-});
-
-describe('long-flag ones', () => {
-  const stem: PenStroke = Array.from({ length: 9 }, (_, i) => ({ x: 250, y: 450 - i * 50 }));
-
-  it('replaces the flag with a long one down-left of the top, keeping the stem', () => {
-    const rng = new Random(5);
-    for (let n = 0; n < 20; n++) {
-      const [stroke] = withLongFlag([stem], rng)!;
-      const top = stroke.findIndex((p) => p.y === 450);
-      expect(stroke.slice(top)).toEqual(stem);
-      const start = stroke[0];
-      const length = Math.hypot(250 - start.x, 450 - start.y);
-      const angle = (Math.atan2(450 - start.y, 250 - start.x) * 180) / Math.PI;
-      expect(length / 400).toBeGreaterThanOrEqual(0.25);
-      expect(length / 400).toBeLessThanOrEqual(0.55);
-      expect(angle).toBeGreaterThanOrEqual(20);
-      expect(angle).toBeLessThanOrEqual(50);
-    }
-  });
-
-  it('keeps the drawing in the box, and skips what is not a stem or not a one', () => {
-    const nearEdge = stem.map((p) => ({ x: 10, y: p.y }));
-    const moved = withLongFlag([nearEdge], new Random(1))!;
-    expect(Math.min(...moved.flat().map((p) => p.x))).toBeGreaterThanOrEqual(0);
-    const bar: PenStroke = [
-      { x: 100, y: 300 },
-      { x: 400, y: 300 },
-      { x: 400, y: 290 },
-    ];
-    expect(withLongFlag([bar], new Random(1))).toBeNull();
-    const samples = [
-      { label: 1, strokes: [stem] },
-      { label: 7, strokes: [stem] },
-      { label: 1, strokes: [bar] },
-    ];
-    expect(longFlagOnes(samples, new Random(1)).map((s) => s.label)).toEqual([1]);
   });
 });
