@@ -41,6 +41,9 @@ const box = (x: number, y: number, width: number, height: number): DigitBox => (
   height,
 });
 
+/** Cuts at least 0.2 heights apart, so the synthetic cases below have few, known pieces. */
+const margin20 = { ...SEGMENT, cutMargin: 0.2 };
+
 function find(seg: Segmentation, start: number, end: number): Candidate {
   const c = seg.candidates.find((k) => k.start === start && k.end === end);
   if (!c) throw new Error(`no candidate for pieces ${start}..${end}`);
@@ -98,7 +101,11 @@ describe('segmentNumber', () => {
   it('keeps the detached bar of a 5 with its body', () => {
     // The body (a hollow box, as a pen draws it), and a short bar above it that overlaps it
     // horizontally.
-    const seg = segmentNumber(canvas(140, 120, [...ring(40, 40, 30, 40, 6), [45, 20, 35, 6]]))!;
+    const seg = segmentNumber(
+      canvas(140, 120, [...ring(40, 40, 30, 40, 6), [45, 20, 35, 6]]),
+      'dark',
+      margin20,
+    )!;
     // The bar joins the body; the body, wider than half the writing's height, may be two
     // touching digits and is cut once, through its hollow.
     expect(seg.pieces).toBe(2);
@@ -139,9 +146,12 @@ describe('segmentNumber', () => {
 
   it('cuts touching digits where little ink joins them, and the scores pick the cut', () => {
     // Two square 0s joined by a short bridge: one component, 86 px wide, 60 high.
-    const seg = segmentNumber(
-      canvas(140, 100, [...ring(20, 20, 40, 60, 6), [60, 45, 6, 6], ...ring(66, 20, 40, 60, 6)]),
-    )!;
+    const drawing = canvas(140, 100, [
+      ...ring(20, 20, 40, 60, 6),
+      [60, 45, 6, 6],
+      ...ring(66, 20, 40, 60, 6),
+    ]);
+    const seg = segmentNumber(drawing, 'dark', margin20)!;
     // Cut through the first ring's hollow (12 px of ink), at the bridge (6 px) and through
     // the second ring's hollow, each cut at least 12 px (0.2 heights) from the others.
     expect(seg.pieces).toBe(4);
@@ -152,6 +162,12 @@ describe('segmentNumber', () => {
     expect(find(seg, 0, 4).box).toEqual(box(20, 20, 86, 60));
     const zeros = (c: Candidate) => (c === left || c === right ? 0.99 : 0.5);
     expect(readBoxes(seg, zeros)).toEqual([left.box, right.box]);
+    // Cuts as close as the default allows (0.12 heights): more pieces, the same reading.
+    const fine = segmentNumber(drawing)!;
+    expect(fine.pieces).toBeGreaterThan(4);
+    const same = (a: DigitBox, b: DigitBox) => JSON.stringify(a) === JSON.stringify(b);
+    const zero = (c: Candidate) => (same(c.box, left.box) || same(c.box, right.box) ? 0.99 : 0.5);
+    expect(readBoxes(fine, zero)).toEqual([left.box, right.box]);
   });
 
   it('scores the uncut candidates first, and the cuts only of a digit it doubts', () => {
@@ -162,6 +178,8 @@ describe('segmentNumber', () => {
         [80, 45, 6, 6],
         ...ring(86, 20, 40, 60, 6),
       ]),
+      'dark',
+      margin20,
     )!;
     // The bar, then the two joined rings cut into four pieces.
     expect(seg.pieces).toBe(5);
