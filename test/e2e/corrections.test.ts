@@ -31,8 +31,8 @@ const flagOne = (flag: number, drop: number, lean: number): Stroke[] => [
     [(140 - lean) / 280, 240 / 280],
   ],
 ];
-const FIRST = flagOne(75, 45, 15);
-const NEXT = flagOne(75, 60, 15);
+const FIRST = flagOne(90, 45, 15);
+const NEXT = flagOne(90, 60, 15);
 
 let browser: Browser;
 let context: BrowserContext | undefined;
