@@ -28,9 +28,10 @@ export interface AdaptationParams {
 }
 
 /**
- * Measured with `npm run eval:adapt` (docs/benchmarks.md, "Adapting to corrections"): on the
- * pen-digit validation writers, the fewest errors at both brushes with no writer worse off;
- * the UNIPEN validation writers gain with it too. Below similarity 0.2 a correction would
+ * Measured with `npm run eval:adapt` (docs/benchmarks.md, "Adapting to corrections"): chosen
+ * with the model of the time on the pen-digit validation writers, the fewest errors at both
+ * brushes with no writer worse off; the UNIPEN validation writers gain with it too, and so do
+ * both with the model shipped since. Below similarity 0.2 a correction would
  * add under 0.2 log-odds: it is not counted (nor reported as a neighbour).
  */
 export const ADAPTATION: AdaptationParams = { k: 3, minSimilarity: 0.2, strength: 12, width: 0.2 };
