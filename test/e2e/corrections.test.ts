@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, test } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
+import { browserPerFile } from './browser-per-file.ts';
 import type { Stroke } from './digit-strokes.ts';
 import {
   drawWithMouse,
   ensureBuilt,
-  launchBrowser,
   REPO,
   resultFor,
   screenshotPath,
@@ -34,21 +34,7 @@ const flagOne = (flag: number, drop: number, lean: number): Stroke[] => [
 const FIRST = flagOne(90, 45, 15);
 const NEXT = flagOne(90, 60, 15);
 
-let browser: Browser;
-let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const newContext = browserPerFile();
 
 const shows = (page: Page, digit: string) =>
   page.waitForFunction(
@@ -81,8 +67,7 @@ async function correctAndLearn(page: Page, name: string): Promise<void> {
 test('static site: a correction kept in IndexedDB makes the next drawing of it read right', async () => {
   const site = await serveStatic(await ensureBuilt('static'), '/digits/');
   try {
-    context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    const page = await context.newPage();
+    const page = await (await newContext({ viewport: { width: 390, height: 844 } })).newPage();
     const watch = watchConsole(page);
     const requests: string[] = [];
     page.on('request', (req) => requests.push(req.url()));
@@ -109,8 +94,7 @@ test("server page: the server keeps the correction and adapts this user's answer
     });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     await app.inference.whenReady();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
+    const page = await (await newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     const watch = watchConsole(page);
     await page.goto(`${url}/`);
     await correctAndLearn(page, 'server-1280');

@@ -4,14 +4,14 @@
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { Page, Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
+import { browserPerFile } from './browser-per-file.ts';
 import { DIGIT_STROKES, DIGITS_TO_DRAW, numberStrokes } from './digit-strokes.ts';
 import {
   drawWithMouse,
   ensureBuilt,
-  launchBrowser,
   REPO,
   resultFor,
   screenshotPath,
@@ -19,22 +19,11 @@ import {
   type ConsoleWatch,
 } from './helpers.ts';
 
-let browser: Browser;
+const newContext = browserPerFile();
 let webRoot: string;
-let context: BrowserContext | undefined;
 
 beforeAll(async () => {
   webRoot = await ensureBuilt('web');
-  browser = await launchBrowser();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 async function startServer(): Promise<{ app: FastifyInstance; url: string }> {
@@ -58,8 +47,7 @@ interface Opened {
 }
 
 async function open(url: string, viewport = { width: 1280, height: 800 }): Promise<Opened> {
-  context = await browser.newContext({ viewport });
-  const page = await context.newPage();
+  const page = await (await newContext({ viewport })).newPage();
   const watch = watchConsole(page);
   const predictions: Request[] = [];
   page.on('request', (req) => {
@@ -158,8 +146,7 @@ describe('the page served by the API server', () => {
       const name = `server-number-${viewport.width}x${viewport.height}.png`;
       await page.screenshot({ path: screenshotPath(name), fullPage: true });
       expect(watch.problems).toEqual([]);
-      await context?.close();
-      context = undefined;
+      await page.context().close();
     }
   });
 

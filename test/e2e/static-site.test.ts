@@ -2,14 +2,14 @@
  * The static site (npm run build:static -> dist/static/): the model runs in the browser, no
  * API server anywhere. Served from a sub-path by a plain file server, as a static host would.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { browserPerFile } from './browser-per-file.ts';
 import { DIGIT_STROKES, DIGITS_TO_DRAW, numberStrokes } from './digit-strokes.ts';
 import {
   drawWithMouse,
   drawWithTouch,
   ensureBuilt,
-  launchBrowser,
   padBox,
   resultFor,
   screenshotPath,
@@ -20,32 +20,23 @@ import {
   type StaticServer,
 } from './helpers.ts';
 
-let browser: Browser;
+const newContext = browserPerFile();
 let site: StaticServer;
-let context: BrowserContext | undefined;
 
 beforeAll(async () => {
   const dir = await ensureBuilt('static');
   site = await serveStatic(dir, '/digits/');
-  browser = await launchBrowser();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
 });
 
 afterAll(async () => {
-  await browser?.close();
   await site?.close();
 });
 
 /** Opens the site and waits until the in-browser model is loaded. */
 async function open(
-  options: Parameters<Browser['newContext']>[0],
+  options: BrowserContextOptions,
 ): Promise<{ page: Page; watch: ConsoleWatch; requests: string[] }> {
-  context = await browser.newContext(options);
-  const page = await context.newPage();
+  const page = await (await newContext(options)).newPage();
   const watch = watchConsole(page);
   const requests: string[] = [];
   page.on('request', (req) => requests.push(req.url()));
