@@ -15,13 +15,8 @@ import type { GrayBitmap } from '../src/core/preprocess.ts';
 import { Random } from '../src/core/random.ts';
 import type { Ensemble } from '../src/core/vote.ts';
 import { loadPendigits } from '../src/data/pendigits.ts';
-import {
-  composeNumber,
-  DigitBank,
-  type ComposedNumber,
-  type NumberKind,
-} from '../src/data/compose-numbers.ts';
-import { renderStrokes, renderStrokesPng } from '../src/node/render-strokes.ts';
+import { composeNumber, DigitBank, type NumberKind } from '../src/data/compose-numbers.ts';
+import { numberPad, renderStrokes, renderStrokesPng } from '../src/node/render-strokes.ts';
 import { loadRecognizer } from '../src/recognizer/node.ts';
 import { buildApp, requestLog } from '../src/server/app.ts';
 import { isValidationWriter, PEN_DIGITS } from '../src/training/config.ts';
@@ -40,14 +35,6 @@ const connections = Number(values.connections);
 
 /** Numbers to cycle through, so that no single drawing's shape decides the figure. */
 const SAMPLES = 20;
-
-const renderOptions = (c: ComposedNumber) => ({
-  brush: c.brush,
-  size: c.width,
-  height: c.height,
-  box: c.width,
-  yUp: false,
-});
 
 function percentiles(times: number[]): { p50: number; p99: number } {
   const sorted = [...times].sort((a, b) => a - b);
@@ -75,7 +62,7 @@ async function main(): Promise<void> {
   for (const kind of ['spaced', 'tight'] as const) {
     for (const length of [5, 10]) {
       const set = numbers(kind, length);
-      const bitmaps: GrayBitmap[] = set.map((c) => renderStrokes(c.strokes, renderOptions(c)));
+      const bitmaps: GrayBitmap[] = set.map((c) => renderStrokes(c.strokes, numberPad(c)));
       for (const ensemble of ['vote', 'off'] as Ensemble[]) {
         for (let i = 0; i < 30; i++) recognizer.read(bitmaps[i % SAMPLES], { ensemble });
         const times: number[] = [];
@@ -107,7 +94,7 @@ async function main(): Promise<void> {
   );
   console.log('request                          req/s   p50 ms   p99 ms   digits/s  failed');
   for (const { name, url, number } of bodies) {
-    const png = renderStrokesPng(number.strokes, renderOptions(number)).toString('base64');
+    const png = renderStrokesPng(number.strokes, numberPad(number)).toString('base64');
     const body = JSON.stringify({ image: `data:image/png;base64,${png}` });
     const run = (seconds: number) =>
       autocannon({

@@ -6,6 +6,7 @@
  */
 import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import type { GrayBitmap } from '../core/preprocess.ts';
+import type { ComposedNumber } from '../data/compose-numbers.ts';
 import { PEN_BOX, type PenStroke } from '../data/pendigits.ts';
 
 /** The drawing pad's side in pixels, as on the web page. */
@@ -24,6 +25,11 @@ export interface RenderOptions {
   readonly box?: number;
   /** Whether y points up in the pen coordinates, as in the pen-digits data (default true). */
   readonly yUp?: boolean;
+}
+
+/** How a composed number is drawn: on a canvas of its own size, its strokes in its pixels, y down. */
+export function numberPad(n: ComposedNumber): RenderOptions {
+  return { brush: n.brush, size: n.width, height: n.height, box: n.width, yUp: false };
 }
 
 /** Pad coordinates of a pen point: x*size/box, and y flipped, (box-y)*size/box. */

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { GrayBitmap } from '../../src/core/preprocess.ts';
 import type { PenStroke } from '../../src/data/pendigits.ts';
 import { decodeImage } from '../../src/node/decode.ts';
-import { PAD_SIZE, renderStrokes, renderStrokesPng, toPad } from '../../src/node/render-strokes.ts';
+import { Random } from '../../src/core/random.ts';
+import { composeNumber, DigitBank } from '../../src/data/compose-numbers.ts';
+import {
+  numberPad,
+  PAD_SIZE,
+  renderStrokes,
+  renderStrokesPng,
+  toPad,
+} from '../../src/node/render-strokes.ts';
 
 const at = (b: GrayBitmap, x: number, y: number) => b.data[Math.round(y) * b.width + Math.round(x)];
 
@@ -130,5 +138,33 @@ describe('renderStrokes', () => {
 
   it('refuses a brush that draws nothing', () => {
     expect(() => renderStrokes(BAR, { brush: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('numberPad', () => {
+  it('draws a composed number on a canvas of its size, its ink within its digits boxes', () => {
+    // Every digit an upright bar, taller than wide, written y up as the pen data is.
+    const digits = Array.from({ length: 10 }, (_, label) => ({
+      label,
+      writer: 1,
+      strokes: [
+        [
+          { x: 240, y: 50 },
+          { x: 260, y: 450 },
+        ],
+      ],
+    }));
+    const n = composeNumber(new DigitBank(digits), new Random(4), { kind: 'spaced', length: 3 });
+    const b = renderStrokes(n.strokes, numberPad(n));
+    expect([b.width, b.height]).toEqual([n.width, n.height]);
+    const box = ink(b);
+    expect(box.x0).toBeGreaterThanOrEqual(n.boxes[0].x - 1);
+    expect(box.x1).toBeLessThanOrEqual(n.boxes[2].x + n.boxes[2].width + 1);
+    expect(box.y0).toBeGreaterThanOrEqual(Math.min(...n.boxes.map((d) => d.y)) - 1);
+    expect(box.y1).toBeLessThanOrEqual(Math.max(...n.boxes.map((d) => d.y + d.height)) + 1);
+    // The first bar's ink is at its box's place, not mirrored.
+    expect(
+      at(b, n.boxes[0].x + n.boxes[0].width / 2, n.boxes[0].y + n.boxes[0].height / 2),
+    ).toBeLessThan(128);
   });
 });
