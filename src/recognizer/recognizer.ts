@@ -9,6 +9,7 @@ import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
 import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
 import {
   bestPath,
+  candidateScore,
   doubtfulCandidates,
   firstCandidates,
   segmentNumber,
@@ -81,7 +82,15 @@ export function readSegmentations(
   // or two squeezed together look like no digit (npm run eval:numbers: tight numbers 35% ->
   // 47% exact on pen-digit writers, 34% -> 44% on UNIPEN writers; docs/benchmarks.md).
   const scores = (k: number) =>
-    found[k].map((r) => (r ? Math.max(...r.probabilities) * (1 - r.notDigit) : NaN));
+    found[k].map((r, i) =>
+      r
+        ? candidateScore(
+            segmentations[k].candidates[i],
+            { digit: r.digit, probability: Math.max(...r.probabilities), notDigit: r.notDigit },
+            options,
+          )
+        : NaN,
+    );
   const pass = (wanted: number[][]) => {
     const images = wanted.flatMap((list, k) =>
       list.map((i) => segmentations[k].candidates[i].image()),

@@ -3,6 +3,7 @@ import { InputError } from '../../src/core/errors.ts';
 import { preprocess, type GrayBitmap } from '../../src/core/preprocess.ts';
 import {
   bestPath,
+  candidateScore,
   doubtfulCandidates,
   firstCandidates,
   SEGMENT,
@@ -107,10 +108,10 @@ describe('segmentNumber', () => {
       margin20,
     )!;
     // The bar joins the body; the body, wider than half the writing's height, may be two
-    // touching digits and is cut once, through its hollow.
-    expect(seg.pieces).toBe(2);
-    expect(find(seg, 0, 2).box).toEqual(box(40, 20, 40, 60));
-    expect(find(seg, 0, 2).cut).toBe(false);
+    // touching digits and is cut twice, through its hollow.
+    expect(seg.pieces).toBe(3);
+    expect(find(seg, 0, 3).box).toEqual(box(40, 20, 40, 60));
+    expect(find(seg, 0, 3).cut).toBe(false);
     expect(readBoxes(seg, () => 0.9)).toEqual([box(40, 20, 40, 60)]);
   });
 
@@ -152,22 +153,71 @@ describe('segmentNumber', () => {
       ...ring(66, 20, 40, 60, 6),
     ]);
     const seg = segmentNumber(drawing, 'dark', margin20)!;
-    // Cut through the first ring's hollow (12 px of ink), at the bridge (6 px) and through
-    // the second ring's hollow, each cut at least 12 px (0.2 heights) from the others.
-    expect(seg.pieces).toBe(4);
-    const left = find(seg, 0, 2);
-    const right = find(seg, 2, 4);
+    // Cut twice through the first ring's hollow (12 px of ink), at the bridge (6 px) and twice
+    // through the second ring's hollow, each cut at least 12 px (0.2 heights) from the others.
+    expect(seg.pieces).toBe(6);
+    const left = find(seg, 0, 3);
+    const right = find(seg, 3, 6);
     expect(left.box).toEqual(box(20, 20, 40, 60));
     expect(right.box).toEqual(box(60, 20, 46, 60));
-    expect(find(seg, 0, 4).box).toEqual(box(20, 20, 86, 60));
+    expect(find(seg, 0, 6).box).toEqual(box(20, 20, 86, 60));
     const zeros = (c: Candidate) => (c === left || c === right ? 0.99 : 0.5);
     expect(readBoxes(seg, zeros)).toEqual([left.box, right.box]);
     // Cuts as close as the default allows (0.12 heights): more pieces, the same reading.
     const fine = segmentNumber(drawing)!;
-    expect(fine.pieces).toBeGreaterThan(4);
+    expect(fine.pieces).toBeGreaterThan(6);
     const same = (a: DigitBox, b: DigitBox) => JSON.stringify(a) === JSON.stringify(b);
     const zero = (c: Candidate) => (same(c.box, left.box) || same(c.box, right.box) ? 0.99 : 0.5);
     expect(readBoxes(fine, zero)).toEqual([left.box, right.box]);
+  });
+
+  it('keeps the inkier cut between touching digits however many cheaper cuts a digit offers', () => {
+    // A thin-walled 0 (cuts through its hollow cross 6 px of ink) joined to a 1 by a bridge 8 px
+    // tall: the cut between them crosses more ink than any cut through the 0. Cuts used to be
+    // limited in number (one per 0.24 heights), the least inky first, and the 0's took them all.
+    const seg = segmentNumber(
+      canvas(100, 100, [...ring(20, 20, 40, 60, 3), [60, 46, 12, 8], [72, 20, 6, 60]]),
+    )!;
+    expect(seg.pieces).toBe(7);
+    const zero = find(seg, 0, 6);
+    const one = find(seg, 6, 7);
+    expect(zero.box).toEqual(box(20, 20, 48, 60));
+    expect(one.box).toEqual(box(68, 20, 10, 60));
+    const read = (c: Candidate) => (c === zero || c === one ? 0.99 : 0.5);
+    expect(readBoxes(seg, read)).toEqual([zero.box, one.box]);
+  });
+
+  it('keeps a wide 0 whole rather than read its cut-off side as a 1', () => {
+    const seg = segmentNumber(canvas(100, 100, ring(20, 20, 40, 60, 6)))!;
+    const whole = find(seg, 0, seg.pieces);
+    const side = find(seg, 0, 1);
+    const rest = find(seg, 1, seg.pieces);
+    expect([whole.cut, side.cut, rest.cut]).toEqual([false, true, true]);
+    // What the model says: a 0, though it doubts a wide one is a digit at all; the side, a 1;
+    // the rest, a 0.
+    const model = (c: Candidate) =>
+      c === whole
+        ? { digit: 0, probability: 0.9, notDigit: 0.5 }
+        : c === side
+          ? { digit: 1, probability: 0.99, notDigit: 0.02 }
+          : c === rest
+            ? { digit: 0, probability: 0.99, notDigit: 0.02 }
+            : { digit: 5, probability: 0.5, notDigit: 0.5 };
+    expect(readBoxes(seg, (c) => candidateScore(c, model(c)))).toEqual([box(20, 20, 40, 60)]);
+    // Without the cost of a cut-off 1, "10".
+    const free = { ...SEGMENT, cutOneCost: 0 };
+    const scores = seg.candidates.map((c) => candidateScore(c, model(c), free));
+    expect(bestPath(seg, scores, free)!.map((i) => seg.candidates[i])).toEqual([side, rest]);
+  });
+
+  it('scores a candidate by its digit and by how sure the model is that it is one', () => {
+    const seg = segmentNumber(canvas(100, 100, ring(20, 20, 40, 60, 6)))!;
+    const whole = find(seg, 0, seg.pieces);
+    const side = find(seg, 0, 1);
+    const one = { digit: 1, probability: 0.8, notDigit: 0.25 };
+    expect(candidateScore(whole, one)).toBeCloseTo(0.6, 10);
+    expect(candidateScore(side, one)).toBeCloseTo(0.6 * Math.exp(-SEGMENT.cutOneCost), 10);
+    expect(candidateScore(side, { ...one, digit: 7 })).toBeCloseTo(0.6, 10);
   });
 
   it('scores the uncut candidates first, and the cuts only of a digit it doubts', () => {
@@ -181,8 +231,8 @@ describe('segmentNumber', () => {
       'dark',
       margin20,
     )!;
-    // The bar, then the two joined rings cut into four pieces.
-    expect(seg.pieces).toBe(5);
+    // The bar, then the two joined rings cut into six pieces.
+    expect(seg.pieces).toBe(7);
     const first = firstCandidates(seg);
     expect(first.map((i) => seg.candidates[i].box)).toEqual([
       box(10, 20, 12, 60),
