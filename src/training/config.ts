@@ -48,6 +48,8 @@ export const AUGMENT: AugmentConfig = {
 export interface PenDigitsConfig {
   readonly brushes: readonly number[];
   readonly validationWriters: readonly number[];
+  /** Times an epoch draws each training writer's digit (a random brush and augmentation each). */
+  readonly repeats: number;
 }
 
 export const PEN_DIGITS: PenDigitsConfig = {
@@ -55,6 +57,7 @@ export const PEN_DIGITS: PenDigitsConfig = {
   brushes: [6, 10, 14, 18],
   // Every third of the 30 writers: about 2,500 digits nobody trains on.
   validationWriters: [3, 6, 9, 12, 15, 18, 21, 24, 27, 30],
+  repeats: 2,
 };
 
 /**
@@ -70,6 +73,8 @@ export const DIGIT_LIKE = "oODQIlijJ|/\\()[]{}!,'`zZ?sS$bGTB&gq";
 export interface UnipenConfig {
   /** Pen widths the UNIPEN digits are rendered at (each epoch picks one per digit). */
   readonly brushes: readonly number[];
+  /** Times an epoch draws each training writer's digit (a random brush and augmentation each). */
+  readonly repeats: number;
   /**
    * A writer is kept for validation when the FNV-1a hash of their id is 0 modulo this: with 5,
    * 3,097 of the 12,182 digits, from writers of every contributor.
@@ -83,6 +88,7 @@ export interface UnipenConfig {
 
 export const UNIPEN: UnipenConfig = {
   brushes: [6, 10, 14, 18],
+  repeats: 1,
   validationModulo: 5,
   notDigitsPerEpoch: 9000,
   scribbles: 4000,

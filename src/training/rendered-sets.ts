@@ -25,14 +25,17 @@ export interface SetSampling {
   readonly items: number;
   /** Renderings of each item (one per brush); an epoch uses one, picked at random. */
   readonly variants: number;
-  /** Items an epoch draws, each at most once (all of them unless fewer are asked for). */
+  /**
+   * Items an epoch draws: all of them unless fewer are asked for; more than the items draws
+   * every item that many times over (each time at a random rendering and augmentation).
+   */
   readonly perEpoch: number;
 }
 
 export interface RenderedSet extends DigitSet, SetSampling {}
 
 export interface RenderOptions {
-  /** Draw this many items an epoch instead of all. */
+  /** Draw this many items an epoch instead of all (more than the items: some twice or more). */
   readonly perEpoch?: number;
   /** Render each item once, at a brush picked with this generator, instead of at every brush. */
   readonly oneBrushEach?: Random;
@@ -69,7 +72,7 @@ export function renderSet(
     count,
     items,
     variants,
-    perEpoch: Math.min(options.perEpoch ?? items, items),
+    perEpoch: options.perEpoch ?? items,
   };
 }
 
@@ -89,7 +92,10 @@ export function concatSets(sets: readonly DigitSet[]): DigitSet {
 
 /** Indices, into a concatenation starting at `offset`, of one epoch's draw from a set. */
 export function drawEpoch(set: SetSampling, offset: number, rng: Random): number[] {
-  const order = Array.from({ length: set.items }, (_, i) => i);
-  const chosen = set.perEpoch < set.items ? rng.shuffle(order).slice(0, set.perEpoch) : order;
+  const chosen: number[] = [];
+  for (let left = set.perEpoch; left > 0 && set.items > 0; left -= set.items) {
+    const order = Array.from({ length: set.items }, (_, i) => i);
+    chosen.push(...(left < set.items ? rng.shuffle(order).slice(0, left) : order));
+  }
   return chosen.map((i) => offset + rng.int(set.variants) * set.items + i);
 }

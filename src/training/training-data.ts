@@ -103,8 +103,9 @@ export async function trainingData(
       );
     });
     const train = digits.filter((d) => !isValidationWriter(d.writer, pen.validationWriters));
-    rendered.push(renderSet(train, pen.brushes));
-    sources['pen digits'] = train.length;
+    const set = renderSet(train, pen.brushes, { perEpoch: train.length * pen.repeats });
+    rendered.push(set);
+    sources['pen digits'] = set.perEpoch;
     written.push(...train);
   }
 
@@ -119,8 +120,9 @@ export async function trainingData(
         (s) => (/^[0-9]$/.test(s.label) ? Number(s.label) : null),
         rng,
       );
-      rendered.push(renderSet(digits, unipen.brushes));
-      sources['UNIPEN digits'] = digits.length;
+      const set = renderSet(digits, unipen.brushes, { perEpoch: digits.length * unipen.repeats });
+      rendered.push(set);
+      sources['UNIPEN digits'] = set.perEpoch;
       written.push(...digits);
       if (unipen.notDigitsPerEpoch) {
         const notDigits: PenSample[] = await unipenSamples(

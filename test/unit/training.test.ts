@@ -139,6 +139,15 @@ describe('rendered sets in training', () => {
     expect(drawn(1)).not.toEqual(first);
   });
 
+  it('draws every item of a set twice and a half when asked for that many', () => {
+    const order = Array.from(epochOrder(10, 1, 0, [{ items: 4, variants: 3, perEpoch: 10 }]));
+    const items = order.filter((i) => i >= 10).map((i) => (i - 10) % 4);
+    expect(items).toHaveLength(10);
+    const times = [0, 1, 2, 3].map((item) => items.filter((i) => i === item).length).sort();
+    expect(times).toEqual([2, 2, 3, 3]);
+    expect(order.every((i) => i < 10 + 12)).toBe(true);
+  });
+
   it('renders every sample at every brush, or once each at a random brush', () => {
     const stroke = [
       { x: 250, y: 400 },
