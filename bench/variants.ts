@@ -68,9 +68,12 @@ const pen = (await loadPendigits())
   .slice(0, limit);
 const sets: [string, PreparedSet][] = [
   ['mnist', prepareMnist(await loadMnist('test'), limit)],
-  ...BRUSHES.map(
-    (brush) => [`pen${brush}`, preparePendigits(pen, { brush })] as [string, PreparedSet],
-  ),
+  ...(await Promise.all(
+    BRUSHES.map(async (brush): Promise<[string, PreparedSet]> => [
+      `pen${brush}`,
+      await preparePendigits(pen, { brush }),
+    ]),
+  )),
 ];
 
 const MODES: Ensemble[] = ['vote', 'mean', 'off'];

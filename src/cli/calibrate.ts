@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     pendigitsDir: values.pendigits,
     unipenDir: values.unipen,
   });
-  const judged = judgeSamples(recognizer, renderValidation(drawings, BRUSHES));
+  const judged = judgeSamples(recognizer, await renderValidation(drawings, BRUSHES));
   const calibration = judged.filter((s) => s.calibration);
   const heldOut = judged.filter((s) => !s.calibration);
   const thresholds = calibrate(calibration, CALIBRATION_TARGETS);

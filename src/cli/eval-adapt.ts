@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     `adaptation protocol: ${validation.length} pen digits of the ${PEN_DIGITS.validationWriters.length} validation writers, model ${values.model}`,
   );
   for (const brush of brushes) {
-    const answered = answer(recognizer, validation, brush);
+    const answered = await answer(recognizer, validation, brush);
     const shipped = runProtocol(answered, ADAPTATION);
     console.log(`\nbrush ${brush} px: ${answered.length} drawings, ${shipped.count} later copies`);
     console.log(`  shipped   ${line(shipped)}`);
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const writers = new Set(unipen.map((d) => d.writer)).size;
   console.log(`\nUNIPEN: ${unipen.length} digits of ${writers} validation writers`);
   for (const brush of brushes) {
-    const shipped = runProtocol(answer(recognizer, unipen, brush), ADAPTATION);
+    const shipped = runProtocol(await answer(recognizer, unipen, brush), ADAPTATION);
     const worse = shipped.writers.filter((w) => w.correctAdapted < w.correctAlone).length;
     console.log(`  brush ${brush} px, ${shipped.count} later copies: ${line(shipped)}`);
     console.log(`    writers worse ${worse}; ${stillWrong(shipped)}`);
@@ -98,8 +98,12 @@ async function main(): Promise<void> {
 }
 
 /** The drawings in turn order, as the recognizer answers them (vote), with their features. */
-function answer(recognizer: Recognizer, drawings: PenDrawing[], brush: number): AnsweredDrawing[] {
-  const prepared = preparePendigits(drawings, { brush });
+async function answer(
+  recognizer: Recognizer,
+  drawings: PenDrawing[],
+  brush: number,
+): Promise<AnsweredDrawing[]> {
+  const prepared = await preparePendigits(drawings, { brush });
   const kept = prepared.inputs.flatMap((input, i) =>
     input ? [{ input, writer: prepared.writers[i] ?? -1, label: prepared.labels[i] }] : [],
   );

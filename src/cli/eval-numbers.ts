@@ -106,7 +106,7 @@ async function main(): Promise<number> {
       for (const length of LENGTHS)
         for (let i = 0; i < per; i++) numbers.push(composeNumber(bank, rng, { kind, length }));
     const tty = process.stderr.isTTY;
-    const result = evaluateNumbers(recognizer, numbers, {
+    const result = await evaluateNumbers(recognizer, numbers, {
       ensemble,
       onProgress: (done, total) => {
         if (tty && (done % 20 === 0 || done === total))

@@ -30,7 +30,11 @@ import {
   type UnsureMetrics,
 } from '../evaluation/metrics.ts';
 import { evaluateMnist } from '../evaluation/mnist.ts';
-import { evaluatePendigits } from '../evaluation/pendigits.ts';
+import {
+  evaluatePendigits,
+  type PendigitsEvaluation,
+  type PenDrawing,
+} from '../evaluation/pendigits.ts';
 import { formatMnist, formatPendigits } from '../evaluation/report.ts';
 import { describe } from '../model/architecture.ts';
 import { BRUSHES } from '../node/render-strokes.ts';
@@ -131,31 +135,36 @@ async function main(): Promise<number> {
 
   const onProgress = progress();
   const mnist = await evaluateMnist(recognizer, { limit, onProgress });
+  // One brush after the other: each renders thousands of drawings.
+  const evaluateBrushes = async (group: PenDrawing[]): Promise<PendigitsEvaluation[]> => {
+    const results: PendigitsEvaluation[] = [];
+    for (const brush of BRUSHES)
+      results.push(await evaluatePendigits(recognizer, group, { brush, onProgress }));
+    return results;
+  };
   console.log(formatMnist(mnist));
 
   let pen: { validation: PendigitsGroup; all: PendigitsGroup } | null = null;
   if (digits) {
     const used = digits.slice(0, limit ?? digits.length);
     const validationWriters = (history.training?.config ?? TRAIN).penDigits?.validationWriters;
-    const evaluateGroup = (group: PenDigit[], title: string): PendigitsGroup => {
+    const evaluateGroup = async (group: PenDigit[], title: string): Promise<PendigitsGroup> => {
       const writerIds = [...new Set(group.map((d) => d.writer))].sort(
         (a, b) => (a ?? 0) - (b ?? 0),
       );
-      const results = BRUSHES.map((brush) =>
-        evaluatePendigits(recognizer, group, { brush, onProgress }),
-      );
+      const results = await evaluateBrushes(group);
       console.log('');
       console.log(title);
       console.log(formatPendigits(results, writerIds.length));
       return { writerIds, results };
     };
     const validation = validationWriters
-      ? evaluateGroup(
+      ? await evaluateGroup(
           used.filter((d) => isValidationWriter(d.writer, validationWriters)),
           `Validation writers ${validationWriters.join(', ')} (never trained on):`,
         )
       : null;
-    const all = evaluateGroup(
+    const all = await evaluateGroup(
       used,
       validation
         ? 'All writers (the training writers included):'
@@ -170,9 +179,7 @@ async function main(): Promise<number> {
   if (unipenReadable) {
     const group = (await unipenValidationDigits(config, unipenDir)).slice(0, limit);
     const writerIds = [...new Set(group.map((d) => d.writer))];
-    const results = BRUSHES.map((brush) =>
-      evaluatePendigits(recognizer, group, { brush, onProgress }),
-    );
+    const results = await evaluateBrushes(group);
     console.log('');
     console.log('UNIPEN digits of the validation writers (never trained on):');
     console.log(formatPendigits(results, writerIds.length));
@@ -184,7 +191,7 @@ async function main(): Promise<number> {
       pendigitsDir: values.pendigits,
       limit,
     });
-    const judged = judgeSamples(recognizer, renderValidation(drawings, BRUSHES, onProgress));
+    const judged = judgeSamples(recognizer, await renderValidation(drawings, BRUSHES, onProgress));
     const all = unsureReport(judged, recognizer.thresholds);
     const heldOut = unsureReport(
       judged.filter((s) => !s.calibration),

@@ -4,7 +4,7 @@
  */
 import type { Ensemble } from '../core/vote.ts';
 import type { Recognizer } from '../recognizer/recognizer.ts';
-import { numberPad, renderStrokes } from '../node/render-strokes.ts';
+import { numberPad, releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
 import { editDistance, type ComposedNumber, type NumberKind } from '../data/compose-numbers.ts';
 
 export interface NumberTally {
@@ -35,17 +35,18 @@ const emptyTally = (): NumberTally => ({
 });
 
 /** Renders and reads each number in-process and scores the readings. */
-export function evaluateNumbers(
+export async function evaluateNumbers(
   recognizer: Recognizer,
   numbers: readonly ComposedNumber[],
   options: { ensemble?: Ensemble; onProgress?: (done: number, total: number) => void } = {},
-): NumberEvaluation {
+): Promise<NumberEvaluation> {
   const start = performance.now();
   const byKind = new Map<NumberKind, NumberTally>();
   const byKindAndLength = new Map<string, NumberTally>();
   const mistakes: NumberEvaluation['mistakes'] = [];
-  numbers.forEach((n, i) => {
+  for (const [i, n] of numbers.entries()) {
     const bitmap = renderStrokes(n.strokes, numberPad(n));
+    await releaseRenderings();
     const read = recognizer.read(bitmap, { ensemble: options.ensemble ?? 'vote' }).text;
     const key = `${n.kind} ${n.text.length}`;
     for (const tally of [
@@ -62,6 +63,6 @@ export function evaluateNumbers(
     if (read !== n.text && mistakes.filter((m) => m.kind === n.kind).length < 12)
       mistakes.push({ kind: n.kind, text: n.text, read, writer: n.writer });
     options.onProgress?.(i + 1, numbers.length);
-  });
+  }
   return { byKind, byKindAndLength, mistakes, seconds: (performance.now() - start) / 1000 };
 }

@@ -6,7 +6,7 @@
 import type { GrayImage } from '../core/image.ts';
 import { preprocess } from '../core/preprocess.ts';
 import type { PenStroke } from '../data/pen-text.ts';
-import { PAD_SIZE, renderStrokes } from '../node/render-strokes.ts';
+import { PAD_SIZE, releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
 import type { ProbabilitySource } from './classify.ts';
 import {
   evaluateInputs,
@@ -50,10 +50,10 @@ export interface PendigitsEvaluation extends ModeResults {
  * Renders and preprocesses the first `limit` digits at one brush width. Preparing is most
  * of the cost: keep the result to compare several variants lists on the same inputs.
  */
-export function preparePendigits(
+export async function preparePendigits(
   digits: readonly PenDrawing[],
   options: Pick<PendigitsOptions, 'brush' | 'size' | 'limit' | 'onProgress'> = {},
-): PreparedPendigits {
+): Promise<PreparedPendigits> {
   const brush = options.brush ?? 16;
   const count = Math.min(digits.length, options.limit ?? digits.length);
   const inputs: (GrayImage | null)[] = [];
@@ -64,6 +64,7 @@ export function preparePendigits(
     const digit = digits[i];
     const bitmap = renderStrokes(digit.strokes, { brush, size: options.size ?? PAD_SIZE });
     inputs.push(preprocess(bitmap, 'dark'));
+    await releaseRenderings();
     labels[i] = digit.label;
     writers.push(digit.writer);
     if ((i + 1) % 500 === 0 || i + 1 === count) options.onProgress?.(stage, i + 1, count);
@@ -93,13 +94,13 @@ export function evaluatePrepared(
 }
 
 /** Renders the first `limit` digits at `brush` and scores them in every ensemble mode. */
-export function evaluatePendigits(
+export async function evaluatePendigits(
   model: ProbabilitySource,
   digits: readonly PenDrawing[],
   options: PendigitsOptions = {},
-): PendigitsEvaluation {
+): Promise<PendigitsEvaluation> {
   const start = performance.now();
-  const prepared = preparePendigits(digits, options);
+  const prepared = await preparePendigits(digits, options);
   const result = evaluatePrepared(model, prepared, options);
   return { ...result, seconds: (performance.now() - start) / 1000 };
 }

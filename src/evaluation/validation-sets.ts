@@ -11,7 +11,7 @@ import { Random } from '../core/random.ts';
 import type { PenStroke } from '../data/pen-text.ts';
 import { loadPendigits } from '../data/pendigits.ts';
 import { loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
-import { renderStrokes } from '../node/render-strokes.ts';
+import { releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
 import {
   DIGIT_LIKE,
   isUnipenValidationWriter,
@@ -127,14 +127,14 @@ export async function validationDrawings(
 }
 
 /** Renders each drawing at each brush and preprocesses it as the page's drawings are. */
-export function renderValidation(
+export async function renderValidation(
   drawings: readonly ValidationDrawing[],
   brushes: readonly number[],
   onProgress?: (stage: string, done: number, total: number) => void,
-): ValidationSample[] {
+): Promise<ValidationSample[]> {
   const out: ValidationSample[] = [];
   for (const brush of brushes) {
-    drawings.forEach(({ strokes, ...drawing }, i) => {
+    for (const [i, { strokes, ...drawing }] of drawings.entries()) {
       out.push({
         ...drawing,
         brush,
@@ -143,7 +143,8 @@ export function renderValidation(
       });
       if ((i + 1) % 1000 === 0 || i + 1 === drawings.length)
         onProgress?.(`validation drawings, brush ${brush} (render)`, i + 1, drawings.length);
-    });
+      await releaseRenderings();
+    }
   }
   return out;
 }

@@ -51,6 +51,26 @@ export function toPad(
 const pads = new Map<string, Canvas>();
 const PADS_KEPT = 8;
 
+/**
+ * Bytes of pixels read from canvases since the event loop last turned. The canvas frees what
+ * it hands out in finalizers that Node runs only between turns of the event loop (as
+ * immediates), however often the garbage collector runs: a synchronous loop of renderings
+ * holds every one of them until it ends (16 GB, and an out-of-memory kill, when the training
+ * composed 6,000 numbers).
+ */
+let heldBytes = 0;
+const HOLD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Lets the event loop turn, so that the renderings' pixels are freed, once enough are held:
+ * loops that render many drawings await it after each (it returns at once otherwise).
+ */
+export async function releaseRenderings(): Promise<void> {
+  if (heldBytes < HOLD_LIMIT) return;
+  heldBytes = 0;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: boolean): Canvas {
   const size = options.size ?? PAD_SIZE;
   const height = options.height ?? size;
@@ -109,6 +129,7 @@ export function renderStrokes(
   const canvas = draw(strokes, options, true);
   const { width, height } = canvas;
   const rgba = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  heldBytes += rgba.byteLength;
   const data = new Uint8ClampedArray(width * height);
   for (let i = 0, p = 0; i < data.length; i++, p += 4) {
     data[i] = 0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2];

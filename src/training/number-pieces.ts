@@ -13,7 +13,7 @@ import { MODEL_PIXELS } from '../core/image.ts';
 import type { Random } from '../core/random.ts';
 import { segmentNumber, type DigitBox } from '../core/segment.ts';
 import { composeNumber, type DigitBank, type NumberKind } from '../data/compose-numbers.ts';
-import { numberPad, renderStrokes } from '../node/render-strokes.ts';
+import { numberPad, releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
 import type { NumberPiecesConfig } from './config.ts';
 import type { RenderedSet } from './rendered-sets.ts';
 
@@ -84,11 +84,11 @@ function toSet(images: Uint8Array[], labels: number[], perEpoch: number): Render
  * Composes numbers from `bank`'s writers, segments each as reading does and keeps every
  * labelled candidate's 28x28.
  */
-export function numberPieces(
+export async function numberPieces(
   bank: DigitBank,
   options: NumberPiecesConfig,
   rng: Random,
-): NumberPieces {
+): Promise<NumberPieces> {
   const digit = { images: [] as Uint8Array[], labels: [] as number[] };
   const notDigit = { images: [] as Uint8Array[], labels: [] as number[] };
   for (let n = 0; n < options.numbers; n++) {
@@ -96,6 +96,7 @@ export function numberPieces(
     const length = 2 + rng.int(options.maxLength - 1);
     const number = composeNumber(bank, rng, { kind, length });
     const bitmap = renderStrokes(number.strokes, numberPad(number));
+    await releaseRenderings();
     const segmentation = segmentNumber(bitmap, 'dark');
     if (!segmentation) continue;
     for (const candidate of segmentation.candidates) {

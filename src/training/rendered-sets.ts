@@ -11,7 +11,7 @@ import { preprocess } from '../core/preprocess.ts';
 import type { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
 import type { PenStroke } from '../data/pen-text.ts';
-import { renderStrokes } from '../node/render-strokes.ts';
+import { releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
 
 /** A labelled drawing in the 500-unit pen box, y up. */
 export interface PenSample {
@@ -42,18 +42,18 @@ export interface RenderOptions {
 }
 
 /** Renders every sample at every brush width (or at one random brush each). */
-export function renderSet(
+export async function renderSet(
   samples: readonly PenSample[],
   brushes: readonly number[],
   options: RenderOptions = {},
-): RenderedSet {
+): Promise<RenderedSet> {
   const items = samples.length;
   const variants = options.oneBrushEach ? 1 : brushes.length;
   const count = items * variants;
   const images = new Uint8Array(count * MODEL_PIXELS);
   const labels = new Uint8Array(count);
   for (let v = 0; v < variants; v++) {
-    samples.forEach((sample, i) => {
+    for (const [i, sample] of samples.entries()) {
       const index = v * items + i;
       const brush = options.oneBrushEach
         ? brushes[options.oneBrushEach.int(brushes.length)]
@@ -64,7 +64,8 @@ export function renderSet(
           images[index * MODEL_PIXELS + p] = Math.round(input.data[p] * 255);
       }
       labels[index] = sample.label;
-    });
+      await releaseRenderings();
+    }
   }
   return {
     images,

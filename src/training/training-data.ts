@@ -103,7 +103,7 @@ export async function trainingData(
       );
     });
     const train = digits.filter((d) => !isValidationWriter(d.writer, pen.validationWriters));
-    const set = renderSet(train, pen.brushes, { perEpoch: train.length * pen.repeats });
+    const set = await renderSet(train, pen.brushes, { perEpoch: train.length * pen.repeats });
     rendered.push(set);
     sources['pen digits'] = set.perEpoch;
     written.push(...train);
@@ -120,7 +120,9 @@ export async function trainingData(
         (s) => (/^[0-9]$/.test(s.label) ? Number(s.label) : null),
         rng,
       );
-      const set = renderSet(digits, unipen.brushes, { perEpoch: digits.length * unipen.repeats });
+      const set = await renderSet(digits, unipen.brushes, {
+        perEpoch: digits.length * unipen.repeats,
+      });
       rendered.push(set);
       sources['UNIPEN digits'] = set.perEpoch;
       written.push(...digits);
@@ -133,7 +135,7 @@ export async function trainingData(
           rng,
         );
         notDigits.push(...scribbles(unipen.scribbles, rng));
-        const set = renderSet(notDigits, unipen.brushes, {
+        const set = await renderSet(notDigits, unipen.brushes, {
           perEpoch: unipen.notDigitsPerEpoch,
           oneBrushEach: rng,
         });
@@ -147,7 +149,7 @@ export async function trainingData(
 
   if (config.numberPieces && written.length) {
     const pieces = config.numberPieces;
-    const { digits, notDigits } = numberPieces(new DigitBank(written), pieces, rng);
+    const { digits, notDigits } = await numberPieces(new DigitBank(written), pieces, rng);
     rendered.push(digits, notDigits);
     sources['number pieces, digits'] = digits.perEpoch;
     sources['number pieces, not digits'] = notDigits.perEpoch;

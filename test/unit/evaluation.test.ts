@@ -124,7 +124,7 @@ describe('evaluateMnist and evaluatePendigits', () => {
     expect(formatMnist(all)).toContain('MNIST test set (4 digits');
   });
 
-  it('renders pen digits at the brush given', () => {
+  it('renders pen digits at the brush given', async () => {
     const digits = [
       {
         label: 1,
@@ -140,12 +140,14 @@ describe('evaluateMnist and evaluatePendigits', () => {
       },
       { label: 7, writer: 4, sample: 2, line: 9, strokes: [[{ x: 250, y: 250 }]] },
     ];
-    const r = evaluatePendigits(fakeModel(), digits, { brush: 8, variants: [{}] });
+    const r = await evaluatePendigits(fakeModel(), digits, { brush: 8, variants: [{}] });
     expect(r.brush).toBe(8);
     expect(r.count).toBe(2);
     expect(r.vote.empty).toBe(0);
     expect([...r.perWriter.keys()].sort()).toEqual([3, 4]);
-    expect(evaluatePendigits(fakeModel(), digits, { limit: 1, variants: [{}] }).count).toBe(1);
+    expect((await evaluatePendigits(fakeModel(), digits, { limit: 1, variants: [{}] })).count).toBe(
+      1,
+    );
     expect(formatPendigits([r], 2)).toContain('brush 8 px');
   });
 });
@@ -159,10 +161,14 @@ describe('metrics.json', () => {
     };
     const model = fakeModel();
     const mnist = await evaluateMnist(model, { set, variants: [{}] });
-    const pen = evaluatePendigits(model, [{ label: 0, writer: 1, strokes: [[{ x: 1, y: 1 }]] }], {
-      brush: 16,
-      variants: [{}],
-    });
+    const pen = await evaluatePendigits(
+      model,
+      [{ label: 0, writer: 1, strokes: [[{ x: 1, y: 1 }]] }],
+      {
+        brush: 16,
+        variants: [{}],
+      },
+    );
     return buildMetrics({
       name: 'test-net',
       params: 1234,

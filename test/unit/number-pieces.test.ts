@@ -48,8 +48,12 @@ function ringBank(): DigitBank {
 describe('candidates cut from composed numbers', () => {
   const options = { numbers: 30, maxLength: 4, digitsPerEpoch: 50, notDigitsPerEpoch: 40 };
 
-  it('spaced numbers give only digits, labelled with the digit each candidate holds', () => {
-    const { digits, notDigits } = numberPieces(ringBank(), { ...options, tight: 0 }, new Random(3));
+  it('spaced numbers give only digits, labelled with the digit each candidate holds', async () => {
+    const { digits, notDigits } = await numberPieces(
+      ringBank(),
+      { ...options, tight: 0 },
+      new Random(3),
+    );
     expect(notDigits.count).toBe(0);
     // Each ring of each number is one candidate: 2 to 4 per number.
     expect(digits.count).toBeGreaterThanOrEqual(60);
@@ -62,8 +66,12 @@ describe('candidates cut from composed numbers', () => {
     }
   });
 
-  it('touching numbers also give pairs and fragments as not a digit', () => {
-    const { digits, notDigits } = numberPieces(ringBank(), { ...options, tight: 1 }, new Random(3));
+  it('touching numbers also give pairs and fragments as not a digit', async () => {
+    const { digits, notDigits } = await numberPieces(
+      ringBank(),
+      { ...options, tight: 1 },
+      new Random(3),
+    );
     expect(digits.count).toBeGreaterThan(0);
     expect(notDigits.count).toBeGreaterThan(10);
     expect(new Set(notDigits.labels)).toEqual(new Set([NOT_A_DIGIT]));

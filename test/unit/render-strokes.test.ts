@@ -7,6 +7,7 @@ import { composeNumber, DigitBank } from '../../src/data/compose-numbers.ts';
 import {
   numberPad,
   PAD_SIZE,
+  releaseRenderings,
   renderStrokes,
   renderStrokesPng,
   toPad,
@@ -122,6 +123,20 @@ describe('renderStrokes', () => {
   it('leaves the pad blank without strokes, and draws each digit afresh', () => {
     renderStrokes(BAR);
     expect(ink(renderStrokes([])).area).toBe(0);
+  });
+
+  it('lets the event loop turn once many renderings are held, so the canvas frees them', async () => {
+    // Node runs the canvas's finalizers between turns of the event loop only.
+    const turns = () =>
+      new Promise<boolean>((resolve) => {
+        let turned = false;
+        setImmediate(() => (turned = true));
+        void releaseRenderings().then(() => resolve(turned));
+      });
+    for (let i = 0; i < 250; i++) renderStrokes(BAR); // 250 x 280 x 280 x 4 bytes: 78 MB
+    expect(await turns()).toBe(true);
+    renderStrokes(BAR);
+    expect(await turns()).toBe(false); // a few renderings: no wait
   });
 
   it('writes the same picture as a PNG', () => {

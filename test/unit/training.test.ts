@@ -148,20 +148,20 @@ describe('rendered sets in training', () => {
     expect(order.every((i) => i < 10 + 12)).toBe(true);
   });
 
-  it('renders every sample at every brush, or once each at a random brush', () => {
+  it('renders every sample at every brush, or once each at a random brush', async () => {
     const stroke = [
       { x: 250, y: 400 },
       { x: 250, y: 100 },
     ];
     const samples = [1, 3].map((label) => ({ label, strokes: [stroke] }));
-    const set = renderSet(samples, [8, 16]);
+    const set = await renderSet(samples, [8, 16]);
     expect(set.items).toBe(2);
     expect(set.variants).toBe(2);
     expect(Array.from(set.labels)).toEqual([1, 3, 1, 3]);
     const ink = (i: number) =>
       set.images.subarray(i * 784, (i + 1) * 784).reduce((a, b) => a + b, 0);
     expect(ink(2)).toBeGreaterThan(ink(0)); // the bolder brush leaves more ink
-    const once = renderSet(samples, [8, 16], { oneBrushEach: new Random(1), perEpoch: 1 });
+    const once = await renderSet(samples, [8, 16], { oneBrushEach: new Random(1), perEpoch: 1 });
     expect([once.count, once.variants, once.perEpoch]).toEqual([2, 1, 1]);
   });
 });
