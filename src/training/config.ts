@@ -57,7 +57,9 @@ export const PEN_DIGITS: PenDigitsConfig = {
   brushes: [6, 10, 14, 18],
   // Every third of the 30 writers: about 2,500 digits nobody trains on.
   validationWriters: [3, 6, 9, 12, 15, 18, 21, 24, 27, 30],
-  repeats: 2,
+  // Twice (a model trained so, 2026-11-27) read the validation writers no better (99.20% /
+  // 99.16% against 99.12% / 99.20%) and MNIST a little worse (99.73% against 99.78%).
+  repeats: 1,
 };
 
 /**
