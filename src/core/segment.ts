@@ -149,8 +149,6 @@ export const SEGMENT: SegmentOptions = {
   doubtWidth: 1.1,
 };
 
-/** At most this many consecutive pieces make one candidate digit. */
-const MAX_RUN = 6;
 /**
  * Separate marks a drawing may have (specks aside): 20 digits of a few strokes each, with
  * room to spare. More is not a number (a scribble, a page of text) and would cost a
@@ -580,12 +578,13 @@ export function segmentNumber(
       const main = piece.parts[0].component;
       held.set(main, (held.get(main) ?? 0) + 1);
       const wholeComponents = [...held].every(([k, n]) => cutInto.get(k) === n);
-      // Runs of cut pieces are bounded in length and width; a whole component is a
+      // Runs of cut pieces are bounded in width only (a cap of 6 pieces, with cuts 0.12
+      // heights apart, left digits wider than 0.72 heights out); a whole component is a
       // candidate however wide or however often it was cut (a wide 0).
       const allowed =
         end === start + 1 ||
         (wholeComponents && held.size === 1) ||
-        (end - start <= MAX_RUN && widthOf(box) <= options.maxDigitWidth * height);
+        widthOf(box) <= options.maxDigitWidth * height;
       if (!allowed) continue;
       const whole = start === 0 && end === pieces.length;
       const runParts = [...parts];

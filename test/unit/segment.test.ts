@@ -187,6 +187,21 @@ describe('segmentNumber', () => {
     expect(readBoxes(seg, read)).toEqual([zero.box, one.box]);
   });
 
+  it('offers a wide digit cut into many pieces, touching its neighbour, as one candidate', () => {
+    // A 0 as wide as it is tall, joined to a narrower one: the cuts, 0.12 heights apart, split
+    // the wide one into 7 pieces (candidates used to hold at most 6).
+    const seg = segmentNumber(
+      canvas(180, 100, [...ring(20, 20, 60, 60, 6), [80, 45, 6, 6], ...ring(86, 20, 40, 60, 6)]),
+    )!;
+    expect(seg.pieces).toBe(12);
+    const wide = find(seg, 0, 7);
+    const narrow = find(seg, 7, 12);
+    expect(wide.box).toEqual(box(20, 20, 60, 60));
+    expect(narrow.box).toEqual(box(80, 20, 46, 60));
+    const zeros = (c: Candidate) => (c === wide || c === narrow ? 0.99 : 0.5);
+    expect(readBoxes(seg, zeros)).toEqual([wide.box, narrow.box]);
+  });
+
   it('keeps a wide 0 whole rather than read its cut-off side as a 1', () => {
     const seg = segmentNumber(canvas(100, 100, ring(20, 20, 40, 60, 6)))!;
     const whole = find(seg, 0, seg.pieces);
