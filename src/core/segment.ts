@@ -39,6 +39,34 @@
  * cuts 0.12 heights apart instead of 0.2 read tight numbers 73% / 70% instead of 70% / 63%
  * (pen-digit / UNIPEN writers, 60 each), spaced ones alike; 0.1 apart, 72% / 67%.
  *
+ * Then, on a tuning set (seed 12: 300 spaced and 250 tight numbers per source; the model
+ * trained on pieces cut 0.12 apart; "oracle": how often the right reading is among the
+ * candidates at all), tight numbers, pen-digit / UNIPEN writers:
+ * - the number of cuts was capped at one per 0.24 heights, the least inky first, so cheap cuts
+ *   through the hollow of a 0 or 8 crowded out the inkier one between two touching digits;
+ *   without the cap: oracle 83% / 74% -> 89% / 77%, read right 75% / 65% -> 81% / 61%
+ *   (candidates 56 -> 82 a number, both kinds);
+ * - a candidate held at most 6 pieces, which with cuts 0.12 apart left out every digit wider
+ *   than 0.72 heights; bounded by width only: oracle 93% / 83%, read right 84% / 66%
+ *   (95 candidates a number; 8 pieces at most read the same, 92 candidates);
+ * - the spaced numbers' digit count (wide 0s read as 10: the model is sure of the cut-off side
+ *   as a 1, and doubts the wide 0 is a digit at all, "not a digit" 0.56-0.85): a 1 cut from a
+ *   component costs 0.5 more, 97.7% -> 99.0% of pen-digit spaced counts right (98.7% -> 99.3%
+ *   on seed 13), tight numbers unchanged within 0.4 points; a cost of 1-2 read up to 1 point
+ *   more spaced counts right but 0.4-2.8 points fewer tight numbers (UNIPEN 3.6-4.4).
+ * Not taken: a cost for every digit cut from a component (0.3-0.6: spaced counts 99-100%, but
+ * tight numbers 1.6-2 points worse; only for components up to 1.2-1.6 heights wide: the same
+ * trade), only for narrow pieces (no better); a cost per pen width of ink crossed by a
+ * candidate's cuts (0.05-0.3: tight 0-1.6 points worse); never cutting a wide digit the model
+ * is sure of (no change: the split 0s are the ones it doubts); more ink crossed (4-5 pens:
+ * oracle unchanged), more bend (0.15 heights: oracle 1-2 points lower); cuts 0.1 heights
+ * apart (oracle 94% / 83%, +1 point, for 132 candidates a number instead of 95; 0.15 apart:
+ * 88% / 78%, 62 candidates); "not a digit" weighed more or less (its exponent 2 or 0.5,
+ * ±1 point); the digit cost (0.1-0.5), width cost (0.5-2) and doubt threshold (0.8, or
+ * scoring every cut) changed tight numbers by under 0.5 points. The training's number
+ * pieces (src/training/number-pieces.ts) are cut by this very segmentation, so a model
+ * trained after these changes learns from the denser cuts and the wider runs.
+ *
  * Reading one digit gives what the single-digit pipeline gives: a candidate that holds every
  * piece of the drawing is prepared from the whole drawing (specks and all), as preprocess
  * does, so it is the very same 28x28.
