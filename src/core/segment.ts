@@ -55,8 +55,8 @@
  *   on seed 13), tight numbers unchanged within 0.4 points; a cost of 1-2 read up to 1 point
  *   more spaced counts right but 0.4-2.8 points fewer tight numbers (UNIPEN 3.6-4.4).
  * Not taken: a cost for every digit cut from a component (0.3-0.6: spaced counts 99-100%, but
- * tight numbers 1.6-2 points worse; only for components up to 1.2-1.6 heights wide: the same
- * trade), only for narrow pieces (no better); a cost per pen width of ink crossed by a
+ * tight numbers 1.6-2 points worse; only for components up to 1.2-1.5 heights wide: 98.7-99%
+ * and 0.8-1.6 points worse), only for narrow pieces (no better); a cost per pen width of ink crossed by a
  * candidate's cuts (0.05-0.3: tight 0-1.6 points worse); never cutting a wide digit the model
  * is sure of (no change: the split 0s are the ones it doubts); more ink crossed (4-5 pens:
  * oracle unchanged), more bend (0.15 heights: oracle 1-2 points lower); cuts 0.1 heights
