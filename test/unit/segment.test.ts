@@ -56,6 +56,23 @@ function readBoxes(seg: Segmentation, score: (c: Candidate) => number): DigitBox
   return bestPath(seg, seg.candidates.map(score))!.map((i) => seg.candidates[i].box);
 }
 
+/**
+ * Expects `pieces` pieces, the runs [0, split) and [split, pieces) to be candidates with these
+ * boxes, and scores that favour those two to read them.
+ */
+function expectTwoDigits(
+  seg: Segmentation,
+  pieces: number,
+  split: number,
+  boxes: [DigitBox, DigitBox],
+): void {
+  expect(seg.pieces).toBe(pieces);
+  const left = find(seg, 0, split);
+  const right = find(seg, split, pieces);
+  expect([left.box, right.box]).toEqual(boxes);
+  expect(readBoxes(seg, (c) => (c === left || c === right ? 0.99 : 0.5))).toEqual(boxes);
+}
+
 describe('segmentNumber', () => {
   it('finds nothing on blank paper', () => {
     expect(segmentNumber(canvas(100, 60, []))).toBeNull();
@@ -178,13 +195,7 @@ describe('segmentNumber', () => {
     const seg = segmentNumber(
       canvas(100, 100, [...ring(20, 20, 40, 60, 3), [60, 46, 12, 8], [72, 20, 6, 60]]),
     )!;
-    expect(seg.pieces).toBe(7);
-    const zero = find(seg, 0, 6);
-    const one = find(seg, 6, 7);
-    expect(zero.box).toEqual(box(20, 20, 48, 60));
-    expect(one.box).toEqual(box(68, 20, 10, 60));
-    const read = (c: Candidate) => (c === zero || c === one ? 0.99 : 0.5);
-    expect(readBoxes(seg, read)).toEqual([zero.box, one.box]);
+    expectTwoDigits(seg, 7, 6, [box(20, 20, 48, 60), box(68, 20, 10, 60)]);
   });
 
   it('offers a wide digit cut into many pieces, touching its neighbour, as one candidate', () => {
@@ -193,13 +204,7 @@ describe('segmentNumber', () => {
     const seg = segmentNumber(
       canvas(180, 100, [...ring(20, 20, 60, 60, 6), [80, 45, 6, 6], ...ring(86, 20, 40, 60, 6)]),
     )!;
-    expect(seg.pieces).toBe(12);
-    const wide = find(seg, 0, 7);
-    const narrow = find(seg, 7, 12);
-    expect(wide.box).toEqual(box(20, 20, 60, 60));
-    expect(narrow.box).toEqual(box(80, 20, 46, 60));
-    const zeros = (c: Candidate) => (c === wide || c === narrow ? 0.99 : 0.5);
-    expect(readBoxes(seg, zeros)).toEqual([wide.box, narrow.box]);
+    expectTwoDigits(seg, 12, 7, [box(20, 20, 60, 60), box(80, 20, 46, 60)]);
   });
 
   it('keeps a wide 0 whole rather than read its cut-off side as a 1', () => {
