@@ -66,6 +66,32 @@ export function parseUnipen(text: string, source = 'UNIPEN text'): UnipenSample[
   return parsePenText(text, source, CHARACTER_TEXT);
 }
 
+/** How far from its chord a stroke may stray, as a share of the chord, and still be straight. */
+const STRAIGHT = 0.1;
+
+/**
+ * Whether a digit sample lost strokes (SOURCE.md: "a few samples are ... cut"): a digit other
+ * than 1 written as one straight stroke or a dot, which no writer makes of a 0 or a 4. 17 of the
+ * validation writers' 3,097 digits and 37 of the training writers' 9,085 are (mostly 0s
+ * and 4s, most of one contributor); they are left out of training and evaluation, as a straight
+ * stroke is a 1 to anyone reading it.
+ */
+export function isCutDigit(sample: Pick<UnipenSample, 'label' | 'strokes'>): boolean {
+  if (!/^[02-9]$/.test(sample.label) || sample.strokes.length !== 1) return false;
+  const stroke = sample.strokes[0];
+  const [a, b] = [stroke[0], stroke[stroke.length - 1]];
+  const chord = Math.hypot(b.x - a.x, b.y - a.y);
+  const xs = stroke.map((p) => p.x);
+  const ys = stroke.map((p) => p.y);
+  const extent = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+  if (extent === 0) return true; // a dot
+  // A stroke that comes back on itself (a 0's loop) has a short chord for its size.
+  if (chord < extent / 2) return false;
+  const away = (p: { x: number; y: number }) =>
+    Math.abs((b.x - a.x) * (a.y - p.y) - (a.x - p.x) * (b.y - a.y)) / chord;
+  return stroke.every((p) => away(p) <= STRAIGHT * chord);
+}
+
 /** Reads one set (gzip-compressed, or plain text) from `dir`. */
 export async function loadUnipen(
   set: UnipenSet,

@@ -10,7 +10,7 @@ import { preprocess } from '../core/preprocess.ts';
 import { Random } from '../core/random.ts';
 import type { PenStroke } from '../data/pen-text.ts';
 import { loadPendigits } from '../data/pendigits.ts';
-import { loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
+import { isCutDigit, loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
 import { releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
 import {
   DIGIT_LIKE,
@@ -74,7 +74,7 @@ async function unipenDrawings(
   dir?: string,
 ): Promise<ValidationDrawing[]> {
   const modulo = config.unipen?.validationModulo;
-  const keep = (s: UnipenSample) => isUnipenValidationWriter(s.writer, modulo);
+  const keep = (s: UnipenSample) => isUnipenValidationWriter(s.writer, modulo) && !isCutDigit(s);
   const placed = await loadPlaced(sets, dir, keep, new Random(20261127));
   return placed.map(({ sample: s, strokes }): ValidationDrawing => {
     const digit = /^[0-9]$/.test(s.label);

@@ -10,7 +10,7 @@ import { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
 import { loadPendigits } from '../data/pendigits.ts';
 import { DigitBank, type WrittenDigit } from '../data/compose-numbers.ts';
-import { loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
+import { isCutDigit, loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
 import {
   DIGIT_LIKE,
   isUnipenValidationWriter,
@@ -117,7 +117,7 @@ export async function trainingData(
         ['digits'],
         unipen,
         dirs.unipenDir,
-        (s) => (/^[0-9]$/.test(s.label) ? Number(s.label) : null),
+        (s) => (/^[0-9]$/.test(s.label) && !isCutDigit(s) ? Number(s.label) : null),
         rng,
       );
       const set = await renderSet(digits, unipen.brushes, {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/random.ts';
 import { PenDataError } from '../../src/data/pen-text.ts';
 import {
+  isCutDigit,
   loadUnipen,
   parseUnipen,
   toPenBox,
@@ -108,5 +109,31 @@ describe('placing UNIPEN samples on the pad', () => {
     expect(
       Math.max(...huge.map((p) => p.y)) - Math.min(...huge.map((p) => p.y)),
     ).toBeLessThanOrEqual(PEN_BOX);
+  });
+});
+
+describe('cut digit samples', () => {
+  const line = (n: number, bend = 0) =>
+    Array.from({ length: n + 1 }, (_, i) => ({
+      x: 100 + i * 10,
+      y: 400 - i * 30 + bend * Math.sin((Math.PI * i) / n),
+    }));
+  const ring = Array.from({ length: 25 }, (_, i) => ({
+    x: 250 + 80 * Math.cos((2 * Math.PI * i) / 24),
+    y: 250 + 120 * Math.sin((2 * Math.PI * i) / 24),
+  }));
+
+  it('a straight stroke labelled other than 1 lost strokes', () => {
+    expect(isCutDigit({ label: '4', strokes: [line(10)] })).toBe(true);
+    expect(isCutDigit({ label: '0', strokes: [line(10, 20)] })).toBe(true); // a slight wobble
+    expect(isCutDigit({ label: '8', strokes: [[{ x: 250, y: 250 }]] })).toBe(true); // a dot
+  });
+
+  it('a 1, a bent stroke, a loop or several strokes are whole', () => {
+    expect(isCutDigit({ label: '1', strokes: [line(10)] })).toBe(false);
+    expect(isCutDigit({ label: '7', strokes: [line(10, 120)] })).toBe(false);
+    expect(isCutDigit({ label: '0', strokes: [ring] })).toBe(false);
+    expect(isCutDigit({ label: '4', strokes: [line(10), line(3)] })).toBe(false);
+    expect(isCutDigit({ label: 'A', strokes: [line(10)] })).toBe(false);
   });
 });
