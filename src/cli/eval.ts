@@ -135,6 +135,8 @@ async function main(): Promise<number> {
 
   const onProgress = progress();
   const mnist = await evaluateMnist(recognizer, { limit, onProgress });
+  console.log(formatMnist(mnist));
+
   // One brush after the other: each renders thousands of drawings.
   const evaluateBrushes = async (group: PenDrawing[]): Promise<PendigitsEvaluation[]> => {
     const results: PendigitsEvaluation[] = [];
@@ -142,7 +144,6 @@ async function main(): Promise<number> {
       results.push(await evaluatePendigits(recognizer, group, { brush, onProgress }));
     return results;
   };
-  console.log(formatMnist(mnist));
 
   let pen: { validation: PendigitsGroup; all: PendigitsGroup } | null = null;
   if (digits) {

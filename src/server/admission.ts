@@ -60,12 +60,12 @@ const LARGE_UPLOAD_BYTES = 1024 * 1024;
 
 /** Large uploads being read, per client (see LARGE_UPLOAD_BYTES). */
 class LargeUploads {
-  private readonly reading = new Map<string, number>();
+  private readonly reading = new Set<string>();
 
   /** Whether `client` may send a large upload now; if so it counts until `raw` is read. */
   begin(client: string, raw: IncomingMessage): boolean {
     if (this.reading.has(client)) return false;
-    this.reading.set(client, 1);
+    this.reading.add(client);
     // 'close' comes once the body is read and parsed, or the request was aborted.
     raw.once('close', () => this.reading.delete(client));
     return true;

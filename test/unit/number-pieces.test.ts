@@ -47,13 +47,11 @@ function ringBank(): DigitBank {
 
 describe('candidates cut from composed numbers', () => {
   const options = { numbers: 30, maxLength: 4, digitsPerEpoch: 50, notDigitsPerEpoch: 40 };
+  /** Pieces of 30 numbers of rings, `tight` of them touching. */
+  const pieces = (tight: number) => numberPieces(ringBank(), { ...options, tight }, new Random(3));
 
   it('spaced numbers give only digits, labelled with the digit each candidate holds', async () => {
-    const { digits, notDigits } = await numberPieces(
-      ringBank(),
-      { ...options, tight: 0 },
-      new Random(3),
-    );
+    const { digits, notDigits } = await pieces(0);
     expect(notDigits.count).toBe(0);
     // Each ring of each number is one candidate: 2 to 4 per number.
     expect(digits.count).toBeGreaterThanOrEqual(60);
@@ -67,11 +65,7 @@ describe('candidates cut from composed numbers', () => {
   });
 
   it('touching numbers also give pairs and fragments as not a digit', async () => {
-    const { digits, notDigits } = await numberPieces(
-      ringBank(),
-      { ...options, tight: 1 },
-      new Random(3),
-    );
+    const { digits, notDigits } = await pieces(1);
     expect(digits.count).toBeGreaterThan(0);
     expect(notDigits.count).toBeGreaterThan(10);
     expect(new Set(notDigits.labels)).toEqual(new Set([NOT_A_DIGIT]));
