@@ -9,8 +9,10 @@
 import { MODEL_PIXELS } from '../core/image.ts';
 import { preprocess } from '../core/preprocess.ts';
 import type { Random } from '../core/random.ts';
+import { augmentStrokes, type StrokeAugmentConfig } from '../core/stroke-augment.ts';
 import type { DigitSet } from '../data/mnist.ts';
 import type { PenStroke } from '../data/pen-text.ts';
+import { PEN_BOX } from '../data/pendigits.ts';
 import { releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
 
 /** A labelled drawing in the 500-unit pen box, y up. */
@@ -39,16 +41,30 @@ export interface RenderOptions {
   readonly perEpoch?: number;
   /** Render each item once, at a brush picked with this generator, instead of at every brush. */
   readonly oneBrushEach?: Random;
+  /**
+   * Render each item this many more times at every brush, its strokes augmented each time
+   * (stroke-augment.ts): the writers' own proportions, varied.
+   */
+  readonly strokeVariants?: {
+    readonly count: number;
+    readonly config: StrokeAugmentConfig;
+    readonly rng: Random;
+  };
 }
 
-/** Renders every sample at every brush width (or at one random brush each). */
+/**
+ * Renders every sample at every brush width (or at one random brush each), as written and
+ * then `strokeVariants.count` times augmented.
+ */
 export async function renderSet(
   samples: readonly PenSample[],
   brushes: readonly number[],
   options: RenderOptions = {},
 ): Promise<RenderedSet> {
   const items = samples.length;
-  const variants = options.oneBrushEach ? 1 : brushes.length;
+  const widths = options.oneBrushEach ? 1 : brushes.length;
+  const augmented = options.strokeVariants;
+  const variants = widths * (1 + (augmented?.count ?? 0));
   const count = items * variants;
   const images = new Uint8Array(count * MODEL_PIXELS);
   const labels = new Uint8Array(count);
@@ -57,8 +73,12 @@ export async function renderSet(
       const index = v * items + i;
       const brush = options.oneBrushEach
         ? brushes[options.oneBrushEach.int(brushes.length)]
-        : brushes[v];
-      const input = preprocess(renderStrokes(sample.strokes, { brush }), 'dark');
+        : brushes[v % widths];
+      const strokes =
+        augmented && v >= widths
+          ? augmentStrokes(sample.strokes, augmented.config, PEN_BOX, augmented.rng)
+          : sample.strokes;
+      const input = preprocess(renderStrokes(strokes, { brush }), 'dark');
       if (input) {
         for (let p = 0; p < MODEL_PIXELS; p++)
           images[index * MODEL_PIXELS + p] = Math.round(input.data[p] * 255);

@@ -15,6 +15,7 @@ import {
   DIGIT_LIKE,
   isUnipenValidationWriter,
   isValidationWriter,
+  STROKE_AUGMENT,
   type TrainConfig,
 } from './config.ts';
 import {
@@ -103,7 +104,10 @@ export async function trainingData(
       );
     });
     const train = digits.filter((d) => !isValidationWriter(d.writer, pen.validationWriters));
-    const set = await renderSet(train, pen.brushes, { perEpoch: train.length * pen.repeats });
+    const set = await renderSet(train, pen.brushes, {
+      perEpoch: train.length * pen.repeats,
+      strokeVariants: { count: pen.strokeVariants, config: STROKE_AUGMENT, rng },
+    });
     rendered.push(set);
     sources['pen digits'] = set.perEpoch;
     written.push(...train);
@@ -122,6 +126,7 @@ export async function trainingData(
       );
       const set = await renderSet(digits, unipen.brushes, {
         perEpoch: digits.length * unipen.repeats,
+        strokeVariants: { count: unipen.strokeVariants, config: STROKE_AUGMENT, rng },
       });
       rendered.push(set);
       sources['UNIPEN digits'] = set.perEpoch;

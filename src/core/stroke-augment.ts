@@ -1,0 +1,181 @@
+/**
+ * Augmentation of pen strokes, before they are drawn: what image augmentation cannot make.
+ * Writers differ in the proportions of a digit's parts (how long the flag of a 1 is, how wide
+ * the bar of a 7, how long the tail of a 9) and in where they put a second stroke (the bar of
+ * a 4, 5 or 7). An affine warp of the image keeps proportions; these change them:
+ *
+ * - one part of a stroke, before or after its sharpest corner, is scaled about that corner;
+ * - each stroke of a drawing of several is moved and turned a little on its own.
+ *
+ * Pure maths on points (no drawing): the training renders what comes out.
+ */
+import type { Random } from './random.ts';
+
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface StrokeAugmentConfig {
+  /** Chance that a drawing has one part scaled about its sharpest corner. */
+  readonly cornerProbability: number;
+  /** The part's scale, drawn log-uniformly in this range. */
+  readonly cornerScale: readonly [number, number];
+  /** ... and turned about the corner by up to this many degrees (how steep a 1's flag is). */
+  readonly cornerTurn: number;
+  /** No part is grown to reach further from its corner than this fraction of the drawing's size. */
+  readonly maxArm: number;
+  /** A turn of at least this many degrees is a corner (a smooth curve has none). */
+  readonly cornerAngle: number;
+  /** Each stroke of a drawing of several is moved by up to this fraction of the drawing's size. */
+  readonly strokeShift: number;
+  /** ... and turned about its centre by up to this many degrees. */
+  readonly strokeRotate: number;
+}
+
+/**
+ * Where a stroke turns most sharply, with the turn in degrees, judged `reach` along the stroke
+ * on either side (the size of a digit's parts, not of the pen's jitter). Points nearer than
+ * `reach / 2` to an end are not corners: a pen's first and last points often hook. Null when
+ * no point qualifies.
+ */
+export function sharpestCorner(
+  stroke: readonly Point[],
+  reach: number,
+): { index: number; angle: number } | null {
+  const along = [0];
+  for (let i = 1; i < stroke.length; i++)
+    along.push(
+      along[i - 1] + Math.hypot(stroke[i].x - stroke[i - 1].x, stroke[i].y - stroke[i - 1].y),
+    );
+  const length = along[along.length - 1];
+  let best: { index: number; angle: number } | null = null;
+  for (let i = 1; i < stroke.length - 1; i++) {
+    if (along[i] < reach / 2 || length - along[i] < reach / 2) continue;
+    let before = i - 1;
+    while (before > 0 && along[i] - along[before] < reach) before--;
+    let after = i + 1;
+    while (after < stroke.length - 1 && along[after] - along[i] < reach) after++;
+    const p = stroke[i];
+    const a = Math.atan2(p.y - stroke[before].y, p.x - stroke[before].x);
+    const b = Math.atan2(stroke[after].y - p.y, stroke[after].x - p.x);
+    let turn = Math.abs(b - a);
+    if (turn > Math.PI) turn = 2 * Math.PI - turn;
+    const angle = (turn * 180) / Math.PI;
+    if (!best || angle > best.angle) best = { index: i, angle };
+  }
+  return best;
+}
+
+interface Box {
+  readonly minX: number;
+  readonly minY: number;
+  readonly maxX: number;
+  readonly maxY: number;
+}
+
+function bounds(strokes: readonly (readonly Point[])[]): Box {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const s of strokes)
+    for (const p of s) {
+      minX = Math.min(minX, p.x);
+      minY = Math.min(minY, p.y);
+      maxX = Math.max(maxX, p.x);
+      maxY = Math.max(maxY, p.y);
+    }
+  return { minX, minY, maxX, maxY };
+}
+
+/** Points turned by `radians` and scaled about `centre`, then moved by (dx, dy). */
+function about(
+  points: readonly Point[],
+  centre: Point,
+  radians: number,
+  scale: number,
+  dx: number,
+  dy: number,
+): Point[] {
+  const cos = Math.cos(radians) * scale;
+  const sin = Math.sin(radians) * scale;
+  return points.map((p) => ({
+    x: centre.x + (p.x - centre.x) * cos - (p.y - centre.y) * sin + dx,
+    y: centre.y + (p.x - centre.x) * sin + (p.y - centre.y) * cos + dy,
+  }));
+}
+
+/**
+ * A new drawing made from `strokes`, kept inside the square [0, box] (shrunk about its centre
+ * if it grew out of it). Strokes without points are dropped.
+ */
+export function augmentStrokes(
+  strokes: readonly (readonly Point[])[],
+  config: StrokeAugmentConfig,
+  box: number,
+  rng: Random,
+): Point[][] {
+  let out = strokes.filter((s) => s.length > 0).map((s) => [...s]);
+  if (!out.length) return out;
+  const b = bounds(out);
+  const size = Math.max(b.maxX - b.minX, b.maxY - b.minY, 1e-9);
+
+  if (rng.next() < config.cornerProbability) {
+    const corners = out.map((s) => sharpestCorner(s, 0.12 * size));
+    const sharp = corners
+      .map((c, s) => ({ c, s }))
+      .filter((x) => x.c && x.c.angle >= config.cornerAngle);
+    if (sharp.length) {
+      const { c, s } = sharp[rng.int(sharp.length)];
+      const [low, high] = config.cornerScale;
+      const stroke = out[s];
+      const corner = stroke[c!.index];
+      const head = rng.next() < 0.5;
+      const arm = (head ? stroke.slice(0, c!.index) : stroke.slice(c!.index + 1)).reduce(
+        (far, p) => Math.max(far, Math.hypot(p.x - corner.x, p.y - corner.y)),
+        1e-9,
+      );
+      // A part grown past most of the drawing's size makes another shape (a 1's flag as long
+      // as its stem is a caret).
+      const scale = Math.min(
+        Math.exp(rng.uniform(Math.log(low), Math.log(high))),
+        Math.max(1, (config.maxArm * size) / arm),
+      );
+      const turn = (rng.uniform(-1, 1) * config.cornerTurn * Math.PI) / 180;
+      const moved = about(stroke, corner, turn, scale, 0, 0);
+      out[s] = stroke.map((p, i) => ((head ? i < c!.index : i > c!.index) ? moved[i] : p));
+    }
+  }
+
+  if (out.length > 1) {
+    out = out.map((s) => {
+      const sb = bounds([s]);
+      const radians = (rng.uniform(-1, 1) * config.strokeRotate * Math.PI) / 180;
+      const dx = rng.uniform(-1, 1) * config.strokeShift * size;
+      const dy = rng.uniform(-1, 1) * config.strokeShift * size;
+      const centre = { x: (sb.minX + sb.maxX) / 2, y: (sb.minY + sb.maxY) / 2 };
+      return about(s, centre, radians, 1, dx, dy);
+    });
+  }
+
+  return insideBox(out, box);
+}
+
+/** The drawing shrunk about its centre and moved, only as far as needed to fit in [0, box]. */
+function insideBox(strokes: Point[][], box: number): Point[][] {
+  const b = bounds(strokes);
+  const width = b.maxX - b.minX;
+  const height = b.maxY - b.minY;
+  const shrink = Math.min(1, box / Math.max(width, height, 1e-9));
+  const cx = (b.minX + b.maxX) / 2;
+  const cy = (b.minY + b.maxY) / 2;
+  const halfW = (width * shrink) / 2;
+  const halfH = (height * shrink) / 2;
+  const nx = Math.min(Math.max(cx, halfW), box - halfW);
+  const ny = Math.min(Math.max(cy, halfH), box - halfH);
+  if (shrink === 1 && nx === cx && ny === cy) return strokes;
+  return strokes.map((s) =>
+    s.map((p) => ({ x: nx + (p.x - cx) * shrink, y: ny + (p.y - cy) * shrink })),
+  );
+}
