@@ -61,14 +61,19 @@ export const STROKE_AUGMENT: StrokeAugmentConfig = {
   strokeRotate: 8,
 };
 
-/** Pen digits mixed into training; the validation writers are never trained on. */
-export interface PenDigitsConfig {
+/** How the training writers' digits of a pen source are drawn for training. */
+export interface WrittenDigitsConfig {
+  /** Pen widths each digit is rendered at (each epoch picks one per digit). */
   readonly brushes: readonly number[];
-  readonly validationWriters: readonly number[];
   /** Times an epoch draws each training writer's digit (a random brush and augmentation each). */
   readonly repeats: number;
   /** Renderings of each digit at each brush with its strokes augmented, beside the one as written. */
   readonly strokeVariants: number;
+}
+
+/** Pen digits mixed into training; the validation writers are never trained on. */
+export interface PenDigitsConfig extends WrittenDigitsConfig {
+  readonly validationWriters: readonly number[];
 }
 
 export const PEN_DIGITS: PenDigitsConfig = {
@@ -92,13 +97,7 @@ export const PEN_DIGITS: PenDigitsConfig = {
  */
 export const DIGIT_LIKE = "oODQIlijJ|/\\()[]{}!,'`zZ?sS$bGTB&gq";
 
-export interface UnipenConfig {
-  /** Pen widths the UNIPEN digits are rendered at (each epoch picks one per digit). */
-  readonly brushes: readonly number[];
-  /** Times an epoch draws each training writer's digit (a random brush and augmentation each). */
-  readonly repeats: number;
-  /** Renderings of each digit at each brush with its strokes augmented, beside the one as written. */
-  readonly strokeVariants: number;
+export interface UnipenConfig extends WrittenDigitsConfig {
   /**
    * A writer is kept for validation when the FNV-1a hash of their id is 0 modulo this: with 5,
    * 3,097 of the 12,182 digits, from writers of every contributor.

@@ -17,6 +17,7 @@ import {
   isValidationWriter,
   STROKE_AUGMENT,
   type TrainConfig,
+  type WrittenDigitsConfig,
 } from './config.ts';
 import {
   concatSets,
@@ -81,6 +82,18 @@ async function unipenSamples(
   }));
 }
 
+/** A pen source's training digits, rendered as its config says. */
+function renderWritten(
+  digits: readonly PenSample[],
+  config: WrittenDigitsConfig,
+  rng: Random,
+): Promise<RenderedSet> {
+  return renderSet(digits, config.brushes, {
+    perEpoch: digits.length * config.repeats,
+    strokeVariants: { count: config.strokeVariants, config: STROKE_AUGMENT, rng },
+  });
+}
+
 export async function trainingData(
   config: TrainConfig,
   mnist: DigitSet,
@@ -104,10 +117,7 @@ export async function trainingData(
       );
     });
     const train = digits.filter((d) => !isValidationWriter(d.writer, pen.validationWriters));
-    const set = await renderSet(train, pen.brushes, {
-      perEpoch: train.length * pen.repeats,
-      strokeVariants: { count: pen.strokeVariants, config: STROKE_AUGMENT, rng },
-    });
+    const set = await renderWritten(train, pen, rng);
     rendered.push(set);
     sources['pen digits'] = set.perEpoch;
     written.push(...train);
@@ -124,10 +134,7 @@ export async function trainingData(
         (s) => (/^[0-9]$/.test(s.label) && !isCutDigit(s) ? Number(s.label) : null),
         rng,
       );
-      const set = await renderSet(digits, unipen.brushes, {
-        perEpoch: digits.length * unipen.repeats,
-        strokeVariants: { count: unipen.strokeVariants, config: STROKE_AUGMENT, rng },
-      });
+      const set = await renderWritten(digits, unipen, rng);
       rendered.push(set);
       sources['UNIPEN digits'] = set.perEpoch;
       written.push(...digits);

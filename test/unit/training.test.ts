@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/data/mnist.ts';
 import { makeBatch } from '../../src/training/batches.ts';
 import { loadCheckpoint } from '../../src/training/checkpoint.ts';
-import { learningRateAt, TRAIN, type TrainConfig } from '../../src/training/config.ts';
+import {
+  learningRateAt,
+  STROKE_AUGMENT,
+  TRAIN,
+  type TrainConfig,
+} from '../../src/training/config.ts';
 import { renderSet } from '../../src/training/rendered-sets.ts';
 import { Replicas } from '../../src/training/replicas.ts';
 import { epochOrder, train } from '../../src/training/train.ts';
@@ -163,6 +168,27 @@ describe('rendered sets in training', () => {
     expect(ink(2)).toBeGreaterThan(ink(0)); // the bolder brush leaves more ink
     const once = await renderSet(samples, [8, 16], { oneBrushEach: new Random(1), perEpoch: 1 });
     expect([once.count, once.variants, once.perEpoch]).toEqual([2, 1, 1]);
+  });
+
+  it('adds renderings with the strokes augmented, after those as written', async () => {
+    const flagged = [
+      { x: 200, y: 300 },
+      { x: 250, y: 400 },
+      { x: 250, y: 100 },
+    ];
+    const samples = [{ label: 1, strokes: [flagged] }];
+    const plain = await renderSet(samples, [8, 16]);
+    const config = { ...STROKE_AUGMENT, cornerProbability: 1, cornerScale: [0.5, 0.5] as const };
+    const set = await renderSet(samples, [8, 16], {
+      strokeVariants: { count: 2, config, rng: new Random(3) },
+    });
+    expect([set.items, set.variants, set.count]).toEqual([1, 6, 6]);
+    expect(Array.from(set.labels)).toEqual([1, 1, 1, 1, 1, 1]);
+    const image = (s: typeof set, i: number) =>
+      Array.from(s.images.subarray(i * 784, (i + 1) * 784));
+    expect(image(set, 0)).toEqual(image(plain, 0));
+    expect(image(set, 1)).toEqual(image(plain, 1));
+    for (const v of [2, 3, 4, 5]) expect(image(set, v)).not.toEqual(image(plain, v % 2));
   });
 });
 
