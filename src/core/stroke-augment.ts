@@ -4,7 +4,8 @@
  * the bar of a 7, how long the tail of a 9) and in where they put a second stroke (the bar of
  * a 4, 5 or 7). An affine warp of the image keeps proportions; these change them:
  *
- * - one part of a stroke, before or after its sharpest corner, is scaled about that corner;
+ * - one part of a stroke, before or after its sharpest corner, is scaled and turned about that
+ *   corner (a part is never grown past most of the drawing, which would make another shape);
  * - each stroke of a drawing of several is moved and turned a little on its own.
  *
  * Pure maths on points (no drawing): the training renders what comes out.
