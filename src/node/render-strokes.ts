@@ -142,5 +142,8 @@ export function renderStrokesPng(
   strokes: readonly PenStroke[],
   options: RenderOptions = {},
 ): Buffer {
-  return draw(strokes, options, false).encodeSync('png');
+  const canvas = draw(strokes, options, false);
+  // A canvas of its own each time, whose pixels are freed as late as read ones (above).
+  heldBytes += canvas.width * canvas.height * 4;
+  return canvas.encodeSync('png');
 }

@@ -125,18 +125,25 @@ describe('renderStrokes', () => {
     expect(ink(renderStrokes([])).area).toBe(0);
   });
 
+  /** Whether releaseRenderings() waited for a turn of the event loop. */
+  const turns = () =>
+    new Promise<boolean>((resolve) => {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      void releaseRenderings().then(() => resolve(turned));
+    });
+
   it('lets the event loop turn once many renderings are held, so the canvas frees them', async () => {
     // Node runs the canvas's finalizers between turns of the event loop only.
-    const turns = () =>
-      new Promise<boolean>((resolve) => {
-        let turned = false;
-        setImmediate(() => (turned = true));
-        void releaseRenderings().then(() => resolve(turned));
-      });
     for (let i = 0; i < 250; i++) renderStrokes(BAR); // 250 x 280 x 280 x 4 bytes: 78 MB
     expect(await turns()).toBe(true);
     renderStrokes(BAR);
     expect(await turns()).toBe(false); // a few renderings: no wait
+  });
+
+  it('counts the canvases that PNG snapshots draw on towards the release', async () => {
+    for (let i = 0; i < 250; i++) renderStrokesPng(BAR, { size: 280 });
+    expect(await turns()).toBe(true);
   });
 
   it('writes the same picture as a PNG', () => {
