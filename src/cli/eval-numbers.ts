@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Random } from '../core/random.ts';
 import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
 import { loadPendigits } from '../data/pendigits.ts';
-import { isCutDigit, loadUnipen } from '../data/unipen.ts';
+import { loadUnipen, usableDigit } from '../data/unipen.ts';
 import {
   composeNumber,
   DigitBank,
@@ -92,11 +92,12 @@ async function main(): Promise<number> {
   }
   if (source !== 'pendigits') {
     const samples = await loadUnipen('digits', values.unipen);
-    const digits = samples
-      .filter(
-        (s) => /^[0-9]$/.test(s.label) && isUnipenValidationWriter(s.writer) && !isCutDigit(s),
-      )
-      .map((s) => ({ label: Number(s.label), writer: s.writer, strokes: s.strokes }));
+    const digits = samples.flatMap((s) => {
+      const label = usableDigit(s);
+      return label !== null && isUnipenValidationWriter(s.writer)
+        ? [{ label, writer: s.writer, strokes: s.strokes }]
+        : [];
+    });
     sources.push({ name: 'UNIPEN, validation writers', digits });
   }
   const mistakes: string[] = [];

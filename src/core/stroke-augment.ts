@@ -10,12 +10,10 @@
  *
  * Pure maths on points (no drawing): the training renders what comes out.
  */
+import { boundsOf, type Point } from './pen-points.ts';
 import type { Random } from './random.ts';
 
-export interface Point {
-  readonly x: number;
-  readonly y: number;
-}
+export type { Point } from './pen-points.ts';
 
 export interface StrokeAugmentConfig {
   /** Chance that a drawing has one part scaled about its sharpest corner. */
@@ -68,28 +66,6 @@ export function sharpestCorner(
   return best;
 }
 
-interface Box {
-  readonly minX: number;
-  readonly minY: number;
-  readonly maxX: number;
-  readonly maxY: number;
-}
-
-function bounds(strokes: readonly (readonly Point[])[]): Box {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const s of strokes)
-    for (const p of s) {
-      minX = Math.min(minX, p.x);
-      minY = Math.min(minY, p.y);
-      maxX = Math.max(maxX, p.x);
-      maxY = Math.max(maxY, p.y);
-    }
-  return { minX, minY, maxX, maxY };
-}
-
 /** Points turned by `radians` and scaled about `centre`, then moved by (dx, dy). */
 function about(
   points: readonly Point[],
@@ -119,21 +95,21 @@ export function augmentStrokes(
 ): Point[][] {
   let out = strokes.filter((s) => s.length > 0).map((s) => [...s]);
   if (!out.length) return out;
-  const b = bounds(out);
-  const size = Math.max(b.maxX - b.minX, b.maxY - b.minY, 1e-9);
+  const b = boundsOf(out);
+  const size = Math.max(b.x1 - b.x0, b.y1 - b.y0, 1e-9);
 
   if (rng.next() < config.cornerProbability) {
-    const corners = out.map((s) => sharpestCorner(s, 0.12 * size));
-    const sharp = corners
-      .map((c, s) => ({ c, s }))
-      .filter((x) => x.c && x.c.angle >= config.cornerAngle);
+    const sharp = out.flatMap((stroke, s) => {
+      const corner = sharpestCorner(stroke, 0.12 * size);
+      return corner && corner.angle >= config.cornerAngle ? [{ stroke: s, at: corner.index }] : [];
+    });
     if (sharp.length) {
-      const { c, s } = sharp[rng.int(sharp.length)];
+      const { stroke: s, at } = sharp[rng.int(sharp.length)];
       const [low, high] = config.cornerScale;
       const stroke = out[s];
-      const corner = stroke[c!.index];
+      const corner = stroke[at];
       const head = rng.next() < 0.5;
-      const arm = (head ? stroke.slice(0, c!.index) : stroke.slice(c!.index + 1)).reduce(
+      const arm = (head ? stroke.slice(0, at) : stroke.slice(at + 1)).reduce(
         (far, p) => Math.max(far, Math.hypot(p.x - corner.x, p.y - corner.y)),
         1e-9,
       );
@@ -145,17 +121,17 @@ export function augmentStrokes(
       );
       const turn = (rng.uniform(-1, 1) * config.cornerTurn * Math.PI) / 180;
       const moved = about(stroke, corner, turn, scale, 0, 0);
-      out[s] = stroke.map((p, i) => ((head ? i < c!.index : i > c!.index) ? moved[i] : p));
+      out[s] = stroke.map((p, i) => ((head ? i < at : i > at) ? moved[i] : p));
     }
   }
 
   if (out.length > 1) {
     out = out.map((s) => {
-      const sb = bounds([s]);
+      const sb = boundsOf([s]);
       const radians = (rng.uniform(-1, 1) * config.strokeRotate * Math.PI) / 180;
       const dx = rng.uniform(-1, 1) * config.strokeShift * size;
       const dy = rng.uniform(-1, 1) * config.strokeShift * size;
-      const centre = { x: (sb.minX + sb.maxX) / 2, y: (sb.minY + sb.maxY) / 2 };
+      const centre = { x: (sb.x0 + sb.x1) / 2, y: (sb.y0 + sb.y1) / 2 };
       return about(s, centre, radians, 1, dx, dy);
     });
   }
@@ -165,12 +141,12 @@ export function augmentStrokes(
 
 /** The drawing shrunk about its centre and moved, only as far as needed to fit in [0, box]. */
 function insideBox(strokes: Point[][], box: number): Point[][] {
-  const b = bounds(strokes);
-  const width = b.maxX - b.minX;
-  const height = b.maxY - b.minY;
+  const b = boundsOf(strokes);
+  const width = b.x1 - b.x0;
+  const height = b.y1 - b.y0;
   const shrink = Math.min(1, box / Math.max(width, height, 1e-9));
-  const cx = (b.minX + b.maxX) / 2;
-  const cy = (b.minY + b.maxY) / 2;
+  const cx = (b.x0 + b.x1) / 2;
+  const cy = (b.y0 + b.y1) / 2;
   const halfW = (width * shrink) / 2;
   const halfH = (height * shrink) / 2;
   const nx = Math.min(Math.max(cx, halfW), box - halfW);

@@ -10,6 +10,7 @@
  * and `tight`, where the inks of neighbours' boxes meet or overlap by up to 15% of the
  * height: most neighbours touch (`touching` says which numbers have ink that does).
  */
+import { boundsOf, type Bounds } from '../core/pen-points.ts';
 import type { Random } from '../core/random.ts';
 import type { DigitBox } from '../core/segment.ts';
 import type { PenStroke } from './pendigits.ts';
@@ -69,25 +70,6 @@ export class DigitBank {
     const samples = this.byWriter.get(writer)![label];
     return samples[rng.int(samples.length)];
   }
-}
-
-interface Bounds {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
-
-function boundsOf(strokes: readonly PenStroke[]): Bounds {
-  const b = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
-  for (const s of strokes)
-    for (const p of s) {
-      b.x0 = Math.min(b.x0, p.x);
-      b.x1 = Math.max(b.x1, p.x);
-      b.y0 = Math.min(b.y0, p.y);
-      b.y1 = Math.max(b.y1, p.y);
-    }
-  return b;
 }
 
 /** Distance from p to the segment a-b. */

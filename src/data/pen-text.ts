@@ -12,11 +12,10 @@
  * and every error about them, are read here once.
  */
 
+import type { Point } from '../core/pen-points.ts';
+
 /** A pen position in the device's own units, y pointing up (as recorded). */
-export interface PenPoint {
-  readonly x: number;
-  readonly y: number;
-}
+export type PenPoint = Point;
 
 export type PenStroke = readonly PenPoint[];
 

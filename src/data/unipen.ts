@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { boundsOf } from '../core/pen-points.ts';
 import type { Random } from '../core/random.ts';
 import { PEN_BOX } from './pendigits.ts';
 import { PenDataError, parsePenText, type PenStroke, type PenTextReader } from './pen-text.ts';
@@ -81,15 +82,19 @@ export function isCutDigit(sample: Pick<UnipenSample, 'label' | 'strokes'>): boo
   const stroke = sample.strokes[0];
   const [a, b] = [stroke[0], stroke[stroke.length - 1]];
   const chord = Math.hypot(b.x - a.x, b.y - a.y);
-  const xs = stroke.map((p) => p.x);
-  const ys = stroke.map((p) => p.y);
-  const extent = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+  const box = boundsOf([stroke]);
+  const extent = Math.max(box.x1 - box.x0, box.y1 - box.y0);
   if (extent === 0) return true; // a dot
   // A stroke that comes back on itself (a 0's loop) has a short chord for its size.
   if (chord < extent / 2) return false;
   const away = (p: { x: number; y: number }) =>
     Math.abs((b.x - a.x) * (a.y - p.y) - (a.x - p.x) * (b.y - a.y)) / chord;
   return stroke.every((p) => away(p) <= STRAIGHT * chord);
+}
+
+/** The digit a sample is written as, when it is one and usable (not cut): else null. */
+export function usableDigit(sample: Pick<UnipenSample, 'label' | 'strokes'>): number | null {
+  return /^[0-9]$/.test(sample.label) && !isCutDigit(sample) ? Number(sample.label) : null;
 }
 
 /** Reads one set (gzip-compressed, or plain text) from `dir`. */
@@ -125,29 +130,6 @@ export async function loadUnipen(
   return samples;
 }
 
-interface Extent {
-  readonly minX: number;
-  readonly minY: number;
-  readonly width: number;
-  readonly height: number;
-}
-
-function extent(strokes: readonly PenStroke[]): Extent {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const stroke of strokes) {
-    for (const p of stroke) {
-      minX = Math.min(minX, p.x);
-      maxX = Math.max(maxX, p.x);
-      minY = Math.min(minY, p.y);
-      maxY = Math.max(maxY, p.y);
-    }
-  }
-  return { minX, minY, width: maxX - minX, height: maxY - minY };
-}
-
 /** The size, in pen-box units, a writer's typical character is drawn at (pen digits: ~170). */
 export const TYPICAL_SIZE = 200;
 
@@ -158,8 +140,8 @@ export const TYPICAL_SIZE = 200;
 export function writerScales(samples: readonly UnipenSample[]): Map<string, number> {
   const sides = new Map<string, number[]>();
   for (const s of samples) {
-    const e = extent(s.strokes);
-    const side = Math.max(e.width, e.height);
+    const b = boundsOf(s.strokes);
+    const side = Math.max(b.x1 - b.x0, b.y1 - b.y0);
     if (side > 0) (sides.get(s.writer) ?? sides.set(s.writer, []).get(s.writer)!).push(side);
   }
   const scales = new Map<string, number>();
@@ -181,16 +163,17 @@ export function toPenBox(
   rng: Random,
   jitter: readonly [number, number] = [0.75, 1.3],
 ): PenStroke[] {
-  const e = extent(sample.strokes);
+  const b = boundsOf(sample.strokes);
+  const [width, height] = [b.x1 - b.x0, b.y1 - b.y0];
   const margin = PEN_BOX * 0.04;
   const room = PEN_BOX - 2 * margin;
-  const side = Math.max(e.width, e.height);
+  const side = Math.max(width, height);
   let s = scale * rng.uniform(jitter[0], jitter[1]);
   if (side * s > room) s = room / side;
-  const x0 = margin + rng.uniform(0, room - e.width * s);
-  const y0 = margin + rng.uniform(0, room - e.height * s);
+  const x0 = margin + rng.uniform(0, room - width * s);
+  const y0 = margin + rng.uniform(0, room - height * s);
   return sample.strokes.map((stroke) =>
-    stroke.map((p) => ({ x: x0 + (p.x - e.minX) * s, y: y0 + (p.y - e.minY) * s })),
+    stroke.map((p) => ({ x: x0 + (p.x - b.x0) * s, y: y0 + (p.y - b.y0) * s })),
   );
 }
 

@@ -10,7 +10,7 @@ import { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
 import { loadPendigits } from '../data/pendigits.ts';
 import { DigitBank, type WrittenDigit } from '../data/compose-numbers.ts';
-import { isCutDigit, loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
+import { loadPlaced, usableDigit, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
 import {
   DIGIT_LIKE,
   isUnipenValidationWriter,
@@ -127,13 +127,7 @@ export async function trainingData(
   if (unipen) {
     const hint = 'the training mixes in UNIPEN: pass --unipen DIR, or --no-unipen to leave it out';
     try {
-      const digits = await unipenSamples(
-        ['digits'],
-        unipen,
-        dirs.unipenDir,
-        (s) => (/^[0-9]$/.test(s.label) && !isCutDigit(s) ? Number(s.label) : null),
-        rng,
-      );
+      const digits = await unipenSamples(['digits'], unipen, dirs.unipenDir, usableDigit, rng);
       const set = await renderWritten(digits, unipen, rng);
       rendered.push(set);
       sources['UNIPEN digits'] = set.perEpoch;

@@ -12,6 +12,7 @@ import {
   toPenBox,
   TYPICAL_SIZE,
   UNIPEN_FILES,
+  usableDigit,
   writerScales,
 } from '../../src/data/unipen.ts';
 import { PEN_BOX } from '../../src/data/pendigits.ts';
@@ -135,5 +136,12 @@ describe('cut digit samples', () => {
     expect(isCutDigit({ label: '0', strokes: [ring] })).toBe(false);
     expect(isCutDigit({ label: '4', strokes: [line(10), line(3)] })).toBe(false);
     expect(isCutDigit({ label: 'A', strokes: [line(10)] })).toBe(false);
+  });
+
+  it('a usable digit is a whole one, read as its number', () => {
+    expect(usableDigit({ label: '7', strokes: [line(10, 120)] })).toBe(7);
+    expect(usableDigit({ label: '1', strokes: [line(10)] })).toBe(1);
+    expect(usableDigit({ label: '4', strokes: [line(10)] })).toBeNull(); // cut
+    expect(usableDigit({ label: 'A', strokes: [line(10, 120)] })).toBeNull();
   });
 });
