@@ -6,7 +6,9 @@
  *
  * - one part of a stroke, before or after its sharpest corner, is scaled and turned about that
  *   corner (a part is never grown past most of the drawing, which would make another shape);
- * - each stroke of a drawing of several is moved and turned a little on its own.
+ * - each stroke of a drawing of several is moved and turned a little on its own;
+ * - a 1 may be given another flag, long and flat as many Europeans write it, where corner
+ *   scaling only lengthens or turns the short, steep flags most training writers draw.
  *
  * Pure maths on points (no drawing): the training renders what comes out.
  */
@@ -30,6 +32,12 @@ export interface StrokeAugmentConfig {
   readonly strokeShift: number;
   /** ... and turned about its centre by up to this many degrees. */
   readonly strokeRotate: number;
+  /** Chance that a 1's flag is replaced by a longer or flatter one, or a bare stem given one (withFlag). */
+  readonly flagProbability: number;
+  /** The flag's length, a fraction of the 1's height, drawn uniformly in this range. */
+  readonly flagLength: readonly [number, number];
+  /** ... and its slope below the horizontal, in degrees. */
+  readonly flagSlope: readonly [number, number];
 }
 
 /**
@@ -83,18 +91,65 @@ function about(
   }));
 }
 
+/** A part beyond the top reaching further than this fraction of the height is not a flag. */
+const MAX_FLAG = 0.75;
+/** Points a flag is drawn with: a straight line, like the pen data's sampling of one. */
+const FLAG_POINTS = 8;
+
+/**
+ * `strokes` (y up, as in the pen box) as a 1 with a straight flag drawn into the top of the
+ * stroke that reaches highest, from below and to the left: `length` times the drawing's height
+ * long, `slope` degrees below the horizontal. The stroke's shorter side of its top (the flag
+ * the writer drew, if any) is replaced by it. Null when that side reaches further than a flag
+ * does: the drawing is not a stem with a flag.
+ */
+export function withFlag(
+  strokes: readonly (readonly Point[])[],
+  length: number,
+  slope: number,
+): Point[][] | null {
+  const out = strokes.filter((s) => s.length > 0).map((s) => [...s]);
+  if (!out.length) return null;
+  const b = boundsOf(out);
+  const height = b.y1 - b.y0;
+  const s = out.findIndex((stroke) => stroke.some((p) => p.y === b.y1));
+  const stroke = out[s];
+  const t = stroke.findIndex((p) => p.y === b.y1);
+  const top = stroke[t];
+  const reach = (part: readonly Point[]) =>
+    part.reduce((far, p) => Math.max(far, Math.hypot(p.x - top.x, p.y - top.y)), 0);
+  const head = stroke.slice(0, t);
+  const tail = stroke.slice(t + 1);
+  const flagFirst = reach(head) <= reach(tail);
+  if (Math.min(reach(head), reach(tail)) > MAX_FLAG * height) return null;
+  const radians = (slope * Math.PI) / 180;
+  const flag = Array.from({ length: FLAG_POINTS }, (_, i) => {
+    const along = (1 - i / FLAG_POINTS) * length * height;
+    return { x: top.x - along * Math.cos(radians), y: top.y - along * Math.sin(radians) };
+  });
+  out[s] = flagFirst ? [...flag, top, ...tail] : [...head, top, ...flag.reverse()];
+  return out;
+}
+
 /**
  * A new drawing made from `strokes`, kept inside the square [0, box] (shrunk about its centre
- * if it grew out of it). Strokes without points are dropped.
+ * if it grew out of it). Strokes without points are dropped. `label` is the digit drawn: a 1
+ * may be given a flag.
  */
 export function augmentStrokes(
   strokes: readonly (readonly Point[])[],
   config: StrokeAugmentConfig,
   box: number,
   rng: Random,
+  label?: number,
 ): Point[][] {
   let out = strokes.filter((s) => s.length > 0).map((s) => [...s]);
   if (!out.length) return out;
+  if (label === 1 && rng.next() < config.flagProbability) {
+    const length = rng.uniform(config.flagLength[0], config.flagLength[1]);
+    const slope = rng.uniform(config.flagSlope[0], config.flagSlope[1]);
+    out = withFlag(out, length, slope) ?? out;
+  }
   const b = boundsOf(out);
   const size = Math.max(b.x1 - b.x0, b.y1 - b.y0, 1e-9);
 

@@ -61,6 +61,12 @@ export const STROKE_AUGMENT: StrokeAugmentConfig = {
   cornerAngle: 50,
   strokeShift: 0.06,
   strokeRotate: 8,
+  // The validation writers' 1s read as 7 have flags a third to a half of their height, 20-45°
+  // below the horizontal; most training writers' 1s are bare stems or have a short, steep
+  // flag. A flag flatter than 20° and as long as the stem is a 7's bar.
+  flagProbability: 0.5,
+  flagLength: [0.2, 0.55],
+  flagSlope: [20, 60],
 };
 
 /** How the training writers' digits of a pen source are drawn for training. */

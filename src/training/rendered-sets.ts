@@ -76,7 +76,7 @@ export async function renderSet(
         : brushes[v % widths];
       const strokes =
         augmented && v >= widths
-          ? augmentStrokes(sample.strokes, augmented.config, PEN_BOX, augmented.rng)
+          ? augmentStrokes(sample.strokes, augmented.config, PEN_BOX, augmented.rng, sample.label)
           : sample.strokes;
       const input = preprocess(renderStrokes(strokes, { brush }), 'dark');
       if (input) {

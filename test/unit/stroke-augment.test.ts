@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/random.ts';
 import {
   augmentStrokes,
+  withFlag,
   sharpestCorner,
   type Point,
   type StrokeAugmentConfig,
@@ -22,6 +23,9 @@ const NONE: StrokeAugmentConfig = {
   cornerAngle: 50,
   strokeShift: 0,
   strokeRotate: 0,
+  flagProbability: 0,
+  flagLength: [0.3, 0.3],
+  flagSlope: [30, 30],
 };
 
 const distance = (a: Point, b: Point) => Math.hypot(a.x - b.x, a.y - b.y);
@@ -41,6 +45,57 @@ describe('sharpestCorner', () => {
     const hooked = [{ x: 105, y: 108 }, ...line];
     expect(sharpestCorner(hooked, 36)!.angle).toBeLessThan(50);
     expect(sharpestCorner(line.slice(0, 2), 36)).toBeNull();
+  });
+});
+
+describe('withFlag', () => {
+  // ONE is 300 high; its top is (250, 400).
+  const flagTip = (length: number, slope: number) => ({
+    x: 250 - length * 300 * Math.cos((slope * Math.PI) / 180),
+    y: 400 - length * 300 * Math.sin((slope * Math.PI) / 180),
+  });
+
+  it("replaces a 1's flag by one of the length and slope asked for, and keeps its stem", () => {
+    const [out] = withFlag([ONE], 0.5, 30)!;
+    const tip = flagTip(0.5, 30);
+    expect(out[0].x).toBeCloseTo(tip.x, 6);
+    expect(out[0].y).toBeCloseTo(tip.y, 6);
+    const top = out.findIndex((p) => p.y === 400);
+    expect(out.slice(top)).toEqual(ONE.slice(TOP));
+    // Every point of the new flag is on the line from its tip to the top.
+    for (const p of out.slice(0, top)) {
+      expect(Math.atan2(400 - p.y, 250 - p.x)).toBeCloseTo(Math.PI / 6, 6);
+    }
+  });
+
+  it('gives a bare stem a flag, whichever way the stem was drawn', () => {
+    const stem = ONE.slice(TOP);
+    const down = withFlag([stem], 0.3, 45)![0];
+    expect(down[0].x).toBeCloseTo(flagTip(0.3, 45).x, 6);
+    expect(down.slice(-stem.length)).toEqual(stem);
+    const up = withFlag([[...stem].reverse()], 0.3, 45)![0];
+    expect(up[up.length - 1].y).toBeCloseTo(flagTip(0.3, 45).y, 6);
+    expect(up.slice(0, stem.length)).toEqual([...stem].reverse());
+  });
+
+  it('leaves alone a drawing whose top is not the end of a stem', () => {
+    const caret = [
+      { x: 100, y: 100 },
+      { x: 250, y: 400 },
+      { x: 400, y: 100 },
+    ];
+    expect(withFlag([caret], 0.3, 30)).toBeNull();
+  });
+
+  it('is what augmentStrokes does to a 1, and only to a 1', () => {
+    const config = {
+      ...NONE,
+      flagProbability: 1,
+      flagLength: [0.5, 0.5],
+      flagSlope: [30, 30],
+    } as const;
+    expect(augmentStrokes([ONE], config, 500, new Random(1), 1)).toEqual(withFlag([ONE], 0.5, 30));
+    expect(augmentStrokes([ONE], config, 500, new Random(1), 7)).toEqual([ONE]);
   });
 });
 
