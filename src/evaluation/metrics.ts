@@ -30,9 +30,10 @@
  *   unipen         UNIPEN digits of the validation writers (TrainConfig.unipen), as pendigits;
  *                  null when the data was not there
  *   unsure         { all, heldOut }: the "unsure" answers (src/evaluation/unsure.ts UnsureReport:
- *                  thresholds, digits flagged and accuracy unflagged, letters and symbols
- *                  flagged, AUROC of each score, per character) on all validation writers, and
- *                  on the half that npm run calibrate did not use; null without the data
+ *                  thresholds, digits flagged and accuracy unflagged, in all and per source,
+ *                  letters and symbols flagged, AUROC of each score, per character) on all
+ *                  validation writers, and on the half that npm run calibrate did not use;
+ *                  null without the data
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

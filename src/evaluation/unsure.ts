@@ -8,6 +8,7 @@
 import {
   judge,
   uncertaintyScores,
+  type Uncertainty,
   type UncertaintyScores,
   type UnsureThresholds,
 } from '../core/unsure.ts';
@@ -79,21 +80,25 @@ export function auroc(positives: readonly number[], negatives: readonly number[]
   return (rankSum - (n * (n + 1)) / 2) / (n * negatives.length);
 }
 
+export interface DigitFigures {
+  readonly count: number;
+  /** Vote accuracy on all digits. */
+  readonly accuracy: number;
+  /** Share flagged for any reason, and per reason. */
+  readonly flagged: number;
+  readonly flaggedNotDigit: number;
+  readonly flaggedAmbiguous: number;
+  /** Accuracy on the digits not flagged. */
+  readonly unflaggedAccuracy: number;
+  /** Share of the wrong answers that were flagged. */
+  readonly errorsFlagged: number;
+}
+
 export interface UnsureReport {
   readonly thresholds: UnsureThresholds;
-  readonly digits: {
-    readonly count: number;
-    /** Vote accuracy on all digits. */
-    readonly accuracy: number;
-    /** Share flagged for any reason, and per reason. */
-    readonly flagged: number;
-    readonly flaggedNotDigit: number;
-    readonly flaggedAmbiguous: number;
-    /** Accuracy on the digits not flagged. */
-    readonly unflaggedAccuracy: number;
-    /** Share of the wrong answers that were flagged. */
-    readonly errorsFlagged: number;
-  };
+  readonly digits: DigitFigures;
+  /** The same for each source's digits: their writers differ in how clearly they write. */
+  readonly digitsBySource: Partial<Record<JudgedSample['source'], DigitFigures>>;
   /** Letters and symbols that do not look like digits: the share flagged (any reason). */
   readonly notDigits: {
     readonly count: number;
@@ -119,6 +124,28 @@ const SCORE_NAMES: readonly (keyof UncertaintyScores)[] = [
 
 const share = (n: number, d: number) => (d ? n / d : 0);
 
+interface Judged {
+  readonly s: JudgedSample;
+  readonly v: Uncertainty;
+}
+
+function digitFigures(digits: readonly Judged[]): DigitFigures {
+  const right = (list: readonly Judged[]) =>
+    list.filter(({ s }) => s.decision.digit === s.label).length;
+  const wrong = digits.filter(({ s }) => s.decision.digit !== s.label);
+  const unflagged = digits.filter(({ v }) => !v.unsure);
+  const reason = (r: Uncertainty['reason']) => digits.filter(({ v }) => v.reason === r).length;
+  return {
+    count: digits.length,
+    accuracy: share(right(digits), digits.length),
+    flagged: share(digits.length - unflagged.length, digits.length),
+    flaggedNotDigit: share(reason('not_a_digit'), digits.length),
+    flaggedAmbiguous: share(reason('ambiguous'), digits.length),
+    unflaggedAccuracy: share(right(unflagged), unflagged.length),
+    errorsFlagged: share(wrong.filter(({ v }) => v.unsure).length, wrong.length),
+  };
+}
+
 export function unsureReport(
   samples: readonly JudgedSample[],
   thresholds: UnsureThresholds,
@@ -128,9 +155,6 @@ export function unsureReport(
   const digits = ofKind('digit');
   const notDigits = ofKind('not_digit');
   const digitLike = ofKind('digit_like');
-  const right = digits.filter(({ s }) => s.decision.digit === s.label);
-  const wrong = digits.filter(({ s }) => s.decision.digit !== s.label);
-  const unflagged = digits.filter(({ v }) => !v.unsure);
   const perCharacter: Record<string, { count: number; flagged: number }> = {};
   for (const { s, v } of [...notDigits, ...digitLike]) {
     const entry = (perCharacter[s.character] ??= { count: 0, flagged: 0 });
@@ -151,24 +175,13 @@ export function unsureReport(
     ) as Record<keyof UncertaintyScores, number | null>;
   return {
     thresholds,
-    digits: {
-      count: digits.length,
-      accuracy: share(right.length, digits.length),
-      flagged: share(digits.filter(({ v }) => v.unsure).length, digits.length),
-      flaggedNotDigit: share(
-        digits.filter(({ v }) => v.reason === 'not_a_digit').length,
-        digits.length,
-      ),
-      flaggedAmbiguous: share(
-        digits.filter(({ v }) => v.reason === 'ambiguous').length,
-        digits.length,
-      ),
-      unflaggedAccuracy: share(
-        unflagged.filter(({ s }) => s.decision.digit === s.label).length,
-        unflagged.length,
-      ),
-      errorsFlagged: share(wrong.filter(({ v }) => v.unsure).length, wrong.length),
-    },
+    digits: digitFigures(digits),
+    digitsBySource: Object.fromEntries(
+      [...new Set(digits.map(({ s }) => s.source))].map((source) => [
+        source,
+        digitFigures(digits.filter(({ s }) => s.source === source)),
+      ]),
+    ),
     notDigits: {
       count: notDigits.length,
       flagged: share(notDigits.filter(({ v }) => v.unsure).length, notDigits.length),
@@ -182,7 +195,10 @@ export function unsureReport(
       flagged: share(digitLike.filter(({ v }) => v.unsure).length, digitLike.length),
     },
     aurocNotDigit: byScore(notDigits, digits),
-    aurocErrors: byScore(wrong, right),
+    aurocErrors: byScore(
+      digits.filter(({ s }) => s.decision.digit !== s.label),
+      digits.filter(({ s }) => s.decision.digit === s.label),
+    ),
     perCharacter,
   };
 }

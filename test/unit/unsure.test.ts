@@ -97,6 +97,15 @@ describe('calibration', () => {
     expect(r.perCharacter.x.count).toBe(100);
   });
 
+  it("reports each source's digits apart", () => {
+    const t = { notDigit: 0.5, ambiguous: 0.6 };
+    const pen = { ...sample('digit', 2, sure7, 0.02), source: 'pendigits' as const };
+    const r = unsureReport([...samples, pen, pen], t);
+    expect(r.digitsBySource.unipen).toEqual(unsureReport(samples, t).digits);
+    expect(r.digitsBySource.pendigits).toMatchObject({ count: 2, accuracy: 0, flagged: 0 });
+    expect(r.digits.count).toBe(202);
+  });
+
   it('keeps the letters target before approaching an accuracy out of reach', () => {
     // Ten wrong, unsure digits: a budget of four flags cannot reach 99.9% on the rest. Three
     // right digits look a little like letters, and flagging 90% of the letters flags them.
