@@ -32,7 +32,7 @@ export interface StrokeAugmentConfig {
   readonly strokeShift: number;
   /** ... and turned about its centre by up to this many degrees. */
   readonly strokeRotate: number;
-  /** Chance that a 1's flag is replaced by a longer or flatter one, or a bare stem given one (withFlag). */
+  /** Chance that a 1's flag is replaced, or a bare stem given one (withFlag). */
   readonly flagProbability: number;
   /** The flag's length, a fraction of the 1's height, drawn uniformly in this range. */
   readonly flagLength: readonly [number, number];
@@ -120,8 +120,9 @@ export function withFlag(
     part.reduce((far, p) => Math.max(far, Math.hypot(p.x - top.x, p.y - top.y)), 0);
   const head = stroke.slice(0, t);
   const tail = stroke.slice(t + 1);
-  const flagFirst = reach(head) <= reach(tail);
-  if (Math.min(reach(head), reach(tail)) > MAX_FLAG * height) return null;
+  const [headReach, tailReach] = [reach(head), reach(tail)];
+  const flagFirst = headReach <= tailReach;
+  if (Math.min(headReach, tailReach) > MAX_FLAG * height) return null;
   const radians = (slope * Math.PI) / 180;
   const flag = Array.from({ length: FLAG_POINTS }, (_, i) => {
     const along = (1 - i / FLAG_POINTS) * length * height;
