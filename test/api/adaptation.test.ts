@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 import { expectRecognition, postJson, readyApp } from './contract.ts';
-import { dataUrl, drawDigit, flagOne, SEVEN } from './images.ts';
+import { ANOTHER_ONE, CORRECTED_ONE, dataUrl, drawDigit, SEVEN } from './images.ts';
 
 interface Adapted {
   digit: number;
@@ -17,8 +17,8 @@ interface Adapted {
 
 const image = (strokes: Parameters<typeof drawDigit>[0]) => dataUrl(drawDigit(strokes).png());
 /** Two drawings of one writer's flagged 1, both read as 7 by the model alone. */
-const corrected = image(flagOne(60, 15, 15));
-const likeIt = image(flagOne(60, 30, 15));
+const corrected = image(CORRECTED_ONE);
+const likeIt = image(ANOTHER_ONE);
 const seven = image(SEVEN);
 
 let server: TestPostgres;

@@ -205,3 +205,11 @@ export function flagOne(flag: number, drop: number, lean: number): Stroke[] {
     ],
   ];
 }
+
+/**
+ * One writer's flagged 1, drawn twice a little differently, both read as 7 by the model alone:
+ * a correction of the first should show on the second. (Since the model learnt long, flat
+ * flags, a drop of 30 px over a 60 px flag is read as 1: these are longer and flatter.)
+ */
+export const CORRECTED_ONE = flagOne(90, 15, 15);
+export const ANOTHER_ONE = flagOne(90, 30, 15);

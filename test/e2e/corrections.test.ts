@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { expect, test } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
+import { ANOTHER_ONE, CORRECTED_ONE } from '../api/images.ts';
 import { browserPerFile } from './browser-per-file.ts';
 import type { Stroke } from './digit-strokes.ts';
 import {
@@ -23,16 +24,11 @@ import {
   watchConsole,
 } from './helpers.ts';
 
-/** A "1" with a long flag (pad-relative), which the model alone reads as 7. */
-const flagOne = (flag: number, drop: number, lean: number): Stroke[] => [
-  [
-    [(140 - flag) / 280, (40 + drop) / 280],
-    [(140 + lean) / 280, 40 / 280],
-    [(140 - lean) / 280, 240 / 280],
-  ],
-];
-const FIRST = flagOne(90, 45, 15);
-const NEXT = flagOne(90, 60, 15);
+/** The API tests' flagged 1s, which the model alone reads as 7, as fractions of a 280 px pad. */
+const padRelative = (strokes: readonly Stroke[]): Stroke[] =>
+  strokes.map((stroke) => stroke.map(([x, y]) => [x / 280, y / 280] as const));
+const FIRST = padRelative(CORRECTED_ONE);
+const NEXT = padRelative(ANOTHER_ONE);
 
 const newContext = browserPerFile();
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataUrl, drawDigit, flagOne, SEVEN } from '../api/images.ts';
+import { ANOTHER_ONE, CORRECTED_ONE, dataUrl, drawDigit, SEVEN } from '../api/images.ts';
 import { counterTotal, Fleet, type RestartTiming } from '../support/fleet.ts';
 import { startNginx, type TestNginx } from '../support/nginx.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
@@ -82,8 +82,8 @@ describe('a fleet of two behind nginx, sharing one PostgreSQL', () => {
   it('a correction posted through one instance is used by the other, and forgotten by both', async () => {
     const user = `fleet-${Date.now()}`;
     // A flagged 1 that the model alone reads as 7, and another drawing like it.
-    const corrected = dataUrl(drawDigit(flagOne(60, 15, 15)).png());
-    const likeIt = dataUrl(drawDigit(flagOne(60, 30, 15)).png());
+    const corrected = dataUrl(drawDigit(CORRECTED_ONE).png());
+    const likeIt = dataUrl(drawDigit(ANOTHER_ONE).png());
     const predict = async (i: number) => {
       const res = await fetch(`${fleet!.urlOf(i)}/api/predict`, {
         method: 'POST',

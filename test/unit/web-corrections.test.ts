@@ -13,7 +13,7 @@ import {
   type StoredCorrection,
 } from '../../src/web/corrections.ts';
 import { LocalAdaptation } from '../../src/web/local-adaptation.ts';
-import { drawDigit, flagOne, grayPixels } from '../api/images.ts';
+import { ANOTHER_ONE, CORRECTED_ONE, drawDigit, grayPixels, type Stroke } from '../api/images.ts';
 
 describe('the user ID', () => {
   it('is made once, 22 characters the API accepts, and kept', () => {
@@ -38,7 +38,7 @@ describe('LocalAdaptation', () => {
     recognizer = await loadRecognizer(undefined, { warmUp: false });
   }, 60_000);
 
-  const recognize = (strokes: ReturnType<typeof flagOne>) => {
+  const recognize = (strokes: Stroke[]) => {
     const d = drawDigit(strokes);
     const input = preprocess(
       { width: d.width, height: d.height, data: Float32Array.from(grayPixels(d)) },
@@ -58,8 +58,8 @@ describe('LocalAdaptation', () => {
       forget: async () => void items.splice(0),
     };
     const adaptation = new LocalAdaptation(backend);
-    const corrected = recognize(flagOne(60, 15, 15));
-    const likeIt = recognize(flagOne(60, 30, 15));
+    const corrected = recognize(CORRECTED_ONE);
+    const likeIt = recognize(ANOTHER_ONE);
     expect(corrected.digit).toBe(7);
     expect(await adaptation.adapt(recognizer, likeIt)).toBe(likeIt); // no corrections yet
 
@@ -85,7 +85,7 @@ describe('LocalAdaptation', () => {
       },
       forget: async () => {},
     };
-    const answer = recognize(flagOne(60, 30, 15));
+    const answer = recognize(ANOTHER_ONE);
     expect(await new LocalAdaptation(failing).adapt(recognizer, answer)).toBe(answer);
   });
 });
