@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const recognizer = await loadRecognizer(values.model ?? DEFAULT_MODEL_DIR);
   const test = await loadMnist('test');
   const inputs: { name: string; bitmap: GrayBitmap; ink: InkPolarity }[] = [
-    { name: 'pad 280x280, brush 16', bitmap: renderStrokes(TWO, { brush: 16 }), ink: 'dark' },
+    { name: 'pad 280x280, brush 16', bitmap: await renderStrokes(TWO, { brush: 16 }), ink: 'dark' },
     {
       name: 'MNIST 28x28, ink light',
       bitmap: { width: 28, height: 28, data: test.images.subarray(0, 784) },

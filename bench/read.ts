@@ -62,7 +62,8 @@ async function main(): Promise<void> {
   for (const kind of ['spaced', 'tight'] as const) {
     for (const length of [5, 10]) {
       const set = numbers(kind, length);
-      const bitmaps: GrayBitmap[] = set.map((c) => renderStrokes(c.strokes, numberPad(c)));
+      const bitmaps: GrayBitmap[] = [];
+      for (const c of set) bitmaps.push(await renderStrokes(c.strokes, numberPad(c)));
       for (const ensemble of ['vote', 'off'] as Ensemble[]) {
         for (let i = 0; i < 30; i++) recognizer.read(bitmaps[i % SAMPLES], { ensemble });
         const times: number[] = [];
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   );
   console.log('request                          req/s   p50 ms   p99 ms   digits/s  failed');
   for (const { name, url, number } of bodies) {
-    const png = renderStrokesPng(number.strokes, numberPad(number)).toString('base64');
+    const png = (await renderStrokesPng(number.strokes, numberPad(number))).toString('base64');
     const body = JSON.stringify({ image: `data:image/png;base64,${png}` });
     const run = (seconds: number) =>
       autocannon({

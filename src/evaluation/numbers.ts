@@ -4,7 +4,7 @@
  */
 import type { Ensemble } from '../core/vote.ts';
 import type { Recognizer } from '../recognizer/recognizer.ts';
-import { numberPad, releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
+import { numberPad, renderStrokes } from '../node/render-strokes.ts';
 import { editDistance, type ComposedNumber, type NumberKind } from '../data/compose-numbers.ts';
 
 export interface NumberTally {
@@ -45,8 +45,7 @@ export async function evaluateNumbers(
   const byKindAndLength = new Map<string, NumberTally>();
   const mistakes: NumberEvaluation['mistakes'] = [];
   for (const [i, n] of numbers.entries()) {
-    const bitmap = renderStrokes(n.strokes, numberPad(n));
-    await releaseRenderings();
+    const bitmap = await renderStrokes(n.strokes, numberPad(n));
     const read = recognizer.read(bitmap, { ensemble: options.ensemble ?? 'vote' }).text;
     const key = `${n.kind} ${n.text.length}`;
     for (const tally of [

@@ -6,7 +6,7 @@
 import type { GrayImage } from '../core/image.ts';
 import { preprocess } from '../core/preprocess.ts';
 import type { PenStroke } from '../data/pen-text.ts';
-import { PAD_SIZE, releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
+import { PAD_SIZE, renderStrokes } from '../node/render-strokes.ts';
 import type { ProbabilitySource } from './classify.ts';
 import {
   evaluateInputs,
@@ -62,9 +62,8 @@ export async function preparePendigits(
   const stage = `pendigits brush ${brush} (render)`;
   for (let i = 0; i < count; i++) {
     const digit = digits[i];
-    const bitmap = renderStrokes(digit.strokes, { brush, size: options.size ?? PAD_SIZE });
+    const bitmap = await renderStrokes(digit.strokes, { brush, size: options.size ?? PAD_SIZE });
     inputs.push(preprocess(bitmap, 'dark'));
-    await releaseRenderings();
     labels[i] = digit.label;
     writers.push(digit.writer);
     if ((i + 1) % 500 === 0 || i + 1 === count) options.onProgress?.(stage, i + 1, count);

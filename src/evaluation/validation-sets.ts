@@ -11,7 +11,7 @@ import { Random } from '../core/random.ts';
 import type { PenStroke } from '../data/pen-text.ts';
 import { loadPendigits } from '../data/pendigits.ts';
 import { isCutDigit, loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
-import { releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
+import { renderStrokes } from '../node/render-strokes.ts';
 import {
   DIGIT_LIKE,
   isUnipenValidationWriter,
@@ -138,12 +138,11 @@ export async function renderValidation(
       out.push({
         ...drawing,
         brush,
-        input: preprocess(renderStrokes(strokes, { brush }), 'dark'),
+        input: preprocess(await renderStrokes(strokes, { brush }), 'dark'),
         calibration: isCalibrationWriter(drawing.writer),
       });
       if ((i + 1) % 1000 === 0 || i + 1 === drawings.length)
         onProgress?.(`validation drawings, brush ${brush} (render)`, i + 1, drawings.length);
-      await releaseRenderings();
     }
   }
   return out;

@@ -56,16 +56,14 @@ const PADS_KEPT = 8;
  * it hands out in finalizers that Node runs only between turns of the event loop (as
  * immediates), however often the garbage collector runs: a synchronous loop of renderings
  * holds every one of them until it ends (16 GB, and an out-of-memory kill, when the training
- * composed 6,000 numbers).
+ * composed 6,000 numbers). So rendering is asynchronous: each call lets the loop turn once
+ * enough is held, and no loop of renderings can forget to.
  */
 let heldBytes = 0;
 const HOLD_LIMIT = 64 * 1024 * 1024;
 
-/**
- * Lets the event loop turn, so that the renderings' pixels are freed, once enough are held:
- * loops that render many drawings await it after each (it returns at once otherwise).
- */
-export async function releaseRenderings(): Promise<void> {
+/** Lets the event loop turn, so that the renderings' pixels are freed, once enough are held. */
+async function releaseRenderings(): Promise<void> {
   if (heldBytes < HOLD_LIMIT) return;
   heldBytes = 0;
   await new Promise<void>((resolve) => setImmediate(resolve));
@@ -122,10 +120,10 @@ function draw(strokes: readonly PenStroke[], options: RenderOptions, reuse: bool
 }
 
 /** The strokes as a grayscale bitmap (0 = black ink .. 255 = white paper), size x height. */
-export function renderStrokes(
+export async function renderStrokes(
   strokes: readonly PenStroke[],
   options: RenderOptions = {},
-): GrayBitmap {
+): Promise<GrayBitmap> {
   const canvas = draw(strokes, options, true);
   const { width, height } = canvas;
   const rgba = canvas.getContext('2d').getImageData(0, 0, width, height).data;
@@ -134,16 +132,19 @@ export function renderStrokes(
   for (let i = 0, p = 0; i < data.length; i++, p += 4) {
     data[i] = 0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2];
   }
+  await releaseRenderings();
   return { width, height, data };
 }
 
 /** The strokes as PNG bytes, as a canvas snapshot would send them. */
-export function renderStrokesPng(
+export async function renderStrokesPng(
   strokes: readonly PenStroke[],
   options: RenderOptions = {},
-): Buffer {
+): Promise<Buffer> {
   const canvas = draw(strokes, options, false);
   // A canvas of its own each time, whose pixels are freed as late as read ones (above).
   heldBytes += canvas.width * canvas.height * 4;
-  return canvas.encodeSync('png');
+  const png = canvas.encodeSync('png');
+  await releaseRenderings();
+  return png;
 }

@@ -13,7 +13,7 @@ import { MODEL_PIXELS } from '../core/image.ts';
 import type { Random } from '../core/random.ts';
 import { segmentNumber, type DigitBox } from '../core/segment.ts';
 import { composeNumber, type DigitBank, type NumberKind } from '../data/compose-numbers.ts';
-import { numberPad, releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
+import { numberPad, renderStrokes } from '../node/render-strokes.ts';
 import type { NumberPiecesConfig } from './config.ts';
 import type { RenderedSet } from './rendered-sets.ts';
 
@@ -95,8 +95,7 @@ export async function numberPieces(
     const kind: NumberKind = rng.next() < options.tight ? 'tight' : 'spaced';
     const length = 2 + rng.int(options.maxLength - 1);
     const number = composeNumber(bank, rng, { kind, length });
-    const bitmap = renderStrokes(number.strokes, numberPad(number));
-    await releaseRenderings();
+    const bitmap = await renderStrokes(number.strokes, numberPad(number));
     const segmentation = segmentNumber(bitmap, 'dark');
     if (!segmentation) continue;
     for (const candidate of segmentation.candidates) {

@@ -13,7 +13,7 @@ import { augmentStrokes, type StrokeAugmentConfig } from '../core/stroke-augment
 import type { DigitSet } from '../data/mnist.ts';
 import type { PenStroke } from '../data/pen-text.ts';
 import { PEN_BOX } from '../data/pendigits.ts';
-import { releaseRenderings, renderStrokes } from '../node/render-strokes.ts';
+import { renderStrokes } from '../node/render-strokes.ts';
 
 /** A labelled drawing in the 500-unit pen box, y up. */
 export interface PenSample {
@@ -78,13 +78,12 @@ export async function renderSet(
         augmented && v >= widths
           ? augmentStrokes(sample.strokes, augmented.config, PEN_BOX, augmented.rng, sample.label)
           : sample.strokes;
-      const input = preprocess(renderStrokes(strokes, { brush }), 'dark');
+      const input = preprocess(await renderStrokes(strokes, { brush }), 'dark');
       if (input) {
         for (let p = 0; p < MODEL_PIXELS; p++)
           images[index * MODEL_PIXELS + p] = Math.round(input.data[p] * 255);
       }
       labels[index] = sample.label;
-      await releaseRenderings();
     }
   }
   return {

@@ -37,7 +37,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'digits-cli-'));
   // A "7" drawn on the pad: a bar and a slanted downstroke.
-  const seven = renderStrokesPng(
+  const seven = await renderStrokesPng(
     [
       [
         { x: 150, y: 400 },
@@ -48,9 +48,9 @@ beforeAll(async () => {
     { brush: 16 },
   );
   await writeFile(join(dir, 'seven.png'), seven);
-  await writeFile(join(dir, 'blank.png'), renderStrokesPng([]));
+  await writeFile(join(dir, 'blank.png'), await renderStrokesPng([]));
   // A "7" and a "1" side by side on a wide pad (pixel coordinates, y down).
-  const number = renderStrokesPng(
+  const number = await renderStrokesPng(
     [
       [
         { x: 40, y: 60 },

@@ -7,7 +7,6 @@ import { composeNumber, DigitBank } from '../../src/data/compose-numbers.ts';
 import {
   numberPad,
   PAD_SIZE,
-  releaseRenderings,
   renderStrokes,
   renderStrokesPng,
   toPad,
@@ -55,14 +54,14 @@ const BAR: PenStroke[] = [
 ];
 
 describe('renderStrokes', () => {
-  it('maps the 500x500 box onto the whole 280x280 pad with y flipped', () => {
+  it('maps the 500x500 box onto the whole 280x280 pad with y flipped', async () => {
     expect(toPad({ x: 0, y: 500 })).toEqual({ x: 0, y: 0 });
     expect(toPad({ x: 500, y: 0 })).toEqual({ x: 280, y: 280 });
     expect(toPad({ x: 250, y: 400 })).toEqual({ x: 140, y: 56 });
   });
 
-  it('draws black ink where the strokes are on white paper', () => {
-    const b = renderStrokes(BAR, { brush: 16 });
+  it('draws black ink where the strokes are on white paper', async () => {
+    const b = await renderStrokes(BAR, { brush: 16 });
     expect(b.width).toBe(PAD_SIZE);
     expect(b.height).toBe(PAD_SIZE);
     expect(at(b, 140, 140)).toBe(0);
@@ -77,15 +76,15 @@ describe('renderStrokes', () => {
     expect(box.y1 - box.y0 + 1).toBeLessThanOrEqual(17);
   });
 
-  it('puts a stroke written high in the box (y up) at the top of the pad', () => {
-    const high = renderStrokes([
+  it('puts a stroke written high in the box (y up) at the top of the pad', async () => {
+    const high = await renderStrokes([
       [
         { x: 200, y: 450 },
         { x: 300, y: 450 },
       ],
     ]);
     expect(ink(high).cy).toBeCloseTo(27.5, 0); // pixel centres: y = 28 is between rows 27 and 28
-    const low = renderStrokes([
+    const low = await renderStrokes([
       [
         { x: 200, y: 50 },
         { x: 300, y: 50 },
@@ -94,15 +93,15 @@ describe('renderStrokes', () => {
     expect(ink(low).cy).toBeCloseTo(251.5, 0);
   });
 
-  it('draws a wider line with a wider brush', () => {
-    const thick = ink(renderStrokes(BAR, { brush: 16 })).area;
-    const thin = ink(renderStrokes(BAR, { brush: 8 })).area;
+  it('draws a wider line with a wider brush', async () => {
+    const thick = ink(await renderStrokes(BAR, { brush: 16 })).area;
+    const thin = ink(await renderStrokes(BAR, { brush: 8 })).area;
     expect(thick / thin).toBeGreaterThan(1.8);
     expect(thick / thin).toBeLessThan(2.2);
   });
 
-  it('draws a dot of the brush size for a single-point stroke', () => {
-    const b = renderStrokes([[{ x: 250, y: 250 }]], { brush: 16 });
+  it('draws a dot of the brush size for a single-point stroke', async () => {
+    const b = await renderStrokes([[{ x: 250, y: 250 }]], { brush: 16 });
     const dot = ink(b);
     expect(dot.area).toBeGreaterThan(Math.PI * 8 * 8 * 0.8);
     expect(dot.area).toBeLessThan(Math.PI * 8 * 8 * 1.2);
@@ -110,7 +109,7 @@ describe('renderStrokes', () => {
     expect(dot.cy).toBeCloseTo(139.5, 0);
     // Repeated identical points are a tap too.
     const tap = ink(
-      renderStrokes([
+      await renderStrokes([
         [
           { x: 250, y: 250 },
           { x: 250, y: 250 },
@@ -120,37 +119,40 @@ describe('renderStrokes', () => {
     expect(tap.area).toBe(dot.area);
   });
 
-  it('leaves the pad blank without strokes, and draws each digit afresh', () => {
-    renderStrokes(BAR);
-    expect(ink(renderStrokes([])).area).toBe(0);
+  it('leaves the pad blank without strokes, and draws each digit afresh', async () => {
+    await renderStrokes(BAR);
+    expect(ink(await renderStrokes([])).area).toBe(0);
   });
 
-  /** Whether releaseRenderings() waited for a turn of the event loop. */
-  const turns = () =>
-    new Promise<boolean>((resolve) => {
-      let turned = false;
-      setImmediate(() => (turned = true));
-      void releaseRenderings().then(() => resolve(turned));
-    });
+  /** Whether the event loop turned while `render` ran. */
+  const turnsDuring = async (render: () => Promise<unknown>) => {
+    let turned = false;
+    setImmediate(() => (turned = true));
+    await render();
+    return turned;
+  };
 
   it('lets the event loop turn once many renderings are held, so the canvas frees them', async () => {
     // Node runs the canvas's finalizers between turns of the event loop only.
-    for (let i = 0; i < 250; i++) renderStrokes(BAR); // 250 x 280 x 280 x 4 bytes: 78 MB
-    expect(await turns()).toBe(true);
-    renderStrokes(BAR);
-    expect(await turns()).toBe(false); // a few renderings: no wait
+    const many = async () => {
+      for (let i = 0; i < 250; i++) await renderStrokes(BAR); // 250 x 280 x 280 x 4 bytes: 78 MB
+    };
+    expect(await turnsDuring(many)).toBe(true);
+    expect(await turnsDuring(() => renderStrokes(BAR))).toBe(false); // one more: no wait
   });
 
   it('counts the canvases that PNG snapshots draw on towards the release', async () => {
-    for (let i = 0; i < 250; i++) renderStrokesPng(BAR, { size: 280 });
-    expect(await turns()).toBe(true);
+    const many = async () => {
+      for (let i = 0; i < 250; i++) await renderStrokesPng(BAR, { size: 280 });
+    };
+    expect(await turnsDuring(many)).toBe(true);
   });
 
-  it('writes the same picture as a PNG', () => {
-    const png = renderStrokesPng(BAR, { brush: 8 });
+  it('writes the same picture as a PNG', async () => {
+    const png = await renderStrokesPng(BAR, { brush: 8 });
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     const decoded = decodeImage(png);
-    const direct = renderStrokes(BAR, { brush: 8 });
+    const direct = await renderStrokes(BAR, { brush: 8 });
     expect(decoded.width).toBe(PAD_SIZE);
     let diff = 0;
     for (let i = 0; i < direct.data.length; i++)
@@ -158,13 +160,13 @@ describe('renderStrokes', () => {
     expect(diff).toBeLessThanOrEqual(1);
   });
 
-  it('refuses a brush that draws nothing', () => {
-    expect(() => renderStrokes(BAR, { brush: 0 })).toThrow(RangeError);
+  it('refuses a brush that draws nothing', async () => {
+    await expect(renderStrokes(BAR, { brush: 0 })).rejects.toThrow(RangeError);
   });
 });
 
 describe('numberPad', () => {
-  it('draws a composed number on a canvas of its size, its ink within its digits boxes', () => {
+  it('draws a composed number on a canvas of its size, its ink within its digits boxes', async () => {
     // Every digit an upright bar, taller than wide, written y up as the pen data is.
     const digits = Array.from({ length: 10 }, (_, label) => ({
       label,
@@ -177,7 +179,7 @@ describe('numberPad', () => {
       ],
     }));
     const n = composeNumber(new DigitBank(digits), new Random(4), { kind: 'spaced', length: 3 });
-    const b = renderStrokes(n.strokes, numberPad(n));
+    const b = await renderStrokes(n.strokes, numberPad(n));
     expect([b.width, b.height]).toEqual([n.width, n.height]);
     const box = ink(b);
     expect(box.x0).toBeGreaterThanOrEqual(n.boxes[0].x - 1);
