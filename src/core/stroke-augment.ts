@@ -91,6 +91,11 @@ function about(
   }));
 }
 
+/** How far the farthest of `points` is from `from` (0 for none). */
+function reach(points: readonly Point[], from: Point): number {
+  return points.reduce((far, p) => Math.max(far, Math.hypot(p.x - from.x, p.y - from.y)), 0);
+}
+
 /** A part beyond the top reaching further than this fraction of the height is not a flag. */
 const MAX_FLAG = 0.75;
 /** Points a flag is drawn with: a straight line, like the pen data's sampling of one. */
@@ -116,11 +121,9 @@ export function withFlag(
   const stroke = out[s];
   const t = stroke.findIndex((p) => p.y === b.y1);
   const top = stroke[t];
-  const reach = (part: readonly Point[]) =>
-    part.reduce((far, p) => Math.max(far, Math.hypot(p.x - top.x, p.y - top.y)), 0);
   const head = stroke.slice(0, t);
   const tail = stroke.slice(t + 1);
-  const [headReach, tailReach] = [reach(head), reach(tail)];
+  const [headReach, tailReach] = [reach(head, top), reach(tail, top)];
   const flagFirst = headReach <= tailReach;
   if (Math.min(headReach, tailReach) > MAX_FLAG * height) return null;
   const radians = (slope * Math.PI) / 180;
@@ -165,10 +168,7 @@ export function augmentStrokes(
       const stroke = out[s];
       const corner = stroke[at];
       const head = rng.next() < 0.5;
-      const arm = (head ? stroke.slice(0, at) : stroke.slice(at + 1)).reduce(
-        (far, p) => Math.max(far, Math.hypot(p.x - corner.x, p.y - corner.y)),
-        1e-9,
-      );
+      const arm = Math.max(reach(head ? stroke.slice(0, at) : stroke.slice(at + 1), corner), 1e-9);
       // A part grown past most of the drawing's size makes another shape (a 1's flag as long
       // as its stem is a caret).
       const scale = Math.min(
