@@ -192,3 +192,17 @@ export function adaptAnswer<
     },
   };
 }
+
+/**
+ * What to tell a person when their corrections changed an answer, in plain words; null when
+ * they did not (no corrections near the drawing, or the model's digit stood). The votes the
+ * page shows are the model's own, so without this an adapted answer would contradict them.
+ */
+export function describeAdaptation(answer: {
+  readonly digit: number;
+  readonly adaptation?: AdaptationInfo;
+}): string | null {
+  const a = answer.adaptation;
+  if (!a || a.neighbours === 0 || a.modelDigit === answer.digit) return null;
+  return `Read with your corrections: the model alone reads a ${a.modelDigit}.`;
+}

@@ -3,6 +3,7 @@
  * Isomorphic (tfjs only): the server's workers, the CLI and the in-browser page all use it.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { AdaptationInfo } from '../core/adapt.ts';
 import { DIGITS, NOT_A_DIGIT } from '../core/classes.ts';
 import { InputError } from '../core/errors.ts';
 import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
@@ -41,6 +42,12 @@ export interface Recognition extends Decision, Uncertainty {
   /** The 28x28 the model saw (the plain variant), row-major, 0..1. */
   readonly input: number[];
   readonly ms: number;
+  /**
+   * Present when the answer was adapted to a user's corrections (src/core/adapt.ts), on the
+   * server or in the page: `digit`, `confidence` and `probabilities` are then the adapted
+   * ones, `votes` stay the model's. The recognizer itself never sets it.
+   */
+  readonly adaptation?: AdaptationInfo;
 }
 
 /** One digit of a number: its recognition, and where it is in the input image. */

@@ -43,12 +43,6 @@ const MAX_CACHED_USERS = 1000;
 
 export type { AdaptationInfo };
 
-export type AdaptedRecognition = Recognition & { readonly adaptation?: AdaptationInfo };
-
-export type AdaptedReading = Omit<Reading, 'digits'> & {
-  readonly digits: (DigitReading & { readonly adaptation?: AdaptationInfo })[];
-};
-
 interface Learned {
   readonly features: Float32Array;
   readonly label: number;
@@ -189,7 +183,7 @@ export class UserAdaptation {
    * A number's digits adapted one by one. Reading does not keep the digits' features, so
    * they are taken in one more (small) pass over the digits' 28x28 inputs.
    */
-  async adaptReading(reading: Reading, memory: CorrectionMemory): Promise<AdaptedReading> {
+  async adaptReading(reading: Reading, memory: CorrectionMemory): Promise<Reading> {
     if (reading.digits.length === 0) return reading;
     const features =
       memory.size === 0

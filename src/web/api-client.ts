@@ -39,6 +39,18 @@ function isNumberArray(value: unknown, length?: number): value is number[] {
   );
 }
 
+/** What the user's corrections did to an answer (absent when the request named no user). */
+function isAdaptation(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const a = value as Record<string, unknown>;
+  return (
+    typeof a.corrections === 'number' &&
+    typeof a.neighbours === 'number' &&
+    typeof a.modelDigit === 'number'
+  );
+}
+
 function isRecognition(body: unknown): body is Recognition {
   if (typeof body !== 'object' || body === null) return false;
   const r = body as Record<string, unknown>;
@@ -49,7 +61,8 @@ function isRecognition(body: unknown): body is Recognition {
     isNumberArray(r.votes, 10) &&
     isNumberArray(r.input, 784) &&
     typeof r.ms === 'number' &&
-    typeof r.unsure === 'boolean'
+    typeof r.unsure === 'boolean' &&
+    isAdaptation(r.adaptation)
   );
 }
 

@@ -1,9 +1,12 @@
 /**
  * Adapting in-browser answers to the user's corrections, with the same code as the server
  * (src/core/adapt.ts): the corrections' feature vectors come from this browser's copy of
- * the network, built once and again after every change.
+ * the network, built once and again after every change. The corrections are this browser's
+ * (the static build) or the server's (the server page in "In this browser" mode), so a
+ * server that has gone away, or is slow to list them, must not hold the answer up: it is
+ * then given unadapted, and the server is asked again a while later.
  */
-import { adaptAnswer, CorrectionMemory, type AdaptationInfo } from '../core/adapt.ts';
+import { adaptAnswer, CorrectionMemory } from '../core/adapt.ts';
 import { MODEL_SIZE, type GrayImage } from '../core/image.ts';
 import type { Recognition, Recognizer } from '../recognizer/recognizer.ts';
 import type { CorrectionsBackend } from './corrections.ts';
@@ -14,47 +17,73 @@ const toImage = (input: readonly number[]): GrayImage => ({
   data: Float32Array.from(input),
 });
 
+export interface LocalAdaptationOptions {
+  /** How long an answer waits for the corrections before it is given unadapted, ms. */
+  readonly waitMs?: number;
+  /** After the corrections could not be read, how long before they are asked for again, ms. */
+  readonly retryMs?: number;
+  readonly now?: () => number;
+}
+
 export class LocalAdaptation {
   private memory: Promise<CorrectionMemory> | null = null;
+  private failedAt = -Infinity;
+  private readonly waitMs: number;
+  private readonly retryMs: number;
+  private readonly now: () => number;
 
-  constructor(private readonly backend: CorrectionsBackend) {}
+  constructor(
+    private readonly backend: CorrectionsBackend,
+    options: LocalAdaptationOptions = {},
+  ) {
+    this.waitMs = options.waitMs ?? 1000;
+    this.retryMs = options.retryMs ?? 30_000;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** The corrections changed: the memory is built again on next use. */
   invalidate(): void {
     this.memory = null;
+    this.failedAt = -Infinity;
   }
 
   /**
-   * The recognition adapted to the corrections; as it was when they cannot be read (the
-   * server is away, IndexedDB is unavailable).
+   * The recognition adapted to the corrections; as it was when they cannot be read in time
+   * (the server is away or slow, IndexedDB is unavailable).
    */
-  async adapt(
-    recognizer: Recognizer,
-    recognition: Recognition,
-  ): Promise<Recognition & { adaptation?: AdaptationInfo }> {
-    let memory: CorrectionMemory;
-    try {
-      memory = await this.memoryFor(recognizer);
-    } catch {
-      this.memory = null;
-      return recognition;
-    }
-    if (memory.size === 0) return recognition;
+  async adapt(recognizer: Recognizer, recognition: Recognition): Promise<Recognition> {
+    const memory = await this.memoryWithin(recognizer);
+    if (!memory || memory.size === 0) return recognition;
     const [{ features }] = recognizer.recognizeWithFeatures([toImage(recognition.input)], 'off');
     return adaptAnswer(recognition, features, memory);
   }
 
-  private memoryFor(recognizer: Recognizer): Promise<CorrectionMemory> {
-    this.memory ??= this.backend.list().then((items) => {
-      const memory = new CorrectionMemory(recognizer.featureSize);
-      if (items.length === 0) return memory;
-      const answers = recognizer.recognizeWithFeatures(
-        items.map((item) => toImage(item.input)),
-        'off',
-      );
-      answers.forEach(({ features }, i) => memory.add(features, items[i].label));
-      return memory;
+  private memoryWithin(recognizer: Recognizer): Promise<CorrectionMemory | null> {
+    if (!this.memory && this.now() - this.failedAt < this.retryMs) return Promise.resolve(null);
+    const loading = (this.memory ??= this.load(recognizer));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.waitMs);
     });
-    return this.memory;
+    const failed = loading.catch(() => {
+      if (this.memory === loading) {
+        this.memory = null;
+        this.failedAt = this.now();
+      }
+      return null;
+    });
+    return Promise.race([failed, late]).finally(() => clearTimeout(timer));
+  }
+
+  private async load(recognizer: Recognizer): Promise<CorrectionMemory> {
+    const items = await this.backend.list();
+    const memory = new CorrectionMemory(recognizer.featureSize);
+    if (items.length === 0) return memory;
+    const answers = recognizer.recognizeWithFeatures(
+      items.map((item) => toImage(item.input)),
+      'off',
+    );
+    answers.forEach(({ features }, i) => memory.add(features, items[i].label));
+    return memory;
   }
 }

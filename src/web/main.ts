@@ -199,18 +199,17 @@ async function recognise(): Promise<{ reading: Reading; from: Provenance }> {
   const model = await ensureLocalModel();
   const { readLocally } = await import('./in-browser.ts');
   const plain = readLocally(model, pad.toGrayBitmap(), ensemble);
-  // The static build adapts each digit here; on the server page, corrections adapt the server's answers.
-  const reading = __STATIC_SITE__
-    ? readingOf(
-        await Promise.all(
-          plain.digits.map(async (d) => ({
-            ...(await localAdaptation.adapt(model.recognizer, d)),
-            box: d.box,
-          })),
-        ),
-        plain.ms,
-      )
-    : plain;
+  // Each digit adapts here to the user's corrections: this browser's in the static build, the
+  // server's on the server page (while it answers), so both modes know what the user taught.
+  const reading = readingOf(
+    await Promise.all(
+      plain.digits.map(async (d) => ({
+        ...(await localAdaptation.adapt(model.recognizer, d)),
+        box: d.box,
+      })),
+    ),
+    plain.ms,
+  );
   return { reading, from: { where: 'browser', backend: model.backend } };
 }
 

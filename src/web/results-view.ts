@@ -3,6 +3,7 @@
  * the votes of the 10 variants; the 28x28 the model saw; how long it took and where it ran.
  * Results are announced to screen readers through a polite live region.
  */
+import { describeAdaptation } from '../core/adapt.ts';
 import { describeUncertainty } from '../core/unsure.ts';
 import type { Recognition } from '../recognizer/recognizer.ts';
 import { millis, percent } from './format.ts';
@@ -35,6 +36,7 @@ export class ResultsView {
   private readonly panel = byId('result-panel');
   private readonly digit = byId('result');
   private readonly confidence = byId('confidence');
+  private readonly adapted = byId('adapted');
   private readonly timing = byId('timing');
   private readonly chart = byId('probabilities');
   private readonly preview = byId<HTMLCanvasElement>('preview');
@@ -82,6 +84,7 @@ export class ResultsView {
     this.digit.textContent = '';
     this.confidence.textContent = 'Draw a digit to see what the model reads.';
     this.confidence.classList.remove('unsure');
+    this.showAdaptation(null);
     this.timing.textContent = '';
     this.panel.dataset.state = 'idle';
     this.panel.removeAttribute('data-strokes');
@@ -116,12 +119,14 @@ export class ResultsView {
       ? `${of}${doubt} Best guess ${r.digit}, ${percent(r.confidence)} confidence.`
       : `${of}${percent(r.confidence)} confidence`;
     this.confidence.classList.toggle('unsure', r.unsure);
+    const learned = describeAdaptation(r);
+    this.showAdaptation(learned);
     this.panel.dataset.reason = r.reason ?? '';
     this.timing.textContent = this.describeTiming(options.ms ?? r.ms, from);
     r.probabilities.forEach((p, d) =>
       this.setBar(this.bars[d], p, r.votes[d], r.variants, d === r.digit),
     );
-    this.describeVotes(r.variants);
+    this.describeVotes(r.variants, learned !== null);
     drawInput(this.preview, r.input);
     this.panel.dataset.state = 'done';
     this.panel.dataset.strokes = String(strokes);
@@ -131,7 +136,13 @@ export class ResultsView {
       (doubt
         ? `${doubt} Best guess ${r.digit}, ${percent(r.confidence)} confidence.`
         : `Recognised ${r.digit}, ${percent(r.confidence)} confidence.`);
-    if (announcement) this.announce(announcement);
+    if (announcement) this.announce(learned ? `${announcement} ${of}${learned}` : announcement);
+  }
+
+  /** Says when the user's corrections changed the answer (the votes are the model's own). */
+  private showAdaptation(text: string | null): void {
+    this.adapted.textContent = text ?? '';
+    this.adapted.hidden = text === null;
   }
 
   announce(text: string): void {
@@ -143,7 +154,7 @@ export class ResultsView {
   }
 
   /** The legend under the bars: what the small numbers are, or why there are none. */
-  private describeVotes(variants: number): void {
+  private describeVotes(variants: number, adapted = false): void {
     this.legend.replaceChildren();
     if (variants === 1) {
       this.legend.textContent = 'Combining is off: the drawing alone decides, without copies.';
@@ -156,7 +167,7 @@ export class ResultsView {
     this.legend.append(
       key,
       `votes: how many of ${variants || 10} copies of the drawing, slightly shifted, scaled ` +
-        'and rotated, chose that digit.',
+        `and rotated, chose that digit${adapted ? ', before your corrections' : ''}.`,
     );
   }
 

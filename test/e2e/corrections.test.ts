@@ -39,8 +39,18 @@ const shows = (page: Page, digit: string) =>
     { timeout: 30_000 },
   );
 
-/** Draws the flagged 1, corrects it, draws the next one, then forgets. */
-async function correctAndLearn(page: Page, name: string): Promise<void> {
+const adaptedNote = (page: Page) =>
+  page.evaluate(() => {
+    const note = document.querySelector<HTMLElement>('[data-testid="adapted"]');
+    return note && !note.hidden ? note.textContent : null;
+  });
+
+/**
+ * Draws the flagged 1, corrects it, draws the next one, then forgets. `thenInBrowser`: before
+ * forgetting, the next one is read again in "In this browser" mode, adapted there to the
+ * corrections the server keeps.
+ */
+async function correctAndLearn(page: Page, name: string, thenInBrowser = false): Promise<void> {
   await drawWithMouse(page, FIRST);
   expect(await resultFor(page, 1)).toBe('7');
   await expect(page.getByTestId('corrections').isVisible()).resolves.toBe(true);
@@ -55,9 +65,23 @@ async function correctAndLearn(page: Page, name: string): Promise<void> {
   await page.getByTestId('clear').click();
   await drawWithMouse(page, NEXT);
   expect(await resultFor(page, 1)).toBe('1');
+  expect(await adaptedNote(page)).toBe('Read with your corrections: the model alone reads a 7.');
+
+  if (thenInBrowser) {
+    await page.locator('label[for="mode-browser"]').click();
+    await page.waitForFunction(
+      () =>
+        /in your browser/.test(document.querySelector('[data-testid="timing"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
+    expect(await page.getByTestId('result').textContent()).toBe('1');
+    expect(await adaptedNote(page)).toMatch(/model alone reads a 7/);
+  }
 
   await page.getByTestId('forget-corrections').click();
   await shows(page, '7');
+  expect(await adaptedNote(page)).toBeNull();
 }
 
 test('static site: a correction kept in IndexedDB makes the next drawing of it read right', async () => {
@@ -77,7 +101,7 @@ test('static site: a correction kept in IndexedDB makes the next drawing of it r
   }
 });
 
-test("server page: the server keeps the correction and adapts this user's answers", async () => {
+test("server page: the server keeps the correction and adapts this user's answers, in either mode", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'digits-e2e-corrections-'));
   let app: FastifyInstance | undefined;
   try {
@@ -93,7 +117,7 @@ test("server page: the server keeps the correction and adapts this user's answer
     const page = await (await newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     const watch = watchConsole(page);
     await page.goto(`${url}/`);
-    await correctAndLearn(page, 'server-1280');
+    await correctAndLearn(page, 'server-1280', true);
     expect(watch.problems).toEqual([]);
   } finally {
     await app?.close();

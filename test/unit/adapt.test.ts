@@ -2,8 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   adapt,
+  adaptAnswer,
   ADAPTATION,
   CorrectionMemory,
+  describeAdaptation,
   evidence,
   unit,
   type AdaptationParams,
@@ -120,6 +122,30 @@ describe('adapt', () => {
     const memory = new CorrectionMemory(8);
     for (let i = 0; i < 5; i++) memory.add(along(0, 0.05 * i), 1);
     expect(adapt(model(7, 0.9, 1), along(0), memory, { ...PARAMS, k: 2 }).neighbours).toBe(2);
+  });
+});
+
+describe('describeAdaptation', () => {
+  it('says so when the corrections changed the digit, and nothing otherwise', () => {
+    const answer = (digit: number, p: number, runnerUp: number) => ({
+      ...model(digit, p, runnerUp),
+      confidence: p,
+    });
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 1);
+    const changed = adaptAnswer(answer(7, 0.85, 1), along(0, 0.2), memory, PARAMS);
+    expect(describeAdaptation(changed)).toBe(
+      'Read with your corrections: the model alone reads a 7.',
+    );
+    // A correction near, but the model's digit stands.
+    const kept = adaptAnswer(answer(2, 1 - 1e-9, 3), along(0, 0.1), memory, PARAMS);
+    expect(kept.adaptation.neighbours).toBe(1);
+    expect(describeAdaptation(kept)).toBeNull();
+    // No correction near, and an answer never adapted.
+    expect(
+      describeAdaptation(adaptAnswer(answer(7, 0.85, 1), along(5), memory, PARAMS)),
+    ).toBeNull();
+    expect(describeAdaptation({ digit: 7 })).toBeNull();
   });
 });
 

@@ -88,4 +88,41 @@ describe('LocalAdaptation', () => {
     const answer = recognize(ANOTHER_ONE);
     expect(await new LocalAdaptation(failing).adapt(recognizer, answer)).toBe(answer);
   });
+
+  it('does not hold an answer up for a slow server, nor ask a failed one at every answer', async () => {
+    const answer = recognize(ANOTHER_ONE);
+    const never: CorrectionsBackend = {
+      where: 'server',
+      add: async () => {},
+      list: () => new Promise<StoredCorrection[]>(() => {}),
+      forget: async () => {},
+    };
+    const start = performance.now();
+    expect(await new LocalAdaptation(never, { waitMs: 50 }).adapt(recognizer, answer)).toBe(answer);
+    expect(performance.now() - start).toBeLessThan(5000);
+
+    let clock = 0;
+    let lists = 0;
+    let up = false;
+    const corrected = recognize(CORRECTED_ONE);
+    const flaky: CorrectionsBackend = {
+      where: 'server',
+      add: async () => {},
+      list: async () => {
+        lists++;
+        if (!up) throw new Error('the server is away');
+        return [{ input: corrected.input, label: 1 }];
+      },
+      forget: async () => {},
+    };
+    const adaptation = new LocalAdaptation(flaky, { retryMs: 30_000, now: () => clock });
+    expect(await adaptation.adapt(recognizer, answer)).toBe(answer);
+    up = true;
+    clock = 10_000;
+    expect(await adaptation.adapt(recognizer, answer)).toBe(answer); // not asked again yet
+    expect(lists).toBe(1);
+    clock = 40_000;
+    expect((await adaptation.adapt(recognizer, answer)).digit).toBe(1);
+    expect(lists).toBe(2);
+  });
 });

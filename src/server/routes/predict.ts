@@ -7,7 +7,7 @@ import type { Ajv } from 'ajv';
 import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import type { Recognition } from '../../recognizer/recognizer.ts';
-import type { AdaptedRecognition, UserAdaptation } from '../adaptation.ts';
+import type { UserAdaptation } from '../adaptation.ts';
 import { adaptedRecognitionSchema, adaptivePredictRequestSchema } from '../corrections-schemas.ts';
 import {
   batchEnvelopeSchema,
@@ -49,7 +49,7 @@ export function registerPredictRoutes(app: FastifyInstance, options: PredictRout
       schemaErrorFormatter: validationFormatter('prediction'),
       onRequest,
     },
-    async (request, reply): Promise<AdaptedRecognition> => {
+    async (request, reply): Promise<Recognition> => {
       const { user, ...body } = request.body;
       const input = costOf(toWorkInput(body, 'vote'), 'recognize');
       if (!user || !adaptation) {

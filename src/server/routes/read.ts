@@ -8,7 +8,7 @@ import type { Ajv } from 'ajv';
 import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import type { Reading } from '../../recognizer/recognizer.ts';
-import type { AdaptedReading, UserAdaptation } from '../adaptation.ts';
+import type { UserAdaptation } from '../adaptation.ts';
 import { adaptedReadingSchema, adaptivePredictRequestSchema } from '../corrections-schemas.ts';
 import {
   batchEnvelopeSchema,
@@ -50,7 +50,7 @@ export function registerReadRoutes(app: FastifyInstance, options: ReadRoutesOpti
       schemaErrorFormatter: validationFormatter('prediction'),
       onRequest,
     },
-    async (request, reply): Promise<AdaptedReading> => {
+    async (request, reply): Promise<Reading> => {
       const { user, ...body } = request.body;
       const input = costOf(toWorkInput(body, 'vote'), 'read');
       const reading = pool.read([input], runOptions(request, reply));
