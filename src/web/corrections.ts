@@ -61,8 +61,19 @@ async function failure(response: Response): Promise<Error> {
   return new Error(message);
 }
 
-/** The server's corrections for `user` (relative URLs: the page works under any prefix). */
-export function serverCorrections(user: string): CorrectionsBackend {
+/** Set, to the user ID, once this browser has stored a correction on the server. */
+const CORRECTED_KEY = 'digits-corrected';
+
+/**
+ * The server's corrections for `user` (relative URLs: the page works under any prefix). The
+ * user ID lives in this browser only, so until a correction is stored from it the server has
+ * none to list: the page does not ask (most visitors never correct anything, and a server
+ * without a corrections store would answer each time with an error).
+ */
+export function serverCorrections(
+  user: string,
+  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null = safeStorage(),
+): CorrectionsBackend {
   const url = `api/corrections?user=${encodeURIComponent(user)}`;
   return {
     where: 'server',
@@ -75,8 +86,10 @@ export function serverCorrections(user: string): CorrectionsBackend {
         body: JSON.stringify({ pixels, width: 28, height: 28, ink: 'light', label, user }),
       });
       if (response.status !== 201) throw await failure(response);
+      storage?.setItem(CORRECTED_KEY, user);
     },
     async list() {
+      if (storage && storage.getItem(CORRECTED_KEY) !== user) return [];
       const response = await fetch(url);
       if (!response.ok) throw await failure(response);
       return ((await response.json()) as { items: StoredCorrection[] }).items;
@@ -84,6 +97,7 @@ export function serverCorrections(user: string): CorrectionsBackend {
     async forget() {
       const response = await fetch(url, { method: 'DELETE' });
       if (response.status !== 204) throw await failure(response);
+      storage?.removeItem(CORRECTED_KEY);
     },
   };
 }

@@ -2,12 +2,13 @@
  * The page's corrections without a browser: the user ID, and adapting in-browser answers
  * with the same core code as the server (src/web/local-adaptation.ts) on the real model.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { preprocess } from '../../src/core/preprocess.ts';
 import { loadRecognizer } from '../../src/recognizer/node.ts';
 import type { Recognizer } from '../../src/recognizer/recognizer.ts';
 import {
   randomUserId,
+  serverCorrections,
   userId,
   type CorrectionsBackend,
   type StoredCorrection,
@@ -29,6 +30,43 @@ describe('the user ID', () => {
     kept.set('digits-user', 'bad id!');
     expect(userId(storage)).not.toBe('bad id!');
     expect(userId(null)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+describe("the server's corrections", () => {
+  afterEach(() => void vi.unstubAllGlobals());
+
+  it('are asked for only once this browser has stored one, until forgotten', async () => {
+    const calls: string[] = [];
+    vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
+      calls.push(`${init?.method ?? 'GET'} ${url}`);
+      const status = init?.method === 'POST' ? 201 : init?.method === 'DELETE' ? 204 : 200;
+      const body = status === 200 ? JSON.stringify({ items: [{ label: 1, input: [0] }] }) : null;
+      return new Response(body, { status });
+    });
+    const kept = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => kept.get(k) ?? null,
+      setItem: (k: string, v: string) => void kept.set(k, v),
+      removeItem: (k: string) => void kept.delete(k),
+    };
+    const backend = serverCorrections('user-1234', storage);
+    expect(await backend.list()).toEqual([]);
+    expect(calls).toEqual([]);
+    await backend.add([0], 1);
+    expect(await backend.list()).toEqual([{ label: 1, input: [0] }]);
+    await backend.forget();
+    expect(await backend.list()).toEqual([]);
+    expect(calls).toEqual([
+      'POST api/corrections',
+      'GET api/corrections?user=user-1234',
+      'DELETE api/corrections?user=user-1234',
+    ]);
+    // Another user ID in the same storage has stored nothing.
+    await backend.add([0], 1);
+    expect(await serverCorrections('user-5678', storage).list()).toEqual([]);
+    // Without storage, the server is always asked.
+    expect(await serverCorrections('user-5678', null).list()).toHaveLength(1);
   });
 });
 
