@@ -16,6 +16,9 @@
  * the in-browser page run the same code.
  */
 
+import { judge, type Uncertainty, type UnsureThresholds } from './unsure.ts';
+import type { Decision } from './vote.ts';
+
 export interface AdaptationParams {
   /** Nearest corrections that count. */
   readonly k: number;
@@ -96,6 +99,8 @@ export interface Adapted {
   readonly digit: number;
   readonly confidence: number;
   readonly probabilities: number[];
+  /** The probability that the drawing is not a digit, given the corrections too. */
+  readonly notDigit: number;
   /** Corrections that were close enough to vote (0: the model's answer, unchanged). */
   readonly neighbours: number;
 }
@@ -115,20 +120,36 @@ export function evidence(similarity: number, params: AdaptationParams): number {
 const FLOOR = 1e-12;
 
 /**
+ * Evidence, in log-odds, that the corrections must add to the top digit over the model's own
+ * decision to overrule it when the variants' vote and their mean probability disagreed: a
+ * vote is not undone by a loose likeness, but is by a corrected drawing like this one.
+ */
+const SWAY = 1;
+
+/**
  * The answer for a drawing with `features`, given the model's `probabilities` and `digit`
- * (its own decision, e.g. the variants' vote) and the user's corrections. When the
- * corrections do not move the most probable digit, the model's own decision stands.
+ * (its own decision, e.g. the variants' vote), its `notDigit` probability, and the user's
+ * corrections. The corrections are labelled digits, so the evidence they add counts against
+ * "not a digit" too: the eleven outputs (ten digits and "not a digit") are renormalized with
+ * it. The model's own decision stands unless the corrections moved the most probable digit,
+ * or pushed it ahead of that decision by at least SWAY.
  */
 export function adapt(
-  model: { readonly digit: number; readonly probabilities: readonly number[] },
+  model: {
+    readonly digit: number;
+    readonly probabilities: readonly number[];
+    readonly notDigit?: number;
+  },
   features: ArrayLike<number>,
   memory: CorrectionMemory,
   params: AdaptationParams = ADAPTATION,
 ): Adapted {
+  const notDigit = model.notDigit ?? 0;
   const unchanged: Adapted = {
     digit: model.digit,
     confidence: model.probabilities[model.digit],
     probabilities: [...model.probabilities],
+    notDigit,
     neighbours: 0,
   };
   if (memory.size === 0) return unchanged;
@@ -142,15 +163,22 @@ export function adapt(
     if (chosen.length > params.k) chosen.pop();
   }
   if (chosen.length === 0) return unchanged;
-  const logits = model.probabilities.map((p) => Math.log(Math.max(p, FLOOR)));
-  for (const i of chosen) logits[memory.labels[i]] += evidence(similarities[i], params);
-  const top = Math.max(...logits);
-  const exps = logits.map((v) => Math.exp(v - top));
-  const total = exps.reduce((a, b) => a + b, 0);
-  const probabilities = exps.map((v) => v / total);
+  const added = new Array<number>(model.probabilities.length).fill(0);
+  for (const i of chosen) added[memory.labels[i]] += evidence(similarities[i], params);
+  const weights = model.probabilities.map((p, d) => Math.max(p, FLOOR) * Math.exp(added[d]));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const probabilities = weights.map((w) => w / total);
   const best = argmax(probabilities);
-  const digit = best === argmax(model.probabilities) ? model.digit : best;
-  return { digit, confidence: probabilities[digit], probabilities, neighbours: chosen.length };
+  const swayed = best !== argmax(model.probabilities) || added[best] - added[model.digit] >= SWAY;
+  const digit = swayed ? best : model.digit;
+  return {
+    digit,
+    confidence: probabilities[digit],
+    probabilities,
+    // The digits' share grew by `total` (the probabilities summed to 1 before the evidence).
+    notDigit: notDigit / (notDigit + (1 - notDigit) * total),
+    neighbours: chosen.length,
+  };
 }
 
 /** How a user's corrections changed an answer (the API's `adaptation`). */
@@ -164,32 +192,40 @@ export interface AdaptationInfo {
 }
 
 /**
- * A model's answer (a recognition) with its digit, confidence and probabilities adapted to
- * the corrections, and what adaptation did; everything else as it was.
+ * A model's answer (a recognition) adapted to the corrections, and what adaptation did:
+ * its digit, confidence and probabilities adapted, and, when corrections counted, whether it
+ * is unsure judged again on them with the model's `thresholds` (a drawing read as the user's
+ * 1 with 99% is not "A 1 or a 7?"); the votes and everything else as they were.
  */
-export function adaptAnswer<
-  A extends {
-    readonly digit: number;
-    readonly confidence: number;
-    readonly probabilities: readonly number[];
-  },
->(
+export function adaptAnswer<A extends Decision & Uncertainty & { readonly notDigit: number }>(
   answer: A,
   features: ArrayLike<number>,
   memory: CorrectionMemory,
+  thresholds: UnsureThresholds,
   params: AdaptationParams = ADAPTATION,
 ): A & { adaptation: AdaptationInfo } {
   const adapted = adapt(answer, features, memory, params);
-  return {
-    ...answer,
+  const adaptation: AdaptationInfo = {
+    corrections: memory.size,
+    neighbours: adapted.neighbours,
+    modelDigit: answer.digit,
+  };
+  if (adapted.neighbours === 0) return { ...answer, adaptation };
+  const decision: Decision = {
     digit: adapted.digit,
     confidence: adapted.confidence,
     probabilities: adapted.probabilities,
-    adaptation: {
-      corrections: memory.size,
-      neighbours: adapted.neighbours,
-      modelDigit: answer.digit,
-    },
+    votes: answer.votes,
+    variants: answer.variants,
+  };
+  return {
+    ...answer,
+    ...decision,
+    notDigit: adapted.notDigit,
+    // The model's verdict is replaced whole: an answer no longer unsure lists no alternatives.
+    alternatives: undefined,
+    ...judge(decision, adapted.notDigit, thresholds),
+    adaptation,
   };
 }
 

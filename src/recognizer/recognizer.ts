@@ -135,6 +135,8 @@ export function emptyImageError(): InputError {
 export interface ModelInfo {
   readonly name: string;
   readonly params: number;
+  /** What the recognizer judges "unsure" by; answers adapted to corrections are judged again by it. */
+  readonly thresholds: UnsureThresholds;
 }
 
 /** The model's outputs for a batch: digit probabilities renormalized over the ten digits. */
@@ -173,7 +175,7 @@ export class Recognizer {
   private readonly split: SplitForward | null;
 
   constructor(model: tf.LayersModel, name = model.name, thresholds = thresholdsOf(model)) {
-    this.info = { name, params: model.countParams() };
+    this.info = { name, params: model.countParams(), thresholds };
     this.split = splitForward(model);
     this.classes = model.outputs[0].shape[1] ?? DIGITS;
     this.thresholds = thresholds;

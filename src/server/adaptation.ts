@@ -25,6 +25,7 @@ import {
   type AdaptationInfo,
   type AdaptationParams,
 } from '../core/adapt.ts';
+import { DEFAULT_THRESHOLDS } from '../core/unsure.ts';
 import type { DigitReading, Reading, Recognition } from '../recognizer/recognizer.ts';
 import { withDeadline } from '../store/deadline.ts';
 import type {
@@ -176,7 +177,9 @@ export class UserAdaptation {
     features: Float32Array,
     memory: CorrectionMemory,
   ): R & { adaptation: AdaptationInfo } {
-    return adaptAnswer(recognition, features, memory, this.params);
+    // Adapted answers come after the model has loaded, which is when its thresholds are known.
+    const thresholds = this.pool.model?.thresholds ?? DEFAULT_THRESHOLDS;
+    return adaptAnswer(recognition, features, memory, thresholds, this.params);
   }
 
   /**

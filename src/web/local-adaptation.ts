@@ -55,7 +55,7 @@ export class LocalAdaptation {
     const memory = await this.memoryWithin(recognizer);
     if (!memory || memory.size === 0) return recognition;
     const [{ features }] = recognizer.recognizeWithFeatures([toImage(recognition.input)], 'off');
-    return adaptAnswer(recognition, features, memory);
+    return adaptAnswer(recognition, features, memory, recognizer.thresholds);
   }
 
   private memoryWithin(recognizer: Recognizer): Promise<CorrectionMemory | null> {

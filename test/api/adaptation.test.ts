@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
 import { expectRecognition, postJson, readyApp } from './contract.ts';
-import { ANOTHER_ONE, CORRECTED_ONE, dataUrl, drawDigit, SEVEN } from './images.ts';
+import { ANOTHER_ONE, CORRECTED_ONE, dataUrl, drawDigit, flagOne, SEVEN } from './images.ts';
 
 interface Adapted {
   digit: number;
@@ -118,6 +118,33 @@ describe('adapting predictions to a user', () => {
     ).toBe(204);
     expect((await predict(a, likeIt, user)).digit).toBe(7);
     expect((await predict(b, likeIt, user)).adaptation?.corrections).toBe(0);
+  });
+
+  it('judges an adapted answer again: the user\'s 1 is not "A 7 or a 1?"', async () => {
+    const user = 'unsure-one-writer';
+    const doubtful = image(flagOne(70, 30, 15));
+    const verdict = async (user?: string) => {
+      const res = await postJson(
+        a,
+        '/api/predict',
+        user ? { image: doubtful, user } : { image: doubtful },
+      );
+      return res.json<{
+        digit: number;
+        unsure: boolean;
+        reason: string | null;
+        alternatives?: { digit: number }[];
+      }>();
+    };
+    const alone = await verdict();
+    expect(alone).toMatchObject({ digit: 7, unsure: true, reason: 'ambiguous' });
+    expect(alone.alternatives?.map((x) => x.digit)).toContain(1);
+
+    const res = await postJson(a, '/api/corrections', { image: doubtful, label: 1, user });
+    expect(res.statusCode, res.body).toBe(201);
+    const adapted = await verdict(user);
+    expect(adapted).toMatchObject({ digit: 1, unsure: false, reason: null });
+    expect(adapted.alternatives).toBeUndefined();
   });
 
   it("uses a cached user without asking the database, and heeds other writers' changes", async () => {

@@ -10,6 +10,7 @@ import {
   unit,
   type AdaptationParams,
 } from '../../src/core/adapt.ts';
+import { describeUncertainty, judge, type UnsureThresholds } from '../../src/core/unsure.ts';
 import {
   chooseParams,
   inTurns,
@@ -62,7 +63,7 @@ describe('adapt', () => {
     memory.add(along(0), 1);
     const answer = model(7, 0.8, 1);
     const adapted = adapt(answer, along(5), memory, PARAMS);
-    expect(adapted).toEqual({ ...answer, confidence: 0.8, neighbours: 0 });
+    expect(adapted).toEqual({ ...answer, confidence: 0.8, notDigit: 0, neighbours: 0 });
     expect(adapt(answer, along(0), new CorrectionMemory(8), PARAMS).neighbours).toBe(0);
   });
 
@@ -102,6 +103,16 @@ describe('adapt', () => {
     expect(adapted.digit).toBe(9);
   });
 
+  it('overrules the vote when a correction pushes the most probable digit well ahead of it', () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 1);
+    // The variants voted 7, though 1 had the higher mean probability (0.52 against 0.48).
+    const split = { digit: 7, probabilities: model(1, 0.52, 7).probabilities };
+    const adapted = adapt(split, along(0, 0.2), memory, PARAMS);
+    expect(adapted.digit).toBe(1);
+    expect(adapted.confidence).toBeGreaterThan(0.9);
+  });
+
   it('lets a near copy of a corrected drawing overrule a confident model, a loose likeness not', () => {
     const memory = new CorrectionMemory(8);
     memory.add(along(0), 1);
@@ -125,26 +136,81 @@ describe('adapt', () => {
   });
 });
 
-describe('describeAdaptation', () => {
-  it('says so when the corrections changed the digit, and nothing otherwise', () => {
-    const answer = (digit: number, p: number, runnerUp: number) => ({
-      ...model(digit, p, runnerUp),
-      confidence: p,
-    });
+/** A recognition as the recognizer gives it: the model reads `digit` with `p`, judged. */
+const THRESHOLDS: UnsureThresholds = { notDigit: 0.6, ambiguous: 0.7 };
+const recognition = (
+  digit: number,
+  p: number,
+  runnerUp: number,
+  options: { notDigit?: number; top?: number } = {},
+) => {
+  const { probabilities } = model(options.top ?? digit, p, runnerUp);
+  const decision = {
+    digit,
+    confidence: probabilities[digit],
+    probabilities,
+    votes: probabilities.map((_, d) => (d === digit ? 10 : 0)),
+    variants: 10,
+  };
+  const notDigit = options.notDigit ?? 0;
+  return { ...decision, notDigit, ...judge(decision, notDigit, THRESHOLDS) };
+};
+
+describe('adaptAnswer', () => {
+  it('judges an adapted answer again: read as the user\'s 1, it is no longer "A 7 or a 1?"', () => {
     const memory = new CorrectionMemory(8);
     memory.add(along(0), 1);
-    const changed = adaptAnswer(answer(7, 0.85, 1), along(0, 0.2), memory, PARAMS);
+    const unsure = recognition(7, 0.6, 1);
+    expect(describeUncertainty(unsure)).toBe('A 7 or a 1?');
+    const adapted = adaptAnswer(unsure, along(0, 0.2), memory, THRESHOLDS, PARAMS);
+    expect(adapted.digit).toBe(1);
+    expect(adapted.confidence).toBeGreaterThan(0.9);
+    expect(adapted).toMatchObject({ unsure: false, reason: null, alternatives: undefined });
+    expect(adapted.votes).toEqual(unsure.votes); // the model's own
+    expect(adapted.adaptation).toEqual({ corrections: 1, neighbours: 1, modelDigit: 7 });
+  });
+
+  it('no longer calls a drawing like a corrected one "not a digit"; a loose likeness barely moves it', () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 4);
+    const odd = recognition(4, 0.9, 9, { notDigit: 0.8 });
+    expect(odd.reason).toBe('not_a_digit');
+    const near = adaptAnswer(odd, along(0, 0.1), memory, THRESHOLDS, ADAPTATION);
+    expect(near.notDigit).toBeLessThan(0.01);
+    expect(near.unsure).toBe(false);
+    const loose = adaptAnswer(odd, along(0, 3), memory, THRESHOLDS, ADAPTATION); // cosine 0.32
+    expect(loose.adaptation.neighbours).toBe(1);
+    expect(loose.notDigit).toBeGreaterThan(0.7);
+    expect(loose.reason).toBe('not_a_digit');
+  });
+
+  it('leaves an answer no correction is near exactly as it was, but for what adaptation did', () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 1);
+    const unsure = recognition(7, 0.6, 1);
+    expect(adaptAnswer(unsure, along(5), memory, THRESHOLDS)).toEqual({
+      ...unsure,
+      adaptation: { corrections: 1, neighbours: 0, modelDigit: 7 },
+    });
+  });
+});
+
+describe('describeAdaptation', () => {
+  it('says so when the corrections changed the digit, and nothing otherwise', () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 1);
+    const changed = adaptAnswer(recognition(7, 0.85, 1), along(0, 0.2), memory, THRESHOLDS, PARAMS);
     expect(describeAdaptation(changed)).toBe(
       'Read with your corrections: the model alone reads a 7.',
     );
     // A correction near, but the model's digit stands.
-    const kept = adaptAnswer(answer(2, 1 - 1e-9, 3), along(0, 0.1), memory, PARAMS);
+    const sure = recognition(2, 1 - 1e-9, 3);
+    const kept = adaptAnswer(sure, along(0, 0.1), memory, THRESHOLDS, PARAMS);
     expect(kept.adaptation.neighbours).toBe(1);
     expect(describeAdaptation(kept)).toBeNull();
     // No correction near, and an answer never adapted.
-    expect(
-      describeAdaptation(adaptAnswer(answer(7, 0.85, 1), along(5), memory, PARAMS)),
-    ).toBeNull();
+    const far = adaptAnswer(recognition(7, 0.85, 1), along(5), memory, THRESHOLDS, PARAMS);
+    expect(describeAdaptation(far)).toBeNull();
     expect(describeAdaptation({ digit: 7 })).toBeNull();
   });
 });
