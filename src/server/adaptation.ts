@@ -209,7 +209,13 @@ export class UserAdaptation {
         adaptation: { corrections: memory.size, neighbours: 0, modelDigit: digit.digit },
       };
     });
-    return { ...reading, text: digits.map((d) => d.digit).join(''), digits };
+    // The text, and whether any digit is unsure, follow the adapted digits.
+    return {
+      ...reading,
+      text: digits.map((d) => d.digit).join(''),
+      digits,
+      unsure: digits.some((d) => d.unsure),
+    };
   }
 
   /** Starts listening to the store's announcements now rather than on first use. */

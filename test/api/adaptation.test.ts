@@ -145,6 +145,16 @@ describe('adapting predictions to a user', () => {
     const adapted = await verdict(user);
     expect(adapted).toMatchObject({ digit: 1, unsure: false, reason: null });
     expect(adapted.alternatives).toBeUndefined();
+    // A number of that one digit: the reading is no longer unsure either.
+    const read = async (user?: string) =>
+      (
+        await postJson(a, '/api/read', user ? { image: doubtful, user } : { image: doubtful })
+      ).json<{
+        text: string;
+        unsure: boolean;
+      }>();
+    expect(await read()).toMatchObject({ text: '7', unsure: true });
+    expect(await read(user)).toMatchObject({ text: '1', unsure: false });
   });
 
   it("uses a cached user without asking the database, and heeds other writers' changes", async () => {
