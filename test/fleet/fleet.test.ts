@@ -167,7 +167,8 @@ describe('a fleet of two behind nginx, sharing one PostgreSQL', () => {
 
     // nginx sent a request on to the other instance only when one refused the connection
     // (stopped), or, rarely, reset it before reading the request (a connection still in the
-    // kernel's accept queue when the listener closed: never processed, so safe to retry).
+    // kernel's accept queue when the listener closed, reset after the handshake or during it
+    // under load: never processed, so safe to retry).
     // Never because an instance dropped a request it had read: that shows as "upstream
     // prematurely closed connection" (as when the drain is skipped), which nginx would retry
     // for /api/predict and so hide from the load generator.
@@ -176,10 +177,13 @@ describe('a fleet of two behind nginx, sharing one PostgreSQL', () => {
       .split('\n')
       .filter((l) => / \[(error|crit|alert)\] /.test(l));
     const refused = /connect\(\) failed \(111: Connection refused\) while connecting to upstream/;
-    const resetUnread =
-      /recv\(\) failed \(104: Connection reset by peer\) while reading response header/;
-    expect(problems.filter((l) => !refused.test(l) && !resetUnread.test(l))).toEqual([]);
-    expect(problems.filter((l) => resetUnread.test(l)).length).toBeLessThanOrEqual(8);
+    const resets = [
+      /recv\(\) failed \(104: Connection reset by peer\) while reading response header/,
+      /connect\(\) failed \(104: Connection reset by peer\) while connecting to upstream/,
+    ];
+    const resetUnread = (l: string) => resets.some((r) => r.test(l));
+    expect(problems.filter((l) => !refused.test(l) && !resetUnread(l))).toEqual([]);
+    expect(problems.filter(resetUnread).length).toBeLessThanOrEqual(8);
 
     // Both restarted instances serve and their metrics are readable.
     for (const i of [0, 1]) {
