@@ -6,6 +6,7 @@
  * The state and what to show for it are plain data and functions, unit-tested without a
  * browser (test/unit/number-view.test.ts); `mountNumberView` binds them to the DOM.
  */
+import { describeAdaptation } from '../core/adapt.ts';
 import type { DigitReading, Reading } from '../recognizer/recognizer.ts';
 import { percent } from './format.ts';
 
@@ -48,6 +49,8 @@ export interface DigitChip {
   readonly digit: number;
   readonly confidence: string;
   readonly unsure: boolean;
+  /** The user's corrections changed this digit (the results view says how when it is picked). */
+  readonly adapted: boolean;
   readonly selected: boolean;
   readonly label: string;
   readonly box: { left: number; top: number; width: number; height: number };
@@ -58,23 +61,28 @@ export function digitChips(state: NumberState): DigitChip[] {
   const { reading, width, height } = state;
   if (!reading) return [];
   const count = reading.digits.length;
-  return reading.digits.map((d, index) => ({
-    index,
-    digit: d.digit,
-    confidence: percent(d.confidence),
-    unsure: d.unsure,
-    selected: index === state.selected,
-    label:
-      `Digit ${index + 1} of ${count}: ${d.digit}, ${percent(d.confidence)} confidence` +
-      (d.unsure ? ', not sure' : ''),
-    box: {
-      left: (100 * d.box.x) / width,
-      top: (100 * d.box.y) / height,
-      width: (100 * d.box.width) / width,
-      height: (100 * d.box.height) / height,
-    },
-    input: d.input,
-  }));
+  return reading.digits.map((d, index) => {
+    const adapted = describeAdaptation(d) !== null;
+    return {
+      index,
+      digit: d.digit,
+      confidence: percent(d.confidence),
+      unsure: d.unsure,
+      adapted,
+      selected: index === state.selected,
+      label:
+        `Digit ${index + 1} of ${count}: ${d.digit}, ${percent(d.confidence)} confidence` +
+        (d.unsure ? ', not sure' : '') +
+        (adapted ? ', read with your corrections' : ''),
+      box: {
+        left: (100 * d.box.x) / width,
+        top: (100 * d.box.y) / height,
+        width: (100 * d.box.width) / width,
+        height: (100 * d.box.height) / height,
+      },
+      input: d.input,
+    };
+  });
 }
 
 /** What a screen reader hears for a new reading. */
@@ -150,6 +158,7 @@ export function mountNumberView(
           button.setAttribute('aria-label', chip.label);
           button.tabIndex = chip.selected ? 0 : -1;
           button.classList.toggle('unsure', chip.unsure);
+          button.classList.toggle('adapted', chip.adapted);
           const digit = document.createElement('span');
           digit.className = 'number-digit-value';
           digit.textContent = String(chip.digit);

@@ -60,6 +60,20 @@ describe('the number view', () => {
     expect(chips[1].label).toBe('Digit 2 of 2: 7, 50% confidence, not sure');
   });
 
+  it("marks a digit the user's corrections changed, and says so to a screen reader", () => {
+    const corrected = {
+      ...digit(1, 0.99, 400),
+      adaptation: { corrections: 3, neighbours: 1, modelDigit: 7 },
+    };
+    const agreed = {
+      ...digit(2, 0.99, 0),
+      adaptation: { corrections: 3, neighbours: 1, modelDigit: 2 },
+    };
+    const chips = digitChips(showReading(reading([agreed, corrected]), 800, 400));
+    expect(chips.map((c) => c.adapted)).toEqual([false, true]);
+    expect(chips[1].label).toBe('Digit 2 of 2: 1, 99% confidence, read with your corrections');
+  });
+
   it('moves the pick within the number, and not at all without one', () => {
     const state = showReading(reading([digit(1, 0.9, 0), digit(2, 0.9, 100)]), 400, 200);
     expect(selectDigit(state, 1).selected).toBe(1);
