@@ -169,7 +169,6 @@ export class Recognizer {
   readonly info: ModelInfo;
   /** 10, or 11 for a model with a "not a digit" output. */
   readonly classes: number;
-  readonly thresholds: UnsureThresholds;
   private readonly forward: Forward;
   /** The same network in two halves, for features (features.ts); null if it cannot split. */
   private readonly split: SplitForward | null;
@@ -178,7 +177,6 @@ export class Recognizer {
     this.info = { name, params: model.countParams(), thresholds };
     this.split = splitForward(model);
     this.classes = model.outputs[0].shape[1] ?? DIGITS;
-    this.thresholds = thresholds;
     this.forward =
       compileForward(model) ?? ((x) => model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
   }
@@ -253,6 +251,11 @@ export class Recognizer {
   /** Several preprocessed inputs in one forward pass. */
   recognizeInputs(inputs: GrayImage[], ensemble: Ensemble = 'vote'): Recognition[] {
     return this.recognizeBatch(inputs, ensemble, false).recognitions;
+  }
+
+  /** What answers are judged unsure by (model.json's calibrated thresholds, or the defaults). */
+  get thresholds(): UnsureThresholds {
+    return this.info.thresholds;
   }
 
   /** Values per feature vector (see recognizeWithFeatures); 0 if the model cannot split. */

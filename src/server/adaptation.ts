@@ -26,7 +26,12 @@ import {
   type AdaptationParams,
 } from '../core/adapt.ts';
 import { DEFAULT_THRESHOLDS } from '../core/unsure.ts';
-import type { DigitReading, Reading, Recognition } from '../recognizer/recognizer.ts';
+import {
+  readingOf,
+  type DigitReading,
+  type Reading,
+  type Recognition,
+} from '../recognizer/recognizer.ts';
 import { withDeadline } from '../store/deadline.ts';
 import type {
   Correction,
@@ -210,12 +215,7 @@ export class UserAdaptation {
       };
     });
     // The text, and whether any digit is unsure, follow the adapted digits.
-    return {
-      ...reading,
-      text: digits.map((d) => d.digit).join(''),
-      digits,
-      unsure: digits.some((d) => d.unsure),
-    };
+    return readingOf(digits, reading.ms);
   }
 
   /** Starts listening to the store's announcements now rather than on first use. */
