@@ -48,14 +48,23 @@ export class LocalAdaptation {
   }
 
   /**
-   * The recognition adapted to the corrections; as it was when they cannot be read in time
-   * (the server is away or slow, IndexedDB is unavailable).
+   * The recognitions (a number's digits) adapted to the corrections, their features taken in
+   * one pass; as they were when the corrections cannot be read in time (the server is away or
+   * slow, IndexedDB is unavailable).
    */
-  async adapt(recognizer: Recognizer, recognition: Recognition): Promise<Recognition> {
+  async adapt<R extends Recognition>(
+    recognizer: Recognizer,
+    recognitions: readonly R[],
+  ): Promise<R[]> {
     const memory = await this.memoryWithin(recognizer);
-    if (!memory || memory.size === 0) return recognition;
-    const [{ features }] = recognizer.recognizeWithFeatures([toImage(recognition.input)], 'off');
-    return adaptAnswer(recognition, features, memory, recognizer.thresholds);
+    if (!memory || memory.size === 0 || recognitions.length === 0) return [...recognitions];
+    const answers = recognizer.recognizeWithFeatures(
+      recognitions.map((r) => toImage(r.input)),
+      'off',
+    );
+    return recognitions.map((r, i) =>
+      adaptAnswer(r, answers[i].features, memory, recognizer.thresholds),
+    );
   }
 
   private memoryWithin(recognizer: Recognizer): Promise<CorrectionMemory | null> {

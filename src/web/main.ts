@@ -201,15 +201,7 @@ async function recognise(): Promise<{ reading: Reading; from: Provenance }> {
   const plain = readLocally(model, pad.toGrayBitmap(), ensemble);
   // Each digit adapts here to the user's corrections: this browser's in the static build, the
   // server's on the server page (while it answers), so both modes know what the user taught.
-  const reading = readingOf(
-    await Promise.all(
-      plain.digits.map(async (d) => ({
-        ...(await localAdaptation.adapt(model.recognizer, d)),
-        box: d.box,
-      })),
-    ),
-    plain.ms,
-  );
+  const reading = readingOf(await localAdaptation.adapt(model.recognizer, plain.digits), plain.ms);
   return { reading, from: { where: 'browser', backend: model.backend } };
 }
 

@@ -5,7 +5,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { preprocess } from '../../src/core/preprocess.ts';
 import { loadRecognizer } from '../../src/recognizer/node.ts';
-import type { Recognizer } from '../../src/recognizer/recognizer.ts';
+import type { Recognition, Recognizer } from '../../src/recognizer/recognizer.ts';
 import {
   randomUserId,
   serverCorrections,
@@ -76,6 +76,10 @@ describe('LocalAdaptation', () => {
     recognizer = await loadRecognizer(undefined, { warmUp: false });
   }, 60_000);
 
+  /** One drawing adapted, as a number of one digit is. */
+  const adaptOne = async (adaptation: LocalAdaptation, answer: Recognition) =>
+    (await adaptation.adapt(recognizer, [answer]))[0];
+
   const recognize = (strokes: Stroke[]) => {
     const d = drawDigit(strokes);
     const input = preprocess(
@@ -99,19 +103,21 @@ describe('LocalAdaptation', () => {
     const corrected = recognize(CORRECTED_ONE);
     const likeIt = recognize(ANOTHER_ONE);
     expect(corrected.digit).toBe(7);
-    expect(await adaptation.adapt(recognizer, likeIt)).toBe(likeIt); // no corrections yet
+    expect(await adaptOne(adaptation, likeIt)).toBe(likeIt); // no corrections yet
 
     await backend.add(corrected.input, 1);
     adaptation.invalidate();
-    const adapted = await adaptation.adapt(recognizer, likeIt);
+    const adapted = await adaptOne(adaptation, likeIt);
     expect(adapted.digit).toBe(1);
     expect(adapted.adaptation).toEqual({ corrections: 1, neighbours: 1, modelDigit: 7 });
-    await adaptation.adapt(recognizer, likeIt);
+    // A number's digits, adapted together.
+    const two = await adaptation.adapt(recognizer, [likeIt, likeIt]);
+    expect(two.map((d) => d.digit)).toEqual([1, 1]);
     expect(lists).toBe(2); // the memory is built once per change
 
     await backend.forget();
     adaptation.invalidate();
-    expect((await adaptation.adapt(recognizer, likeIt)).digit).toBe(7);
+    expect((await adaptOne(adaptation, likeIt)).digit).toBe(7);
   });
 
   it('answers unadapted when the corrections cannot be read', async () => {
@@ -124,7 +130,7 @@ describe('LocalAdaptation', () => {
       forget: async () => {},
     };
     const answer = recognize(ANOTHER_ONE);
-    expect(await new LocalAdaptation(failing).adapt(recognizer, answer)).toBe(answer);
+    expect(await adaptOne(new LocalAdaptation(failing), answer)).toBe(answer);
   });
 
   it('does not hold an answer up for a slow server, nor ask a failed one at every answer', async () => {
@@ -136,7 +142,7 @@ describe('LocalAdaptation', () => {
       forget: async () => {},
     };
     const start = performance.now();
-    expect(await new LocalAdaptation(never, { waitMs: 50 }).adapt(recognizer, answer)).toBe(answer);
+    expect(await adaptOne(new LocalAdaptation(never, { waitMs: 50 }), answer)).toBe(answer);
     expect(performance.now() - start).toBeLessThan(5000);
 
     let clock = 0;
@@ -154,13 +160,13 @@ describe('LocalAdaptation', () => {
       forget: async () => {},
     };
     const adaptation = new LocalAdaptation(flaky, { retryMs: 30_000, now: () => clock });
-    expect(await adaptation.adapt(recognizer, answer)).toBe(answer);
+    expect(await adaptOne(adaptation, answer)).toBe(answer);
     up = true;
     clock = 10_000;
-    expect(await adaptation.adapt(recognizer, answer)).toBe(answer); // not asked again yet
+    expect(await adaptOne(adaptation, answer)).toBe(answer); // not asked again yet
     expect(lists).toBe(1);
     clock = 40_000;
-    expect((await adaptation.adapt(recognizer, answer)).digit).toBe(1);
+    expect((await adaptOne(adaptation, answer)).digit).toBe(1);
     expect(lists).toBe(2);
   });
 });
