@@ -4,6 +4,8 @@
  * Picks the "unsure" thresholds of a model on the calibration half of the validation writers
  * (pen digits and UNIPEN, at brush 16 and 8), reports them on the held-out half, and stores
  * them in the model's model.json (userDefinedMetadata.unsure), where the recognizer reads them.
+ * Last it prints the ceiling: the best any thresholds do within the issue's limits on all
+ * validation writers, picked on those same writers.
  */
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ import {
   calibrate,
   unsureReport,
   CALIBRATION_TARGETS,
+  ISSUE_TARGETS,
 } from '../evaluation/unsure.ts';
 import { formatUnsure } from '../evaluation/unsure-report.ts';
 import { renderValidation, validationDrawings } from '../evaluation/validation-sets.ts';
@@ -59,6 +62,14 @@ async function main(): Promise<void> {
     formatUnsure(
       'Held-out writers (never used to pick thresholds)',
       unsureReport(heldOut, thresholds),
+    ),
+  );
+  // How far any thresholds could go: picked on the very writers they are scored on.
+  console.log('');
+  console.log(
+    formatUnsure(
+      'Ceiling: all validation writers, thresholds picked on them within 2% of digits flagged',
+      unsureReport(judged, calibrate(judged, ISSUE_TARGETS)),
     ),
   );
   if (values['dry-run']) return;
