@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(`  ${stillWrong(shipped)}`);
+    console.log(`  ${ceiling(shipped)}`);
     const outcomes = grid.map((params) => runProtocol(answered, params));
     const best = chooseParams(outcomes);
     if (best) console.log(`  best      ${line(best)}`);
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     const worse = shipped.writers.filter((w) => w.correctAdapted < w.correctAlone).length;
     console.log(`  brush ${brush} px, ${shipped.count} later copies: ${line(shipped)}`);
     console.log(`    writers worse ${worse}; ${stillWrong(shipped)}`);
+    console.log(`    ${ceiling(shipped)}`);
   }
 }
 
@@ -140,6 +142,14 @@ function stillWrong(o: ProtocolOutcome): string {
   const listed = [...pairs].map(([pair, n]) => (n > 1 ? `${pair} x${n}` : pair)).join(', ');
   const unprepared = o.errors.filter((e) => e.ofLabel === 0).length;
   return `still wrong: ${o.errors.length} (${listed}); ${unprepared} of them with no earlier correction of their digit`;
+}
+
+/** How far learning from corrections of the same digit could go with this model. */
+function ceiling(o: ProtocolOutcome): string {
+  return (
+    `ceiling ${pct((o.count - o.firstErrors) / o.count)}: ${o.firstErrors} later copies are ` +
+    `their writer's first copy of the digit the model alone reads wrong`
+  );
 }
 
 main().catch((err: unknown) => {

@@ -50,6 +50,12 @@ export interface ProtocolOutcome {
   readonly corrections: number;
   /** The largest number of later copies a writer lost to adaptation (0: none got worse). */
   readonly worstLoss: number;
+  /**
+   * Later copies the model alone reads wrong where none of that writer's earlier copies of the
+   * digit was wrong: no correction of the digit can precede them, so learning from corrections
+   * of the same digit cannot reach above (count - firstErrors) / count.
+   */
+  readonly firstErrors: number;
   readonly writers: WriterOutcome[];
   readonly errors: RemainingError[];
 }
@@ -82,6 +88,8 @@ export function runProtocol(
 ): ProtocolOutcome {
   const writers = new Map<Writer, { memory: CorrectionMemory; outcome: WriterOutcome }>();
   const errors: RemainingError[] = [];
+  const wrongAlone = new Set<string>();
+  let firstErrors = 0;
   for (const drawing of drawings) {
     let state = writers.get(drawing.writer);
     if (!state) {
@@ -114,6 +122,11 @@ export function runProtocol(
         });
       }
     }
+    if (drawing.digit !== drawing.label) {
+      const key = `${drawing.writer}:${drawing.label}`;
+      if (drawing.copy >= 1 && !wrongAlone.has(key)) firstErrors++;
+      wrongAlone.add(key);
+    }
     if (answer.digit !== drawing.label) {
       state.memory.add(drawing.features, drawing.label);
       o.corrections++;
@@ -130,6 +143,7 @@ export function runProtocol(
     accuracyAdapted: sum('correctAdapted') / count,
     corrections: sum('corrections'),
     worstLoss: Math.max(0, ...outcomes.map((o) => o.correctAlone - o.correctAdapted)),
+    firstErrors,
     writers: outcomes,
     errors,
   };

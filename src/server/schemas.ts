@@ -257,33 +257,26 @@ export interface BatchRequest {
   ensemble?: Ensemble;
 }
 
-export const batchResponseSchema = {
-  type: 'object',
-  description: 'One result per item, in order.',
-  required: ['results'],
-  properties: {
-    results: {
-      type: 'array',
-      description: 'One entry per item, in order: a recognition or an error object.',
-      // The error shape first: a recognition fails it at once (no `error`), which keeps
-      // the serializer's choice between the two cheap.
-      items: { anyOf: [errorSchema, recognitionSchema] },
+/** A batch's answer: one result per item, in order, each `what` or an error object. */
+const batchOf = <T extends object>(what: string, result: T) =>
+  ({
+    type: 'object',
+    description: 'One result per item, in order.',
+    required: ['results'],
+    properties: {
+      results: {
+        type: 'array',
+        description: `One entry per item, in order: ${what} or an error object.`,
+        // The error shape first: a result fails it at once (no `error`), which keeps the
+        // serializer's choice between the two cheap.
+        items: { anyOf: [errorSchema, result] },
+      },
     },
-  },
-} as const;
+  }) as const;
 
-export const readBatchResponseSchema = {
-  type: 'object',
-  description: 'One result per item, in order.',
-  required: ['results'],
-  properties: {
-    results: {
-      type: 'array',
-      description: 'One entry per item, in order: a reading or an error object.',
-      items: { anyOf: [errorSchema, readingSchema] },
-    },
-  },
-} as const;
+export const batchResponseSchema = batchOf('a recognition', recognitionSchema);
+
+export const readBatchResponseSchema = batchOf('a reading', readingSchema);
 
 export const healthSchema = {
   type: 'object',

@@ -260,6 +260,8 @@ describe('the adaptation protocol', () => {
     expect(outcome.accuracyAdapted).toBe(1);
     expect(outcome.corrections).toBe(2);
     expect(outcome.worstLoss).toBe(0);
+    // Writer 1's first 1 was wrong already, so every later one had a correction before it.
+    expect(outcome.firstErrors).toBe(0);
 
     // A correction that overwhelms the model turns writer 2's next clear 2 into a 3.
     const reckless = runProtocol(drawings, { k: 1, minSimilarity: 0, strength: 50, width: 1 });
@@ -275,5 +277,29 @@ describe('the adaptation protocol', () => {
     });
     expect(chooseParams([reckless, outcome])).toBe(outcome);
     expect(chooseParams([reckless], 0)).toBeUndefined();
+  });
+
+  it("counts the later copies that are the first of their writer's digit read wrong", () => {
+    // Writer 1's 4s: right, wrong, wrong; its 5s: wrong, wrong. Writer 2's 4s: right, wrong.
+    const drawing = (writer: number, label: number, copy: number, digit: number) => ({
+      writer,
+      label,
+      copy,
+      features: along(copy),
+      ...model(digit, 0.9, digit === label ? 9 : label),
+    });
+    const outcome = runProtocol(
+      [
+        drawing(1, 4, 0, 4),
+        drawing(1, 5, 0, 6),
+        drawing(1, 4, 1, 9),
+        drawing(1, 5, 1, 6),
+        drawing(1, 4, 2, 9),
+        drawing(2, 4, 0, 4),
+        drawing(2, 4, 1, 9),
+      ],
+      PARAMS,
+    );
+    expect(outcome.firstErrors).toBe(2);
   });
 });
