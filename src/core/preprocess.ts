@@ -4,6 +4,7 @@
  * 20x20 keeping the aspect ratio (area-averaged, so anti-aliased), then place it in 28x28
  * with its centre of mass at the centre.
  */
+import { boxGap, type Box } from './box.ts';
 import { MODEL_SIZE, type GrayImage } from './image.ts';
 
 export type InkPolarity = 'dark' | 'light';
@@ -103,13 +104,6 @@ export function inkExtent(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): Box | 
   return y0 === h ? null : { x0, y0, x1, y1 };
 }
 
-export interface Box {
-  x0: number;
-  y0: number;
-  x1: number; // exclusive
-  y1: number;
-}
-
 export interface Component {
   mass: number;
   box: Box;
@@ -195,12 +189,6 @@ function findComponents(
   return { components: found, labels };
 }
 
-function gap(a: Box, b: Box): number {
-  const dx = Math.max(0, a.x0 - b.x1, b.x0 - a.x1);
-  const dy = Math.max(0, a.y0 - b.y1, b.y0 - a.y1);
-  return Math.hypot(dx, dy);
-}
-
 /**
  * The box around the digit's ink. Small blobs far from the main strokes (a stray tap of
  * the pen, a speck of dust in a scan) are left out; detached parts of the digit itself,
@@ -213,7 +201,7 @@ export function inkBox(img: GrayImage): Box | null {
   const box = { ...main.box };
   const size = Math.max(box.x1 - box.x0, box.y1 - box.y0);
   for (const c of comps.slice(1)) {
-    const speck = c.mass < 0.1 * main.mass && gap(c.box, main.box) > 0.25 * size;
+    const speck = c.mass < 0.1 * main.mass && boxGap(c.box, main.box) > 0.25 * size;
     if (speck) continue;
     box.x0 = Math.min(box.x0, c.box.x0);
     box.y0 = Math.min(box.y0, c.box.y0);

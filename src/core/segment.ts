@@ -12,7 +12,7 @@
  *    is over-segmented at candidate cuts. A cut runs from its top to its bottom and may bend
  *    (seam carving: one column a row at most, within a tenth of the height) to cross as
  *    little ink as it can; cuts crossing more than three pen widths are dropped. As many cuts
- *    as fit 0.12 heights apart are kept.
+ *    as fit 0.12 heights apart are kept (touching-cuts.ts).
  * 3. The pieces, in reading order, fall into blocks: separate marks side by side (not
  *    overlapping horizontally by 30% of the narrower) are never one digit.
  * 4. Within a block, every run of consecutive pieces that is not too wide is a candidate
@@ -20,7 +20,7 @@
  *    the lowest cost, each digit costing -ln(its confidence), 0.3, and 1 for each height of
  *    width beyond the first (bestPath), and a 1 cut from a component 0.5 more
  *    (candidateScore): whether strokes are one digit or two is decided by what the model
- *    reads, not by geometry alone.
+ *    reads, not by geometry alone (reading-path.ts).
  * 5. The model scores in two batched passes: first the candidates without cuts (all a
  *    spaced number needs: about one per digit), then, in one more pass, every cut candidate
  *    within the digits of that reading it is unsure of (below 50%) or that are wider than
@@ -73,17 +73,18 @@
  */
 import { InputError } from './errors.ts';
 import type { GrayImage } from './image.ts';
+import { boxGap, heightOf, overlapX, union, widthOf, type Box } from './box.ts';
 import {
   checkBitmap,
   inkComponentLabels,
   inkExtent,
   inkMap,
   normalizeInk,
-  type Box,
   type Component,
   type GrayBitmap,
   type InkPolarity,
 } from './preprocess.ts';
+import { cutsOf, inPart, partBox, strokeWidth, type Part } from './touching-cuts.ts';
 
 /** A digit's place in the input image, in its pixels. */
 export interface DigitBox {
@@ -184,55 +185,11 @@ export const SEGMENT: SegmentOptions = {
  */
 export const MAX_MARKS = 80;
 
-/**
- * A cut through a component from its top row to its bottom row: in row y, the pixels at
- * x >= xs[y - y0] lie right of it. A straight cut is a column; a seam bends around strokes.
- */
-interface Seam {
-  readonly y0: number;
-  readonly xs: Int32Array;
-}
-
-/** The pixels of `component` between two cuts (null: its edge). */
-interface Part {
-  readonly component: number;
-  readonly left: Seam | null;
-  readonly right: Seam | null;
-}
-
-function inPart(p: Part, x: number, y: number): boolean {
-  return (!p.left || x >= seamAt(p.left, y)) && (!p.right || x < seamAt(p.right, y));
-}
-
-/** The seam's column in row y (its end rows beyond the component: a faint edge's row). */
-function seamAt(s: Seam, y: number): number {
-  return s.xs[Math.min(s.xs.length - 1, Math.max(0, y - s.y0))];
-}
-
 /** A piece: one or more parts that are always read together. */
 interface Piece {
   parts: Part[];
   box: Box;
 }
-
-function union(a: Box, b: Box): Box {
-  return {
-    x0: Math.min(a.x0, b.x0),
-    y0: Math.min(a.y0, b.y0),
-    x1: Math.max(a.x1, b.x1),
-    y1: Math.max(a.y1, b.y1),
-  };
-}
-
-function boxGap(a: Box, b: Box): number {
-  const dx = Math.max(0, a.x0 - b.x1, b.x0 - a.x1);
-  const dy = Math.max(0, a.y0 - b.y1, b.y0 - a.y1);
-  return Math.hypot(dx, dy);
-}
-
-const widthOf = (b: Box) => b.x1 - b.x0;
-const heightOf = (b: Box) => b.y1 - b.y0;
-const overlapX = (a: Box, b: Box) => Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0));
 
 /**
  * The height of the writing: the median height of the tall components (at least half the
@@ -274,156 +231,6 @@ function owners(img: GrayImage, labels: Int32Array): Int32Array {
     }
   }
   return out;
-}
-
-/** Inky pixels of `component` per column of its box (its vertical profile). */
-function columnProfile(labels: Int32Array, width: number, c: Component, k: number): Int32Array {
-  const profile = new Int32Array(widthOf(c.box));
-  for (let y = c.box.y0; y < c.box.y1; y++) {
-    const row = y * width;
-    for (let x = c.box.x0; x < c.box.x1; x++) if (labels[row + x] === k) profile[x - c.box.x0]++;
-  }
-  return profile;
-}
-
-/**
- * The least inky cut from top to bottom of component `k` within `bend` columns of column
- * `centre`: in each row it moves at most one column, and it pays one for each pixel of the
- * component it crosses (a little for each column it strays, so that it runs straight
- * through blank paper). Returns the cut and the ink it crosses.
- */
-function bestSeam(
-  labels: Int32Array,
-  width: number,
-  c: Component,
-  k: number,
-  centre: number,
-  bend: number,
-): { seam: Seam; ink: number } {
-  const lo = Math.max(c.box.x0 + 1, centre - bend);
-  const hi = Math.min(c.box.x1 - 1, centre + bend);
-  const span = hi - lo + 1;
-  const rows = heightOf(c.box);
-  const cost = new Float64Array(span);
-  const next = new Float64Array(span);
-  const from = new Int8Array(rows * span);
-  const stray = (x: number) => 0.01 * Math.abs(lo + x - centre);
-  for (let x = 0; x < span; x++)
-    cost[x] = (labels[c.box.y0 * width + lo + x] === k ? 1 : 0) + stray(x);
-  for (let r = 1; r < rows; r++) {
-    const row = (c.box.y0 + r) * width;
-    for (let x = 0; x < span; x++) {
-      let best = cost[x];
-      let step = 0;
-      if (x > 0 && cost[x - 1] < best) [best, step] = [cost[x - 1], -1];
-      if (x + 1 < span && cost[x + 1] < best) [best, step] = [cost[x + 1], 1];
-      next[x] = best + (labels[row + lo + x] === k ? 1 : 0) + stray(x);
-      from[r * span + x] = step;
-    }
-    cost.set(next);
-  }
-  let x = 0;
-  for (let i = 1; i < span; i++) if (cost[i] < cost[x]) x = i;
-  const xs = new Int32Array(rows);
-  let ink = 0;
-  for (let r = rows - 1; r >= 0; r--) {
-    xs[r] = lo + x;
-    if (labels[(c.box.y0 + r) * width + lo + x] === k) ink++;
-    x += from[r * span + x];
-  }
-  return { seam: { y0: c.box.y0, xs }, ink };
-}
-
-/**
- * Candidate cuts of a wide component: from the columns where its vertical profile has a
- * local minimum, and from columns every `margin` across it, the least inky cut near each
- * (bestSeam); those that cross at most `maxInk` pixels of it, the least inky first, each at
- * least `margin` from the component's ends and from the others, left to right. As many as
- * fit: a cap on their number (one per two margins) let the cheap cuts through the hollow of
- * a 0 or 8 crowd out the inkier one between two touching digits.
- */
-function cutsOf(
-  labels: Int32Array,
-  width: number,
-  c: Component,
-  k: number,
-  options: { margin: number; maxInk: number; bend: number },
-): Seam[] {
-  const { margin, maxInk } = options;
-  const profile = columnProfile(labels, width, c, k);
-  const n = profile.length;
-  const lo = Math.max(1, Math.ceil(margin));
-  const hi = n - Math.max(1, Math.ceil(margin));
-  const starts = new Set<number>();
-  for (let x = lo; x < hi; x++)
-    if (profile[x] <= profile[x + 1] && profile[x] < profile[x - 1]) starts.add(x);
-  if (options.bend > 0)
-    for (let x = lo; x < hi; x += Math.max(1, Math.round(margin / 2))) starts.add(x);
-  const found = [...starts]
-    .map((x) => bestSeam(labels, width, c, k, c.box.x0 + x, Math.round(options.bend)))
-    .filter((s) => s.ink <= maxInk)
-    .sort((a, b) => a.ink - b.ink);
-  const mean = (s: Seam) => s.xs.reduce((a, b) => a + b, 0) / s.xs.length;
-  const cuts: Seam[] = [];
-  for (const { seam } of found) {
-    const at = mean(seam);
-    const clear =
-      at - c.box.x0 >= margin &&
-      c.box.x1 - at >= margin &&
-      cuts.every((other) => Math.abs(mean(other) - at) >= margin);
-    // Cuts never cross: every row keeps the same order.
-    const ordered = cuts.every((other) => {
-      const left = mean(other) < at;
-      return other.xs.every((x, r) => (left ? x < seam.xs[r] : x > seam.xs[r]));
-    });
-    if (clear && ordered) cuts.push(seam);
-  }
-  return cuts.sort((a, b) => mean(a) - mean(b));
-}
-
-/**
- * The pen's width: the median length of the runs of ink across rows and down columns. A
- * stroke seen across is about a pen wide, seen along it is long; pooled, the median is the
- * width.
- */
-export function strokeWidth(labels: Int32Array, width: number): number {
-  const runs: number[] = [];
-  const height = labels.length / width;
-  const scan = (count: number, length: number, at: (line: number, i: number) => number) => {
-    for (let line = 0; line < count; line++) {
-      let run = 0;
-      for (let i = 0; i <= length; i++) {
-        if (i < length && labels[at(line, i)] >= 0) run++;
-        else if (run) {
-          runs.push(run);
-          run = 0;
-        }
-      }
-    }
-  };
-  scan(height, width, (y, x) => y * width + x);
-  scan(width, height, (x, y) => y * width + x);
-  runs.sort((a, b) => a - b);
-  return runs.length ? runs[Math.floor(runs.length / 2)] : 1;
-}
-
-/** The box of a part's pixels (the component's pixels between its cuts). */
-function partBox(labels: Int32Array, width: number, c: Component, part: Part): Box | null {
-  let box: Box | null = null;
-  for (let y = c.box.y0; y < c.box.y1; y++) {
-    const row = y * width;
-    let left = -1;
-    let right = -1;
-    for (let x = c.box.x0; x < c.box.x1; x++) {
-      if (labels[row + x] !== part.component || !inPart(part, x, y)) continue;
-      if (left < 0) left = x;
-      right = x + 1;
-    }
-    if (left < 0) continue;
-    const line = { x0: left, y0: y, x1: right, y1: y + 1 };
-    box = box ? union(box, line) : line;
-  }
-  return box;
 }
 
 /**
@@ -632,88 +439,4 @@ export function segmentNumber(
     }
   }
   return { pieces: pieces.length, lineHeight: height, candidates };
-}
-
-/**
- * The best reading: the candidates (by index) that cover the pieces from first to last with
- * the lowest total cost, each costing -ln(its score) + `digitCost` + `widthCost` for each
- * height of width beyond the first; null if the scored candidates cover no path. `scores[i]`
- * is how sure the recognizer is of candidate i (its winning digit's probability), NaN for a
- * candidate not scored.
- */
-export function bestPath(
-  segmentation: Segmentation,
-  scores: ArrayLike<number>,
-  options: Pick<SegmentOptions, 'digitCost' | 'widthCost'> = SEGMENT,
-): number[] | null {
-  const { pieces, candidates, lineHeight: height } = segmentation;
-  const cost = new Float64Array(pieces + 1).fill(Infinity);
-  const via = new Int32Array(pieces + 1).fill(-1);
-  cost[0] = 0;
-  // Candidates are made in order of their start, so every path is relaxed in one sweep.
-  candidates.forEach((c, i) => {
-    if (Number.isNaN(scores[i]) || cost[c.start] === Infinity) return;
-    const wide = Math.max(0, c.box.width / height - 1);
-    const total =
-      cost[c.start] -
-      Math.log(Math.max(scores[i], 1e-9)) +
-      options.digitCost +
-      options.widthCost * wide;
-    if (total < cost[c.end]) {
-      cost[c.end] = total;
-      via[c.end] = i;
-    }
-  });
-  if (via[pieces] < 0) return null;
-  const path: number[] = [];
-  for (let at = pieces; at > 0; at = candidates[via[at]].start) path.push(via[at]);
-  return path.reverse();
-}
-
-/**
- * How sure a reading is of a candidate, as bestPath takes it: its digit's probability times the
- * model's probability that it is a digit at all (a half-cut digit, or two touching digits
- * squeezed into one 28x28, look like no digit), less for a 1 cut from a component (see
- * `cutOneCost`).
- */
-export function candidateScore(
-  candidate: Candidate,
-  reading: { readonly digit: number; readonly probability: number; readonly notDigit: number },
-  options: Pick<SegmentOptions, 'cutOneCost'> = SEGMENT,
-): number {
-  const score = reading.probability * (1 - reading.notDigit);
-  return candidate.cut && reading.digit === 1 ? score * Math.exp(-options.cutOneCost) : score;
-}
-
-/**
- * The candidates to score first: those without cuts, which read a number whose digits do not
- * touch; every candidate when they cannot cover the drawing (a long row of touching digits).
- */
-export function firstCandidates(segmentation: Segmentation): number[] {
-  const uncut = segmentation.candidates.map((c) => (c.cut ? NaN : 1));
-  const all = segmentation.candidates.map((_, i) => i);
-  return bestPath(segmentation, uncut) ? all.filter((i) => !segmentation.candidates[i].cut) : all;
-}
-
-/**
- * The candidates to score next, after the first: the cut candidates within the digits of the
- * first reading that may be touching digits (see `doubtScore`), so that the model decides
- * between them and their cuts. `scores` as for bestPath.
- */
-export function doubtfulCandidates(
-  segmentation: Segmentation,
-  scores: ArrayLike<number>,
-  options: SegmentOptions = SEGMENT,
-): number[] {
-  const { candidates, lineHeight: height } = segmentation;
-  const path = bestPath(segmentation, scores, options) ?? [];
-  const open = new Uint8Array(segmentation.pieces);
-  for (const i of path) {
-    const c = candidates[i];
-    if (scores[i] < options.doubtScore || c.box.width > options.doubtWidth * height)
-      open.fill(1, c.start, c.end);
-  }
-  return candidates.flatMap((c, i) =>
-    Number.isNaN(scores[i]) && open.subarray(c.start, c.end).every((o) => o === 1) ? [i] : [],
-  );
 }

@@ -13,6 +13,8 @@ import {
   candidateScore,
   doubtfulCandidates,
   firstCandidates,
+} from '../core/reading-path.ts';
+import {
   segmentNumber,
   SEGMENT,
   type DigitBox,

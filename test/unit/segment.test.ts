@@ -6,6 +6,8 @@ import {
   candidateScore,
   doubtfulCandidates,
   firstCandidates,
+} from '../../src/core/reading-path.ts';
+import {
   SEGMENT,
   segmentNumber,
   type Candidate,
