@@ -125,6 +125,12 @@ export interface SegmentOptions {
   readonly joinOverlap: number;
   /** Components wider than this are tried as several touching digits. */
   readonly cutWidth: number;
+  /**
+   * Never cut a mark at most this many pen widths tall (see strokeWidth): a minus, a dash,
+   * an underline or a dot is no row of touching digits, and the pieces cut from it read as
+   * 1s (a 160 px minus was read as forty of them, a 2048 px line as 2,047).
+   */
+  readonly barPens: number;
   /** Candidate cuts stay at least this far from a component's ends and from each other. */
   readonly cutMargin: number;
   /** A cut is a candidate only if it crosses at most this many stroke widths of ink. */
@@ -165,6 +171,7 @@ export interface SegmentOptions {
 export const SEGMENT: SegmentOptions = {
   joinOverlap: 0.3,
   cutWidth: 0.5,
+  barPens: 3,
   cutMargin: 0.12,
   cutInk: 3,
   cutBend: 0.1,
@@ -184,6 +191,14 @@ export const SEGMENT: SegmentOptions = {
  * forward pass of thousands.
  */
 export const MAX_MARKS = 80;
+
+/**
+ * Candidate digits a drawing may split into: numbers of 20 digits composed of the validation
+ * writers' digits split into up to 330 (spaced) and 670 (touching). Past this the model would
+ * score thousands of candidates (a long zigzag: 1,200, about 2 s of a worker) for a reading
+ * of no number.
+ */
+export const MAX_CANDIDATES = 1000;
 
 /** A piece: one or more parts that are always read together. */
 interface Piece {
@@ -298,7 +313,8 @@ function piecesOf(
   components.forEach((c, k) => {
     if (dropped.has(k) || host.has(k)) return;
     const marks = joined.get(k) ?? [];
-    const wide = widthOf(c.box) > options.cutWidth * height;
+    const wide =
+      widthOf(c.box) > options.cutWidth * height && heightOf(c.box) > options.barPens * pen;
     const cuts = wide
       ? cutsOf(labels, width, c, k, {
           margin: options.cutMargin * height,
@@ -359,7 +375,8 @@ function candidateInk(
 
 /**
  * Splits a drawing into candidate digits (see the module comment); null when it has no ink.
- * Throws an InputError when it has far more separate marks than a number of 20 digits.
+ * Throws an InputError when it has far more separate marks, or splits into far more
+ * candidates, than a number of 20 digits.
  */
 export function segmentNumber(
   bitmap: GrayBitmap,
@@ -437,6 +454,12 @@ export function segmentNumber(
           )!),
       });
     }
+  }
+  if (candidates.length > MAX_CANDIDATES) {
+    throw new InputError(
+      'invalid_image',
+      `the drawing splits into ${candidates.length} possible digits: too many to read as a number (write up to 20 digits)`,
+    );
   }
   return { pieces: pieces.length, lineHeight: height, candidates };
 }

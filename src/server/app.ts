@@ -180,7 +180,10 @@ function parseJson(body: string): unknown {
     return JSON.parse(body);
   } catch (err) {
     // Newer V8 messages quote part of the input; keep the position, not the caller's data.
-    const reason = (err as Error).message.replace(/,? ".*" is not valid JSON$/s, '').slice(0, 200);
+    // ("Unexpected token 'N', ..."pixels":[NaN,2"... is not valid JSON")
+    const reason = (err as Error).message
+      .replace(/,? (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
+      .slice(0, 200);
     throw new ApiError(400, 'invalid_request', `the body is not valid JSON: ${reason}`);
   }
 }
@@ -200,6 +203,8 @@ async function registerPlugins(
           .filter(Boolean)
       : '*',
     methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
+    // A page on another origin reads how long to wait after a 429 or 503.
+    exposedHeaders: ['Retry-After'],
     maxAge: 600,
   });
   if (limit > 0) {
@@ -297,7 +302,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       : new ApiError(
           404,
           'not_found',
-          `no route ${request.method} ${path}: the API is POST /api/predict, POST /api/predict/batch, /api/corrections, GET /healthz and GET /metrics (see /docs)`,
+          `no route ${request.method} ${path}: the API is POST /api/predict, POST /api/predict/batch, POST /api/read, POST /api/read/batch, /api/corrections, GET /healthz and GET /metrics (see /docs)`,
         );
     errorCodes.set(request, error.code);
     return sendError(reply, error);

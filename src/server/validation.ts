@@ -32,12 +32,16 @@ export type Subject = 'prediction' | 'batch' | 'correction' | 'query';
 
 const FIELDS: Record<Subject, string> = {
   prediction:
-    'a prediction takes `image`, or `pixels` with `width`, `height` and optional `ink`, and an optional `ensemble`',
+    'a prediction takes `image`, or `pixels` with `width`, `height` and optional `ink`, and an optional `ensemble` and `user`',
   batch: 'a batch takes `items` (up to 256 predictions) and an optional `ensemble`',
   correction:
     'a correction takes `image`, or `pixels` with `width`, `height` and optional `ink`, and `label` (0-9) and `user`',
   query: 'the query takes `user` only',
 };
+
+/** A batch's item is a prediction without `user` (the batch is not adapted). */
+const ITEM_FIELDS =
+  'a batch item takes `image`, or `pixels` with `width`, `height` and optional `ink`, and an optional `ensemble`';
 
 const USER_RULE = 'must be 8-64 characters of A-Z, a-z, 0-9, `_` and `-`';
 
@@ -75,7 +79,7 @@ function describeError(error: ValidationError, subject: Subject, root = 'the bod
     case 'required':
       return `missing \`${fieldPath(error.instancePath, String(params.missingProperty))}\``;
     case 'additionalProperties':
-      return `unknown field \`${fieldPath(error.instancePath, String(params.additionalProperty))}\`: ${path ? FIELDS.prediction : FIELDS[subject]}`;
+      return `unknown field \`${fieldPath(error.instancePath, String(params.additionalProperty))}\`: ${path ? ITEM_FIELDS : FIELDS[subject]}`;
     case 'pattern':
       if (last === 'user') return `${field} ${USER_RULE}`;
       return `${field} ${error.message ?? 'is invalid'}`;

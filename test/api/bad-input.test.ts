@@ -53,6 +53,14 @@ const cases: Case[] = [
     mentions: /JSON/,
   },
   {
+    // V8 quotes the body around the fault; the answer keeps the reason, not the caller's data.
+    name: 'NaN in a pixels array (not JSON)',
+    request: json('{"pixels": [NaN, 2, 3, 4], "width": 2, "height": 2}'),
+    status: 400,
+    code: 'invalid_request',
+    mentions: /^the body is not valid JSON: Unexpected token 'N'$/,
+  },
+  {
     name: 'an empty JSON body',
     request: json(''),
     status: 400,
@@ -399,6 +407,8 @@ describe('unknown routes', () => {
   ] as const)('%s %s -> 404 not_found in the error shape', async (method, url) => {
     const message = expectError(await app.inject({ method, url }), 404, 'not_found');
     expect(message).toContain(url);
+    // It lists every route of the API.
+    expect(message).toMatch(/POST \/api\/read, POST \/api\/read\/batch, \/api\/corrections/);
     await expectHealthy(app);
   });
 });

@@ -196,6 +196,20 @@ describe.each(stores)('corrections on %s', (_name, config) => {
     const wrong = await exportCsv(app, 'not-the-token');
     expectError(wrong, 401, 'unauthorized');
     expect(wrong.headers['www-authenticate']).toBe('Bearer');
+    // The scheme is case-insensitive.
+    const lower = await app.inject({
+      method: 'GET',
+      url: '/api/corrections/export',
+      headers: { authorization: `bearer ${TOKEN}` },
+    });
+    expect(lower.statusCode).toBe(200);
+    // The OpenAPI description says what it really sends.
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{
+      paths: Record<string, { get: { responses: Record<string, { content?: object }> } }>;
+    }>();
+    expect(
+      Object.keys(doc.paths['/api/corrections/export'].get.responses['200'].content ?? {}),
+    ).toEqual(['text/csv']);
   });
 });
 
@@ -254,9 +268,13 @@ describe('a PostgreSQL that goes down', () => {
       try {
         const post = await postJson(app, '/api/corrections', { image: seven, label: 2, user });
         expect(expectError(post, 503, 'corrections_unavailable')).toMatch(
-          /unavailable.*nothing was changed/,
+          /nothing was changed.*unavailable/,
         );
-        expectError(await list(app, user), 503, 'corrections_unavailable');
+        // A retry can cure it, so the answer says when to try again.
+        expect(post.headers['retry-after']).toBe('5');
+        const read = await list(app, user);
+        expect(expectError(read, 503, 'corrections_unavailable')).not.toMatch(/changed/);
+        expect(read.headers['retry-after']).toBe('5');
         expectError(await forget(app, user), 503, 'corrections_unavailable');
         expectError(await exportCsv(app, TOKEN), 503, 'corrections_unavailable');
         await expectHealthy(app);

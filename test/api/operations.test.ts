@@ -169,6 +169,8 @@ describe('CORS', () => {
     });
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['access-control-allow-origin']).toBe('*');
+    // So that a page on another origin can honour Retry-After.
+    expect(String(ok.headers['access-control-expose-headers'])).toMatch(/retry-after/i);
     const bad = await app.inject({
       method: 'POST',
       url: '/api/predict',

@@ -327,6 +327,33 @@ describe('segmentNumber', () => {
     expect(() => segmentNumber(canvas(220, 70, dots))).toThrow(InputError);
   });
 
+  it('never cuts a bar: a minus or a long line is one candidate, not a row of 1s', () => {
+    for (const bar of [
+      canvas(280, 280, [[60, 134, 160, 12]]),
+      canvas(2048, 8, [[0, 3, 2048, 3]]),
+    ]) {
+      const seg = segmentNumber(bar)!;
+      expect(seg.pieces).toBe(1);
+      expect(seg.candidates).toHaveLength(1);
+    }
+    // A stroke as wide but a few pens tall is still cut: it may be touching digits.
+    expect(
+      segmentNumber(
+        canvas(280, 280, [...ring(60, 100, 80, 60, 12), ...ring(140, 100, 80, 60, 12)]),
+      )!.pieces,
+    ).toBeGreaterThan(1);
+  });
+
+  it('refuses a drawing that splits into far more candidates than a number has', () => {
+    // A zigzag 2048 px long: one mark, cut into over a hundred pieces.
+    const zigzag: [number, number, number, number][] = [];
+    for (let x = 0; x < 2040; x++) {
+      const t = (x % 60) / 60;
+      zigzag.push([x, 2 + Math.round((t < 0.5 ? 2 * t : 2 - 2 * t) * 90), 5, 8]);
+    }
+    expect(() => segmentNumber(canvas(2048, 100, zigzag))).toThrow(/possible digits/);
+  });
+
   it('rejects a bitmap whose data does not match its size', () => {
     expect(() => segmentNumber({ width: 10, height: 10, data: new Uint8Array(5) })).toThrow(
       RangeError,

@@ -51,7 +51,14 @@ function storeOf(app: FastifyInstance): CorrectionsStore {
   return app.corrections;
 }
 
-/** The store's own errors as the contract's answers; anything else is rethrown. */
+/** Seconds a client is asked to wait before trying a store that did not answer again. */
+const STORE_RETRY_AFTER = 5;
+
+/**
+ * The store's own errors as the contract's answers; anything else is rethrown. `what` says
+ * what did not happen ("the correction was not stored"), which for a write means nothing was
+ * changed.
+ */
 function storeError(err: unknown, what: string): never {
   if (err instanceof CorrectionLimitError)
     throw new ApiError(409, 'too_many_corrections', err.message);
@@ -59,7 +66,8 @@ function storeError(err: unknown, what: string): never {
     throw new ApiError(
       503,
       'corrections_unavailable',
-      `${what}: the corrections database is unavailable right now, nothing was changed; try again shortly`,
+      `${what}: the corrections database is unavailable right now; try again shortly`,
+      STORE_RETRY_AFTER,
     );
   }
   throw err;
@@ -110,7 +118,9 @@ export function registerCorrectionsRoutes(
       // Resolved once every instance has heard of it (SqlStore, acknowledgedWrite).
       const stored = await store
         .add({ user, label, input: toBytes(result.recognition.input) })
-        .catch((err: unknown) => storeError(err, 'the correction was not stored'));
+        .catch((err: unknown) =>
+          storeError(err, 'the correction was not stored, nothing was changed'),
+        );
       adaptation?.learned(stored, result.features);
       return reply.code(201).send({ id: stored.id, user: stored.user, label: stored.label });
     },
@@ -162,7 +172,9 @@ export function registerCorrectionsRoutes(
       // Resolved once every instance has heard of it (SqlStore, acknowledgedWrite).
       await storeOf(app)
         .deleteUser(user)
-        .catch((err: unknown) => storeError(err, 'the corrections were not deleted'));
+        .catch((err: unknown) =>
+          storeError(err, 'the corrections were not deleted, nothing was changed'),
+        );
       adaptation?.forget(user);
       return reply.code(204).send();
     },
@@ -179,7 +191,10 @@ export function registerCorrectionsRoutes(
         tags: ['corrections'],
         security: [{ bearer: [] }],
         response: {
-          200: { type: 'string', description: 'text/csv' },
+          200: {
+            description: 'The corrections, as CSV.',
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
           ...errorResponses,
         },
       },
@@ -188,7 +203,8 @@ export function registerCorrectionsRoutes(
       if (!expected) {
         throw new ApiError(404, 'not_found', 'the export is off: the server has no ADMIN_TOKEN');
       }
-      const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
+      // The scheme is case-insensitive (RFC 7235).
+      const match = /^Bearer +(.+)$/i.exec(request.headers.authorization ?? '');
       if (!match || !timingSafeEqual(digest(match[1]), expected)) {
         reply.header('www-authenticate', 'Bearer');
         throw new ApiError(
