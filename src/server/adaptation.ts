@@ -166,7 +166,7 @@ export class UserAdaptation {
       return { memory: entry.memory, how: 'cached' };
     }
     try {
-      return await withDeadline(this.load(store, user), this.deadlineMs, 'adaptation');
+      return await withDeadline(() => this.load(store, user), this.deadlineMs, 'adaptation');
     } catch (err) {
       this.log.warn(
         { err: err instanceof Error ? err.message : String(err) },

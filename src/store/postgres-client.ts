@@ -152,12 +152,13 @@ export function openPostgres(options: PostgresOptions): SqlClient {
   pool.on('error', (err) => options.onError?.(err));
   return {
     ...queryable(pool),
-    async transaction(work) {
+    async transaction(work, mayCommit) {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await work(queryable(client));
+        if (mayCommit && !mayCommit()) throw new Error('rolled back: its caller stopped waiting');
         await client.query('COMMIT');
         return result;
       } catch (err) {

@@ -12,7 +12,7 @@ import {
   parseChange,
   payloadOf,
 } from './changes.ts';
-import { withDeadline } from './deadline.ts';
+import { withDeadline, type Deadline } from './deadline.ts';
 import { migrate } from './migrations.ts';
 import type { Listening, SqlClient } from './sql-client.ts';
 import {
@@ -60,7 +60,7 @@ export const ACKNOWLEDGE_WAIT_MS = 1000;
 const LIVE_WAIT_MS = 500;
 
 /** Any fixed number: with the user's hash, the lock that serializes one user's additions. */
-const USER_LOCK_SPACE = 7_310_013;
+export const USER_LOCK_SPACE = 7_310_013;
 
 export class SqlStore implements CorrectionsStore {
   readonly kind: CorrectionsStore['kind'];
@@ -121,7 +121,7 @@ export class SqlStore implements CorrectionsStore {
   }
 
   private insert(correction: NewCorrection): Promise<Correction> {
-    return this.guard('store the correction', () =>
+    return this.guard('store the correction', ({ mayCommit }) =>
       this.client.transaction(async (tx) => {
         // Two additions for one user at once must not both pass the cap check.
         await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
@@ -138,7 +138,7 @@ export class SqlStore implements CorrectionsStore {
           [correction.user, correction.label, Buffer.from(correction.input)],
         );
         return toCorrection(rows[0]);
-      }),
+      }, mayCommit),
     );
   }
 
@@ -303,10 +303,11 @@ export class SqlStore implements CorrectionsStore {
   private async listenerCount(): Promise<number> {
     try {
       const { rows } = await withDeadline(
-        this.client.query<{ n: number }>(
-          'SELECT count(*)::integer AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
-          [LISTENER_NAME],
-        ),
+        () =>
+          this.client.query<{ n: number }>(
+            'SELECT count(*)::integer AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+            [LISTENER_NAME],
+          ),
         this.timeoutMs,
         'count the listeners',
       );
@@ -316,14 +317,17 @@ export class SqlStore implements CorrectionsStore {
     }
   }
 
-  /** Runs `work`; a database error or a wait beyond timeoutMs becomes StoreUnavailableError. */
+  /**
+   * Runs `work`; a database error or a wait beyond timeoutMs becomes StoreUnavailableError.
+   * A transaction passes the deadline's `mayCommit` on, so that it never commits after that.
+   */
   private async guard<T>(
     what: string,
-    work: () => Promise<T>,
+    work: (deadline: Deadline) => Promise<T>,
     timeoutMs = this.timeoutMs,
   ): Promise<T> {
     try {
-      return await withDeadline(work(), timeoutMs, what);
+      return await withDeadline(work, timeoutMs, what);
     } catch (err) {
       if (err instanceof CorrectionLimitError || err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError(

@@ -12,6 +12,7 @@ import { deferredStore } from '../../src/store/deferred.ts';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.ts';
 import { openStore, type StoreConfig } from '../../src/store/open.ts';
 import { openPostgres } from '../../src/store/postgres-client.ts';
+import { USER_LOCK_SPACE } from '../../src/store/sql-store.ts';
 import {
   CorrectionLimitError,
   INPUT_BYTES,
@@ -271,6 +272,34 @@ describe('a PostgreSQL that is down or slow', () => {
       expect((await store.list('down-user')).map((c) => c.id)).toEqual([added.id]);
     } finally {
       await store.close();
+    }
+  }, 60_000);
+
+  it('never commits a correction after answering that it was not stored', async () => {
+    // Each statement waits less than the timeout, all of them together more: the user's lock
+    // is held for 350 ms, then the table against inserts until 850 ms.
+    const store = await openStore({ databaseUrl: server.url, timeoutMs: 600 });
+    const user = 'late-commit-user';
+    const [lock, table] = [new pg.Client(server.url), new pg.Client(server.url)];
+    try {
+      await Promise.all([lock.connect(), table.connect()]);
+      await table.query('BEGIN');
+      await table.query('LOCK TABLE corrections IN SHARE MODE');
+      await lock.query('BEGIN');
+      await lock.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [USER_LOCK_SPACE, user]);
+      const released = Promise.all([
+        new Promise((done) => setTimeout(done, 350)).then(() => lock.query('COMMIT')),
+        new Promise((done) => setTimeout(done, 850)).then(() => table.query('COMMIT')),
+      ]);
+      await expect(store.add({ user, label: 3, input: input(5) })).rejects.toThrow(
+        StoreUnavailableError,
+      );
+      await released;
+      // Time for the insert to have finished, had it gone on.
+      await new Promise((done) => setTimeout(done, 300));
+      expect(await store.list(user)).toEqual([]);
+    } finally {
+      await Promise.all([lock.end(), table.end(), store.close()]);
     }
   }, 60_000);
 
