@@ -40,7 +40,7 @@ import type {
   UserVersion,
 } from '../store/store.ts';
 import { costOf } from './cost.ts';
-import type { InferencePool } from './inference-pool.ts';
+import type { InferencePool, RunOptions } from './inference-pool.ts';
 
 /** The longest a prediction waits for the store before answering unadapted. */
 export const ADAPTATION_DEADLINE_MS = 300;
@@ -72,6 +72,8 @@ interface Entry {
 /** A read of one user's corrections under way: not cached if the user changed meanwhile. */
 interface Load {
   readonly user: string;
+  /** Who asked first: the features of the user's corrections are that client's work. */
+  readonly client: string | undefined;
   readonly epoch: number;
   current: boolean;
   /** Corrections of the user added since the read began: kept only if it has them all. */
@@ -129,8 +131,8 @@ export class UserAdaptation {
    * The user's corrections as a memory, up to date with the store; null when the store is
    * unavailable (the caller answers unadapted).
    */
-  async memoryFor(user: string): Promise<CorrectionMemory | null> {
-    const found = await this.find(user);
+  async memoryFor(user: string, client?: string): Promise<CorrectionMemory | null> {
+    const found = await this.find(user, client);
     this.lookups[found.how]++;
     return found.memory;
   }
@@ -139,16 +141,20 @@ export class UserAdaptation {
    * `work` (the recognition) and the user's corrections. While cached users are trusted, the
    * memory is taken once the work is done, so that an announcement arriving meanwhile (a
    * deletion on another instance just before this request) is heeded; a user not cached is
-   * read while the work runs.
+   * read while the work runs. Reading them is `client`'s work, as the request's own is.
    */
-  async withMemory<T>(user: string, work: Promise<T>): Promise<[T, CorrectionMemory | null]> {
+  async withMemory<T>(
+    user: string,
+    work: Promise<T>,
+    client?: string,
+  ): Promise<[T, CorrectionMemory | null]> {
     const store = this.store();
     if (store) this.watch(store);
-    if (!this.trusted) return Promise.all([work, this.memoryFor(user)]);
+    if (!this.trusted) return Promise.all([work, this.memoryFor(user, client)]);
     const entry = this.cache.get(user);
-    const early = entry && this.usable(entry) ? null : this.find(user);
+    const early = entry && this.usable(entry) ? null : this.find(user, client);
     const result = await work;
-    const late = await this.find(user);
+    const late = await this.find(user, client);
     // Read while the work ran and still good: that is how this request found them.
     const how = late.how === 'cached' && early ? (await early).how : late.how;
     this.lookups[how]++;
@@ -156,7 +162,7 @@ export class UserAdaptation {
   }
 
   /** The user's memory and how it was found (not counted). */
-  private async find(user: string): Promise<Found> {
+  private async find(user: string, client: string | undefined): Promise<Found> {
     const store = this.store();
     if (!store) return { memory: null, how: 'unavailable' };
     this.watch(store);
@@ -166,7 +172,11 @@ export class UserAdaptation {
       return { memory: entry.memory, how: 'cached' };
     }
     try {
-      return await withDeadline(() => this.load(store, user), this.deadlineMs, 'adaptation');
+      return await withDeadline(
+        () => this.load(store, user, client),
+        this.deadlineMs,
+        'adaptation',
+      );
     } catch (err) {
       this.log.warn(
         { err: err instanceof Error ? err.message : String(err) },
@@ -189,9 +199,14 @@ export class UserAdaptation {
 
   /**
    * A number's digits adapted one by one. Reading does not keep the digits' features, so
-   * they are taken in one more (small) pass over the digits' 28x28 inputs.
+   * they are taken in one more (small) pass over the digits' 28x28 inputs, the request's
+   * work (`run`: its client and its going away).
    */
-  async adaptReading(reading: Reading, memory: CorrectionMemory): Promise<Reading> {
+  async adaptReading(
+    reading: Reading,
+    memory: CorrectionMemory,
+    run: RunOptions,
+  ): Promise<Reading> {
     if (reading.digits.length === 0) return reading;
     const features =
       memory.size === 0
@@ -205,6 +220,7 @@ export class UserAdaptation {
                 features: true,
               }),
             ),
+            run,
           );
     const digits = reading.digits.map((digit, i): DigitReading & { adaptation: AdaptationInfo } => {
       const result = features?.[i];
@@ -331,11 +347,11 @@ export class UserAdaptation {
     this.shared.delete(user);
   }
 
-  private load(store: CorrectionsStore, user: string): Promise<Found> {
+  private load(store: CorrectionsStore, user: string, client: string | undefined): Promise<Found> {
     const trusted = this.trusted;
     const shared = trusted ? this.shared.get(user) : undefined;
     if (shared?.current && shared.promise) return shared.promise;
-    const load: Load = { user, epoch: this.epoch, current: true, added: [] };
+    const load: Load = { user, client, epoch: this.epoch, current: true, added: [] };
     const loads = this.loads.get(user) ?? new Set<Load>();
     loads.add(load);
     this.loads.set(user, loads);
@@ -363,7 +379,7 @@ export class UserAdaptation {
       }
     }
     const corrections = await store.list(user);
-    const known = await this.featuresOf(corrections, entry?.known);
+    const known = await this.featuresOf(corrections, entry?.known, load.client);
     const fresh: Entry = {
       known: new Map(),
       memory: new CorrectionMemory(0),
@@ -403,11 +419,13 @@ export class UserAdaptation {
 
   /**
    * Feature vectors of stored corrections, by id: those already known are reused, the others
-   * come from the workers (the same network).
+   * come from the workers (the same network), as `client`'s work. Not dropped when that
+   * client goes away: other requests of the user may be waiting for the same read.
    */
   private async featuresOf(
     corrections: Correction[],
     known: Map<number, Learned> | undefined,
+    client: string | undefined,
   ): Promise<Map<number, Learned>> {
     const result = new Map<number, Learned>();
     const unknown = corrections.filter((c) => {
@@ -425,6 +443,7 @@ export class UserAdaptation {
           features: true,
         }),
       ),
+      { client },
     );
     computed.forEach((outcome, i) => {
       if (!outcome.ok || !outcome.features)

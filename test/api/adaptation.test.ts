@@ -3,6 +3,9 @@
  * the corrected ones and leave other drawings and other users alone; deleting them stops it,
  * on every instance sharing the database; an unavailable database means unadapted answers.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -236,5 +239,42 @@ describe('adapting predictions to a user', () => {
       await server.resume();
     }
     expect((await predict(a, likeIt, user)).digit).toBe(1);
+  }, 60_000);
+});
+
+describe('whose work adapting is', () => {
+  it("charges the requesting client, not one shared client: nobody's budget runs out for the others", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'digits-adapt-budget-'));
+    // Each client may have 6 images a minute recognized: its read and its adaptation fit.
+    const app = await readyApp({
+      rateLimit: 0,
+      workers: 1,
+      workRate: { images: 6, pixels: 0 },
+      corrections: { dataDir },
+    });
+    try {
+      const user = 'budget-user-1';
+      const stored = await app.inject({
+        method: 'POST',
+        url: '/api/corrections',
+        payload: { image: corrected, label: 1, user },
+        remoteAddress: '10.0.0.1',
+      });
+      expect(stored.statusCode, stored.body).toBe(201);
+      // Twelve clients read with that user's corrections: 24 images of work in all.
+      for (let i = 2; i < 14; i++) {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/read',
+          payload: { image: likeIt, user },
+          remoteAddress: `10.0.0.${i}`,
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json<{ digits: Adapted[] }>().digits[0].adaptation?.corrections).toBe(1);
+      }
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

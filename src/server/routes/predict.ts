@@ -57,12 +57,11 @@ export function registerPredictRoutes(app: FastifyInstance, options: PredictRout
         if (!result.ok) throw workError(result);
         return result.recognition;
       }
+      const run = runOptions(request, reply);
       const [[result], memory] = await adaptation.withMemory(
         user,
-        pool.recognize(
-          [{ ...input, input: { ...input.input, features: true } }],
-          runOptions(request, reply),
-        ),
+        pool.recognize([{ ...input, input: { ...input.input, features: true } }], run),
+        run.client,
       );
       if (!result.ok) throw workError(result);
       if (!memory || !result.features) return result.recognition;

@@ -53,12 +53,15 @@ export function registerReadRoutes(app: FastifyInstance, options: ReadRoutesOpti
     async (request, reply): Promise<Reading> => {
       const { user, ...body } = request.body;
       const input = costOf(toWorkInput(body, 'vote'), 'read');
-      const reading = pool.read([input], runOptions(request, reply));
+      const run = runOptions(request, reply);
+      const reading = pool.read([input], run);
       const [[result], memory] =
-        user && adaptation ? await adaptation.withMemory(user, reading) : [await reading, null];
+        user && adaptation
+          ? await adaptation.withMemory(user, reading, run.client)
+          : [await reading, null];
       if (!result.ok) throw workError(result);
       if (!memory || !adaptation) return result.reading;
-      return adaptation.adaptReading(result.reading, memory);
+      return adaptation.adaptReading(result.reading, memory, run);
     },
   );
 
