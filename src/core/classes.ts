@@ -6,3 +6,6 @@
 export const DIGITS = 10;
 /** The label and output index of "not a digit" in an eleven-class model. */
 export const NOT_A_DIGIT = 10;
+
+/** A digit named in a sentence: "a 7", "an 8". */
+export const aDigit = (digit: number): string => `${digit === 8 ? 'an' : 'a'} ${digit}`;

@@ -4,6 +4,7 @@
  * and thresholds calibrated on validation writers by `npm run calibrate`, which stores them
  * in the model folder (docs/benchmarks.md has the comparison of scores).
  */
+import { aDigit } from './classes.ts';
 import type { Decision } from './vote.ts';
 
 export type UnsureReason = 'not_a_digit' | 'ambiguous';
@@ -88,7 +89,9 @@ export function describeUncertainty(r: Pick<Decision, 'digit'> & Uncertainty): s
   if (!r.unsure) return null;
   if (r.reason === 'not_a_digit') return "That doesn't look like a digit.";
   const others = (r.alternatives ?? []).map((a) => a.digit);
-  if (others.length === 0) return `Not sure it is a ${r.digit}.`;
+  if (others.length === 0) return `Not sure it is ${aDigit(r.digit)}.`;
   const all = [r.digit, ...others];
-  return `A ${all.slice(0, -1).join(', a ')} or a ${all[all.length - 1]}?`;
+  const named = all.map(aDigit);
+  const question = `${named.slice(0, -1).join(', ')} or ${named[named.length - 1]}?`;
+  return question[0].toUpperCase() + question.slice(1);
 }

@@ -7,6 +7,8 @@
  * the server adapts its own answers, and in-browser recognition adapts here
  * (local-adaptation.ts).
  */
+import { aDigit } from '../core/classes.ts';
+
 
 /** A stored correction as the page needs it: the 28x28 the model saw (0..1) and its digit. */
 export interface StoredCorrection {
@@ -61,6 +63,15 @@ async function failure(response: Response): Promise<Error> {
   return new Error(message);
 }
 
+/** fetch, with a network failure told in words a person understands (not "Failed to fetch"). */
+async function call(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    throw new Error('the server cannot be reached; try again once it is back');
+  }
+}
+
 /** Set, to the user ID, once this browser has stored a correction on the server. */
 const CORRECTED_KEY = 'digits-corrected';
 
@@ -80,7 +91,7 @@ export function serverCorrections(
     async add(input, label) {
       // What the model saw, sent back as a 28x28 MNIST-style image (white ink on black).
       const pixels = input.map((v) => Math.round(v * 255));
-      const response = await fetch('api/corrections', {
+      const response = await call('api/corrections', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ pixels, width: 28, height: 28, ink: 'light', label, user }),
@@ -90,12 +101,12 @@ export function serverCorrections(
     },
     async list() {
       if (storage && storage.getItem(CORRECTED_KEY) !== user) return [];
-      const response = await fetch(url);
+      const response = await call(url);
       if (!response.ok) throw await failure(response);
       return ((await response.json()) as { items: StoredCorrection[] }).items;
     },
     async forget() {
-      const response = await fetch(url, { method: 'DELETE' });
+      const response = await call(url, { method: 'DELETE' });
       if (response.status !== 204) throw await failure(response);
       storage?.removeItem(CORRECTED_KEY);
     },
@@ -173,7 +184,7 @@ export function mountCorrections(
     button.type = 'button';
     button.textContent = String(digit);
     button.dataset.testid = `correct-${digit}`;
-    button.setAttribute('aria-label', `It is a ${digit}`);
+    button.setAttribute('aria-label', `It is ${aDigit(digit)}`);
     picks.append(button);
     return button;
   });
@@ -192,9 +203,13 @@ export function mountCorrections(
   let current: { digit: number; input: readonly number[] } | null = null;
   /** The next answer is the same drawing answered again: the status stays. */
   let keepStatus = false;
+  /** The digit just taught: the next answer says whether the drawing now reads as it. */
+  let taught: number | null = null;
   const where = backend.where === 'server' ? 'on the server' : 'in this browser only';
+  /** While a request is out every control waits; the answer's own digit is never offered. */
   const busy = (on: boolean) => {
-    for (const b of [...buttons, forget]) b.disabled = on;
+    forget.disabled = on;
+    for (const [digit, b] of buttons.entries()) b.disabled = on || digit === current?.digit;
   };
   const say = (text: string, kind: 'info' | 'done' | 'error') => {
     status.textContent = text;
@@ -210,7 +225,8 @@ export function mountCorrections(
         .add(answer.input, label)
         .then(
           () => {
-            say(`Learned: drawings like this one are your ${label}s (kept ${where}).`, 'done');
+            say(`Kept ${where}; reading the drawing again…`, 'info');
+            taught = label;
             keepStatus = true;
             options.onChange();
           },
@@ -245,11 +261,25 @@ export function mountCorrections(
   return {
     show(answer) {
       current = answer;
-      if (!keepStatus) say('', 'info');
+      if (taught !== null && answer) {
+        // One correction moves only what the model was not too sure of (src/core/adapt.ts).
+        say(
+          answer.digit === taught
+            ? `Learned: drawings like this one are your ${taught}s (kept ${where}).`
+            : `Kept ${where}, but this drawing still reads as ${answer.digit}: the model is too ` +
+                `sure of it for one correction. Correct more drawings like it to teach it.`,
+          answer.digit === taught ? 'done' : 'info',
+        );
+      } else if (!keepStatus) {
+        say('', 'info');
+      }
+      taught = null;
       keepStatus = false;
       root.hidden = answer === null;
-      for (const [digit, button] of buttons.entries())
+      for (const [digit, button] of buttons.entries()) {
         button.classList.toggle('shown', digit === answer?.digit);
+        button.disabled = digit === answer?.digit;
+      }
     },
   };
 }

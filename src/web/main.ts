@@ -63,7 +63,11 @@ const numberView = mountNumberView(
 );
 /** The number shown, its picked digit, and where its answer came from. */
 let number: NumberState = NO_NUMBER;
-let shown: { from: Provenance; strokes: number } | null = null;
+let shown: { from: Provenance; strokes: number; drawing: number } | null = null;
+/** Counts the drawing's changes: an answer to an unchanged drawing keeps the picked digit. */
+let drawing = 0;
+/** The server did not answer the last time it was asked (the browser's model answered). */
+let serverAway = false;
 
 let mode: Mode = __STATIC_SITE__ ? 'browser' : 'server';
 let ensemble: Ensemble = 'vote';
@@ -84,10 +88,12 @@ const pad = new DrawingPad(padCanvas, {
     updateControls();
   },
   onStrokeEnd: () => {
+    drawing++;
     updateControls();
     schedulePrediction();
   },
   onErase: () => {
+    drawing++;
     numberView.hideBoxes();
     updateControls();
     hideMessage();
@@ -158,6 +164,13 @@ function ensureLocalModel(): Promise<LocalModel> {
 
 /** The status line: where recognition runs and how the in-browser model is doing. */
 function describeMode(): void {
+  if (mode === 'server' && serverAway) {
+    setStatus(
+      'The server cannot be reached: drawings are read in this browser until it answers again.',
+      'error',
+    );
+    return;
+  }
   if (mode === 'server') {
     const fallback =
       local.state === 'ready'
@@ -191,8 +204,8 @@ function setMode(next: Mode): void {
 }
 
 /** Reads the pad: the number on it (one digit is a number of one digit). */
-async function recognise(): Promise<{ reading: Reading; from: Provenance }> {
-  if (mode === 'server') {
+async function recognise(where: Mode): Promise<{ reading: Reading; from: Provenance }> {
+  if (where === 'server') {
     const { reading, roundTripMs } = await readOnServer(pad.toPngDataUrl(), ensemble, user);
     return { reading, from: { where: 'server', roundTripMs } };
   }
@@ -246,12 +259,21 @@ async function predict(): Promise<void> {
   const strokes = pad.strokeCount;
   const start = performance.now();
   results.setBusy(true);
+  const version = drawing;
   try {
-    const { reading, from } = await recognise();
+    const { reading, from, fellBack } = await recogniseOrFallBack();
     if (id !== sequence) return;
-    hideMessage();
-    number = showReading(reading, padCanvas.width, padCanvas.height);
-    shown = { from, strokes };
+    if (fellBack) {
+      showMessage(
+        'The server cannot be reached: this answer comes from the model in your browser.',
+        'info',
+      );
+    } else {
+      hideMessage();
+    }
+    const again = shown?.drawing === version ? number : undefined;
+    number = showReading(reading, padCanvas.width, padCanvas.height, again);
+    shown = { from, strokes, drawing: version };
     showNumber(true);
     // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
     performance.measure(`digits:prediction:${from.where}`, { start });
@@ -263,6 +285,32 @@ async function predict(): Promise<void> {
     if (id !== sequence) return;
     results.setBusy(false);
     explain(err);
+  }
+}
+
+/**
+ * recognise() where the user chose; a server that cannot be reached is answered for by the
+ * model in this browser (loaded as a standby), as design.md asks, and asked again next time.
+ */
+async function recogniseOrFallBack(): Promise<
+  Awaited<ReturnType<typeof recognise>> & { fellBack: boolean }
+> {
+  try {
+    const answer = await recognise(mode);
+    if (mode === 'server' && serverAway) {
+      serverAway = false;
+      describeMode();
+    }
+    return { ...answer, fellBack: false };
+  } catch (err) {
+    if (mode !== 'server' || !(err instanceof ServerUnreachableError)) throw err;
+    serverAway = true;
+    describeMode();
+    try {
+      return { ...(await recognise('browser')), fellBack: true };
+    } catch {
+      throw err; // the browser's model could not answer either: say why the server did not
+    }
   }
 }
 

@@ -23,9 +23,17 @@ export const NO_NUMBER: NumberState = { reading: null, selected: 0, width: 1, he
 
 /**
  * A new reading, with its least sure digit picked: where a person should look first (the
- * first digit when all are sure alike).
+ * first digit when all are sure alike). The same drawing answered again (`again`: after a
+ * correction, another ensemble) keeps the digit the person picked, if it has as many digits.
  */
-export function showReading(reading: Reading, width: number, height: number): NumberState {
+export function showReading(
+  reading: Reading,
+  width: number,
+  height: number,
+  again?: NumberState,
+): NumberState {
+  if (again?.reading && again.reading.digits.length === reading.digits.length)
+    return { reading, selected: again.selected, width, height };
   let selected = 0;
   reading.digits.forEach((d, i) => {
     if (d.confidence < reading.digits[selected].confidence) selected = i;

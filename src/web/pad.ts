@@ -2,8 +2,9 @@
  * The drawing pad: a canvas drawn on with Pointer Events (mouse, touch and pen alike).
  * Strokes are kept as point lists in pad-relative coordinates (0..1), so Undo removes one
  * stroke and a resize (a phone turned sideways) redraws the same digit. Black round
- * strokes on white, a brush sized to the pad, a backing store at the screen's pixel ratio.
+ * strokes on white, a pen-like brush (core/brush.ts), a backing store at the screen's pixel ratio.
  */
+import { brushWidth } from '../core/brush.ts';
 import { rgbaToGray } from '../core/gray.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 
@@ -22,11 +23,6 @@ export interface PadEvents {
   onErase?: () => void;
 }
 
-/**
- * The brush is this fraction of the pad's height (the height a digit is written in): 16 px
- * on a pad 280 px high, as on the square pad of one digit.
- */
-export const BRUSH_FRACTION = 1 / 17.5;
 /** Backing-store pixels per CSS pixel, at most (and never over the API's 2048 px limit). */
 const MAX_PIXEL_RATIO = 3;
 const MAX_BACKING_SIDE = 2048;
@@ -38,6 +34,8 @@ export class DrawingPad {
   private current: Stroke | null = null;
   private pointerId: number | null = null;
   private frame = 0;
+  /** Backing-store pixels per CSS pixel. */
+  private ratio = 1;
   private readonly ctx: CanvasRenderingContext2D;
 
   constructor(
@@ -165,6 +163,7 @@ export class DrawingPad {
       MAX_PIXEL_RATIO,
       MAX_BACKING_SIDE / Math.max(rect.width, rect.height),
     );
+    this.ratio = ratio;
     const width = Math.round(rect.width * ratio);
     const height = Math.round(rect.height * ratio);
     if (this.canvas.width !== width || this.canvas.height !== height) {
@@ -193,7 +192,7 @@ export class DrawingPad {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, width, height);
-    const brush = height * BRUSH_FRACTION;
+    const brush = brushWidth(height / this.ratio) * this.ratio;
     ctx.fillStyle = '#000';
     ctx.strokeStyle = '#000';
     ctx.lineWidth = brush;

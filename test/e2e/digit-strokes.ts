@@ -91,6 +91,11 @@ export function shiftStrokes(strokes: readonly Stroke[], du: number): Stroke[] {
   return strokes.map((s) => s.map(([u, v]) => [u + du, v] as const));
 }
 
+/** Strokes scaled by `k` about the point (u, v) of the pad: a digit written small. */
+export function scaleStrokes(strokes: readonly Stroke[], k: number, u = 1, v = 0.5): Stroke[] {
+  return strokes.map((s) => s.map(([x, y]) => [u + (x - 0.5) * k, v + (y - 0.5) * k] as const));
+}
+
 /** The strokes of a number written left to right, `step` pad heights from digit to digit. */
 export function numberStrokes(digits: string, step = 0.55): Stroke[] {
   return [...digits].flatMap((d, i) => shiftStrokes(DIGIT_STROKES[Number(d)], i * step - 0.2));

@@ -8,7 +8,7 @@ import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { browserPerFile } from './browser-per-file.ts';
-import { DIGIT_STROKES, DIGITS_TO_DRAW, numberStrokes } from './digit-strokes.ts';
+import { DIGIT_STROKES, DIGITS_TO_DRAW, numberStrokes, scaleStrokes } from './digit-strokes.ts';
 import {
   drawWithMouse,
   ensureBuilt,
@@ -106,6 +106,19 @@ describe('the page served by the API server', () => {
     const body = JSON.parse(predictions[0].postData() ?? '{}') as { image?: string };
     expect(body.image).toMatch(/^data:image\/png;base64,/);
     expect(sentEnsemble(predictions[0])).toBe('vote');
+    expect(watch.problems).toEqual([]);
+  });
+
+  test('reads digits written small, a tenth of the pad high, in a pen-like stroke', async () => {
+    // About 40 px tall on the 400 px desktop pad: with a brush of 1/17.5 of the pad's height
+    // (23 px) the loops filled in, and the 2 was read as an 8.
+    const { page, watch } = await open(server.url);
+    for (const digit of DIGITS_TO_DRAW) {
+      const strokes = scaleStrokes(DIGIT_STROKES[digit], 0.18);
+      await drawWithMouse(page, strokes, 2);
+      expect(await resultFor(page, strokes.length), `drawn ${digit}`).toBe(String(digit));
+      await page.getByTestId('clear').click();
+    }
     expect(watch.problems).toEqual([]);
   });
 

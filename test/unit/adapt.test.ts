@@ -129,6 +129,15 @@ describe('adapt', () => {
     expect(evidence(1 - params.width, params)).toBeCloseTo(params.strength / Math.E, 9);
   });
 
+  it('reads the very drawing corrected as corrected, however sure the model is', () => {
+    const memory = new CorrectionMemory(8);
+    memory.add(along(0), 7);
+    // A clear 1 the user says is their 7: 13.6 log-odds, more than a correction's 12.
+    const sure = model(1, 0.99995, 7);
+    expect(adapt(sure, along(0), memory, PARAMS).digit).toBe(7);
+    expect(adapt(sure, along(0, 0.05), memory, PARAMS).digit).toBe(1); // cosine 0.9988
+  });
+
   it('uses at most k neighbours, the nearest', () => {
     const memory = new CorrectionMemory(8);
     for (let i = 0; i < 5; i++) memory.add(along(0, 0.05 * i), 1);

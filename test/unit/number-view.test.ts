@@ -49,6 +49,18 @@ describe('the number view', () => {
     expect(selectedDigit(state)?.digit).toBe(0);
   });
 
+  it('keeps the picked digit when the same drawing is answered again', () => {
+    const first = showReading(reading([digit(5, 0.99, 0), digit(7, 0.6, 200)]), 800, 400);
+    const picked = selectDigit(first, 0);
+    // After a correction of the 5 the 7 is still the least sure, but the 5 stays picked.
+    const again = reading([digit(2, 0.9, 0), digit(7, 0.6, 200)]);
+    expect(showReading(again, 800, 400, picked).selected).toBe(0);
+    expect(showReading(again, 800, 400).selected).toBe(1);
+    // Read as more digits than before: a new reading, the least sure picked.
+    const three = reading([digit(2, 0.9, 0), digit(7, 0.6, 200), digit(1, 0.95, 300)]);
+    expect(showReading(three, 800, 400, picked).selected).toBe(1);
+  });
+
   it('shows each digit with its confidence, doubt and box in percent of the pad', () => {
     const state = showReading(reading([digit(4, 0.999, 0), digit(7, 0.5, 400)]), 800, 400);
     const chips = digitChips(state);
