@@ -13,7 +13,7 @@ import { expect, test } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { ANOTHER_ONE, CORRECTED_ONE } from '../api/images.ts';
 import { browserPerFile } from './browser-per-file.ts';
-import type { Stroke } from './digit-strokes.ts';
+import { numberStrokes, type Stroke } from './digit-strokes.ts';
 import {
   drawWithMouse,
   ensureBuilt,
@@ -54,6 +54,8 @@ async function correctAndLearn(page: Page, name: string, thenInBrowser = false):
   await drawWithMouse(page, FIRST);
   expect(await resultFor(page, 1)).toBe('7');
   await expect(page.getByTestId('corrections').isVisible()).resolves.toBe(true);
+  // The answer's own digit is no correction.
+  await expect(page.getByTestId('correct-7').isDisabled()).resolves.toBe(true);
   await page.getByTestId('correct-1').click();
   await page.waitForFunction(() =>
     /Learned/.test(document.querySelector('[data-testid="correction-status"]')?.textContent ?? ''),
@@ -118,6 +120,33 @@ test("server page: the server keeps the correction and adapts this user's answer
     const watch = watchConsole(page);
     await page.goto(`${url}/`);
     await correctAndLearn(page, 'server-1280', true);
+
+    // In a number, the digit corrected stays picked when the number is read again.
+    await page.locator('label[for="mode-server"]').click();
+    await page.getByTestId('clear').click();
+    const strokes = numberStrokes('27');
+    await drawWithMouse(page, strokes, 8);
+    expect(await resultFor(page, strokes.length)).toBe('27');
+    const digits = page.getByTestId('digit');
+    const pressed = () =>
+      digits.evaluateAll((els) =>
+        els.findIndex((el) => el.getAttribute('aria-pressed') === 'true'),
+      );
+    const other = (await pressed()) === 0 ? 1 : 0;
+    await digits.nth(other).click();
+    const taught = other === 0 ? '9' : '4';
+    await page.getByTestId(`correct-${taught}`).click();
+    await page.waitForFunction(
+      (d) =>
+        new RegExp(`Learned: drawings like this one are your ${d}s`).test(
+          document.querySelector('[data-testid="correction-status"]')?.textContent ?? '',
+        ),
+      taught,
+    );
+    expect(await pressed()).toBe(other);
+    expect(await page.getByTestId('result').textContent()).toBe(
+      other === 0 ? `${taught}7` : `2${taught}`,
+    );
     expect(watch.problems).toEqual([]);
   } finally {
     await app?.close();

@@ -213,7 +213,7 @@ describe('the page served by the API server', () => {
 });
 
 describe('when the server goes away', () => {
-  test('Predict says the server cannot be reached and offers the in-browser model', async () => {
+  test('the in-browser model answers, and the page says the server cannot be reached', async () => {
     const server = await startServer();
     let closed = false;
     try {
@@ -224,24 +224,28 @@ describe('when the server goes away', () => {
         .toMatch(/standing by/);
       await drawWithMouse(page, DIGIT_STROKES[7]);
       expect(await resultFor(page, 1)).toBe('7');
+      await expect(page.getByTestId('timing').textContent()).resolves.toMatch(/on the server/);
 
       await server.app.close();
       closed = true;
       // The browser reports the refused connection itself; that is the expected failure.
       watch.allow.push(/ERR_CONNECTION_REFUSED|Failed to load resource/);
-      await page.getByTestId('predict').click();
+      await page.getByTestId('clear').click();
+      await drawWithMouse(page, DIGIT_STROKES[4]);
+      expect(await resultFor(page, 2)).toBe('4');
+      await expect(page.getByTestId('timing').textContent()).resolves.toMatch(/in your browser/);
       const message = page.getByTestId('message');
-      await message.waitFor({ state: 'visible' });
       await expect(message.textContent()).resolves.toMatch(/cannot be reached/);
-      const useBrowser = page.getByTestId('use-browser');
-      await expect(useBrowser.isVisible()).resolves.toBe(true);
+      await expect(page.getByTestId('status').textContent()).resolves.toMatch(/cannot be reached/);
+      // The choice stays the server's: it is asked again with the next drawing.
+      await expect(page.locator('#mode-server').isChecked()).resolves.toBe(true);
       await page.screenshot({ path: screenshotPath('server-stopped-1280x800.png') });
 
-      await useBrowser.click();
-      await expect(page.locator('#mode-browser').isChecked()).resolves.toBe(true);
-      await expect.poll(() => page.getByTestId('timing').textContent()).toMatch(/in your browser/);
-      await expect(page.getByTestId('result').textContent()).resolves.toBe('7');
-      await expect(message.isHidden()).resolves.toBe(true);
+      // Forgetting corrections with no server says so in words, not "Failed to fetch".
+      await page.getByTestId('forget-corrections').click();
+      await expect
+        .poll(() => page.getByTestId('correction-status').textContent())
+        .toMatch(/Nothing was forgotten: the server cannot be reached/);
       expect(watch.problems).toEqual([]);
     } finally {
       if (!closed) await server.app.close();
