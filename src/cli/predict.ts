@@ -18,7 +18,8 @@ import { describeUncertainty } from '../core/unsure.ts';
 import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
 import { formatJson } from '../evaluation/json.ts';
 import { decodeImage } from '../node/decode.ts';
-import type { Reading, Recognition, Recognizer } from '../recognizer/recognizer.ts';
+import type { Recognizer } from '../recognizer/recognizer.ts';
+import type { Reading, Recognition } from '../recognizer/answers.ts';
 
 export const USAGE = `usage: digits predict FILE... [options]
        digits read FILE... [options]

@@ -3,7 +3,6 @@
  * Isomorphic (tfjs only): the server's workers, the CLI and the in-browser page all use it.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AdaptationInfo } from '../core/adapt.ts';
 import { DIGITS, NOT_A_DIGIT } from '../core/classes.ts';
 import { InputError } from '../core/errors.ts';
 import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
@@ -14,57 +13,17 @@ import {
   doubtfulCandidates,
   firstCandidates,
 } from '../core/reading-path.ts';
-import {
-  segmentNumber,
-  SEGMENT,
-  type DigitBox,
-  type SegmentOptions,
-  type Segmentation,
-} from '../core/segment.ts';
+import { segmentNumber, SEGMENT, type SegmentOptions, type Segmentation } from '../core/segment.ts';
 import { VARIANTS, variantBatch } from '../core/variants.ts';
-import {
-  DEFAULT_THRESHOLDS,
-  judge,
-  type Uncertainty,
-  type UnsureThresholds,
-} from '../core/unsure.ts';
-import { combine, type Decision, type Ensemble } from '../core/vote.ts';
+import { DEFAULT_THRESHOLDS, judge, type UnsureThresholds } from '../core/unsure.ts';
+import { combine, type Ensemble } from '../core/vote.ts';
+import { readingOf, type DigitReading, type Reading, type Recognition } from './answers.ts';
 import { splitForward, type SplitForward } from './features.ts';
 import { compileForward, type Forward } from './forward.ts';
 
 export interface RecognizeOptions {
   readonly ink?: InkPolarity;
   readonly ensemble?: Ensemble;
-}
-
-export interface Recognition extends Decision, Uncertainty {
-  readonly ensemble: Ensemble;
-  /** Mean probability, over the variants used, that the drawing is not a digit at all. */
-  readonly notDigit: number;
-  /** The 28x28 the model saw (the plain variant), row-major, 0..1. */
-  readonly input: number[];
-  readonly ms: number;
-  /**
-   * Present when the answer was adapted to a user's corrections (src/core/adapt.ts), on the
-   * server or in the page: `digit`, `confidence` and `probabilities` are then the adapted
-   * ones, `votes` stay the model's. The recognizer itself never sets it.
-   */
-  readonly adaptation?: AdaptationInfo;
-}
-
-/** One digit of a number: its recognition, and where it is in the input image. */
-export interface DigitReading extends Recognition {
-  readonly box: DigitBox;
-}
-
-/** A number read from a drawing: its digits in reading order (left to right). */
-export interface Reading {
-  /** Each digit's best guess, in order. */
-  readonly text: string;
-  readonly digits: DigitReading[];
-  /** Whether any digit is unsure (design.md, "Unsure"). */
-  readonly unsure: boolean;
-  readonly ms: number;
 }
 
 /** What reading a segmented number found, and its share of the forward passes. */
@@ -118,16 +77,6 @@ export function readSegmentations(
     const forwardMs = found[k].reduce((sum, r) => sum + (r?.ms ?? 0), 0);
     return { digits, forwardMs };
   });
-}
-
-/** The number made of `digits`, in reading order. */
-export function readingOf(digits: DigitReading[], ms: number): Reading {
-  return {
-    text: digits.map((d) => d.digit).join(''),
-    digits,
-    unsure: digits.some((d) => d.unsure),
-    ms,
-  };
 }
 
 export function emptyImageError(): InputError {

@@ -31,7 +31,7 @@ import {
   type DigitReading,
   type Reading,
   type Recognition,
-} from '../recognizer/recognizer.ts';
+} from '../recognizer/answers.ts';
 import { withDeadline } from '../store/deadline.ts';
 import type {
   Correction,

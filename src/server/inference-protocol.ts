@@ -2,7 +2,8 @@
 import type { InputErrorCode } from '../core/errors.ts';
 import type { InkPolarity } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
-import type { ModelInfo, Reading, Recognition } from '../recognizer/recognizer.ts';
+import type { ModelInfo } from '../recognizer/recognizer.ts';
+import type { Reading, Recognition } from '../recognizer/answers.ts';
 
 /**
  * One image to recognize, validated by the main thread; decoding happens in the worker.

@@ -13,7 +13,8 @@ import { segmentNumber, type Segmentation } from '../core/segment.ts';
 import { tf } from '../model/backend.ts';
 import { decodeDataUrl } from '../node/decode.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
-import { readingOf, readSegmentations, type Recognizer } from '../recognizer/recognizer.ts';
+import { readSegmentations, type Recognizer } from '../recognizer/recognizer.ts';
+import { readingOf } from '../recognizer/answers.ts';
 import type {
   FromWorker,
   ReadResult,

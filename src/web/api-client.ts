@@ -1,5 +1,5 @@
 /** The server's recognition API (design.md, "Numbers"): POST api/read with a PNG of the pad. */
-import type { Reading, Recognition } from '../recognizer/recognizer.ts';
+import type { Reading, Recognition } from '../recognizer/answers.ts';
 import type { Ensemble } from '../core/vote.ts';
 
 /** The server answered with an error of the API contract (`{"error":{"code","message"}}`). */

@@ -9,7 +9,6 @@
  */
 import { aDigit } from '../core/classes.ts';
 
-
 /** A stored correction as the page needs it: the 28x28 the model saw (0..1) and its digit. */
 export interface StoredCorrection {
   readonly label: number;

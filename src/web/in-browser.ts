@@ -9,7 +9,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import { Recognizer, type Reading } from '../recognizer/recognizer.ts';
+import { Recognizer } from '../recognizer/recognizer.ts';
+import { type Reading } from '../recognizer/answers.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
 

@@ -8,7 +8,8 @@
  */
 import { adaptAnswer, CorrectionMemory } from '../core/adapt.ts';
 import { MODEL_SIZE, type GrayImage } from '../core/image.ts';
-import type { Recognition, Recognizer } from '../recognizer/recognizer.ts';
+import type { Recognizer } from '../recognizer/recognizer.ts';
+import type { Recognition } from '../recognizer/answers.ts';
 import type { CorrectionsBackend } from './corrections.ts';
 
 const toImage = (input: readonly number[]): GrayImage => ({

@@ -18,7 +18,7 @@ import {
 import type { LocalModel } from './in-browser.ts';
 import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
 import { LocalAdaptation } from './local-adaptation.ts';
-import { readingOf, type Reading } from '../recognizer/recognizer.ts';
+import { readingOf, type Reading } from '../recognizer/answers.ts';
 import type { Ensemble } from '../core/vote.ts';
 
 type Mode = 'server' | 'browser';
@@ -112,6 +112,9 @@ function updateControls(): void {
   padFrame.classList.toggle('has-ink', !pad.isEmpty);
   undoButton.disabled = pad.isEmpty;
   clearButton.disabled = pad.isEmpty;
+  // A button that disables itself under the keyboard's focus would drop it to the page.
+  const focused = [undoButton, clearButton].find((b) => b === document.activeElement);
+  if (focused?.disabled) predictButton.focus();
 }
 
 function showMessage(text: string, kind: 'info' | 'error', offerBrowser = false): void {

@@ -7,7 +7,7 @@
  * browser (test/unit/number-view.test.ts); `mountNumberView` binds them to the DOM.
  */
 import { describeAdaptation } from '../core/adapt.ts';
-import type { DigitReading, Reading } from '../recognizer/recognizer.ts';
+import type { DigitReading, Reading } from '../recognizer/answers.ts';
 import { percent } from './format.ts';
 
 export interface NumberState {

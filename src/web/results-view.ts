@@ -5,7 +5,7 @@
  */
 import { describeAdaptation } from '../core/adapt.ts';
 import { describeUncertainty } from '../core/unsure.ts';
-import type { Recognition } from '../recognizer/recognizer.ts';
+import type { Recognition } from '../recognizer/answers.ts';
 import { millis, percent } from './format.ts';
 import { drawInput } from './number-view.ts';
 

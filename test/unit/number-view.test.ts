@@ -1,6 +1,6 @@
 /** The page's number view as data: what it shows for a reading, without a browser. */
 import { describe, expect, it } from 'vitest';
-import type { DigitReading, Reading } from '../../src/recognizer/recognizer.ts';
+import type { DigitReading, Reading } from '../../src/recognizer/answers.ts';
 import {
   describeReading,
   digitChips,

@@ -5,7 +5,8 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { preprocess } from '../../src/core/preprocess.ts';
 import { loadRecognizer } from '../../src/recognizer/node.ts';
-import type { Recognition, Recognizer } from '../../src/recognizer/recognizer.ts';
+import type { Recognizer } from '../../src/recognizer/recognizer.ts';
+import type { Recognition } from '../../src/recognizer/answers.ts';
 import {
   randomUserId,
   serverCorrections,

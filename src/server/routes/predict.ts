@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ajv } from 'ajv';
 import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
-import type { Recognition } from '../../recognizer/recognizer.ts';
+import type { Recognition } from '../../recognizer/answers.ts';
 import type { UserAdaptation } from '../adaptation.ts';
 import { adaptedRecognitionSchema, adaptivePredictRequestSchema } from '../corrections-schemas.ts';
 import {

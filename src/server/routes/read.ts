@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ajv } from 'ajv';
 import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
-import type { Reading } from '../../recognizer/recognizer.ts';
+import type { Reading } from '../../recognizer/answers.ts';
 import type { UserAdaptation } from '../adaptation.ts';
 import { adaptedReadingSchema, adaptivePredictRequestSchema } from '../corrections-schemas.ts';
 import {
