@@ -84,6 +84,7 @@ import {
   type GrayBitmap,
   type InkPolarity,
 } from './preprocess.ts';
+import { flattenPaper } from './paper.ts';
 import { cutsOf, inPart, partBox, strokeWidth, type Part } from './touching-cuts.ts';
 
 /** A digit's place in the input image, in its pixels. */
@@ -384,6 +385,7 @@ export function segmentNumber(
   options: SegmentOptions = SEGMENT,
 ): Segmentation | null {
   checkBitmap(bitmap);
+  if (ink === 'dark') bitmap = flattenPaper(bitmap);
   const extent = inkExtent(bitmap, ink);
   if (!extent) return null;
   const img = inkMap(bitmap, ink, extent);

@@ -69,20 +69,29 @@ export interface Drawing {
 
 /**
  * Black round strokes as a person draws them on the page's pad. `background: 'transparent'`
- * is what an untouched canvas holds.
+ * is what an untouched canvas holds; `'photo'` is a page photographed in uneven light (grey
+ * paper from 150 to 215, dark grey ink).
  */
 export function drawDigit(
   strokes: Stroke[],
-  options: { size?: number; background?: 'white' | 'transparent' } = {},
+  options: { size?: number; background?: 'white' | 'transparent' | 'photo' } = {},
 ): Drawing {
   const size = options.size ?? 280;
   const canvas = createCanvas(size, size);
   const g = canvas.getContext('2d');
-  if ((options.background ?? 'white') === 'white') {
+  const background = options.background ?? 'white';
+  if (background === 'white') {
     g.fillStyle = '#fff';
     g.fillRect(0, 0, size, size);
+  } else if (background === 'photo') {
+    const light = g.createLinearGradient(0, 0, size, size);
+    light.addColorStop(0, '#969696');
+    light.addColorStop(1, '#d7d7d7');
+    g.fillStyle = light;
+    g.fillRect(0, 0, size, size);
   }
-  if (strokes.length) draw(g, strokes, size / 280, '#000');
+  const ink = background === 'photo' ? '#3c3c3c' : '#000';
+  if (strokes.length) draw(g, strokes, size / 280, ink);
   return {
     width: size,
     height: size,

@@ -71,6 +71,24 @@ describe('POST /api/predict', () => {
     }
   });
 
+  it('reads a digit photographed on grey, unevenly lit paper, alone and as a number', async () => {
+    const photo = drawDigit(SEVEN, { background: 'photo' });
+    const image = dataUrl(photo.jpeg(), 'image/jpeg');
+    const predicted = await postJson(app, '/api/predict', { image });
+    expect(predicted.statusCode, predicted.body).toBe(200);
+    const answer = expectRecognition(predicted.json());
+    expect([answer.digit, answer.unsure]).toEqual([7, false]);
+    // The paper is not read as ink: the model sees the 7 as it sees it drawn on white.
+    const onWhite = expectRecognition(
+      (await postJson(app, '/api/predict', { image: dataUrl(seven.png()) })).json(),
+    );
+    const meanDiff =
+      answer.input.reduce((sum, v, i) => sum + Math.abs(v - onWhite.input[i]), 0) / 784;
+    expect(meanDiff).toBeLessThan(0.1);
+    const read = await postJson(app, '/api/read', { image });
+    expect(read.json<{ text: string }>().text).toBe('7');
+  });
+
   it('takes pixels and prepares them exactly as the same image sent as PNG', async () => {
     const fromImage = expectRecognition(
       (await postJson(app, '/api/predict', { image: sevenUrl })).json(),

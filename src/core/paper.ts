@@ -1,0 +1,90 @@
+/**
+ * Paper that is not white: a photo or a scan of a page, grey where the light is dim and
+ * brighter where it falls. The pipeline takes anything lighter than 235 of 255 for ink, so
+ * such a page was all ink: validation writers' pen digits on a photographed page (paper 200,
+ * lit unevenly by ±30, grain) were read 10% right, as by chance. Here the paper's brightness
+ * is estimated across the image, from the lightest pixels of each neighbourhood, and every
+ * pixel divided by it, so paper becomes white and ink keeps its darkness against it. A drawing
+ * on white (a canvas, a clean scan) is returned as it is.
+ */
+import type { GrayBitmap } from './preprocess.ts';
+
+/** Cells across the longer side: the paper's light is taken as even within one. */
+const CELLS = 16;
+/** Cells at least this many pixels wide, so that a stroke crosses a cell rather than fills it. */
+const MIN_CELL = 8;
+/** A cell whose lightest pixel is darker than this share of its neighbours' is full of ink. */
+const FILLED = 0.8;
+/** Where every cell's paper is at least this, the paper is white already. */
+const WHITE = 250;
+
+/** The bitmap with its paper made white (dark ink on light paper). */
+export function flattenPaper(bitmap: GrayBitmap): GrayBitmap {
+  const { width: w, height: h, data } = bitmap;
+  const cell = Math.max(MIN_CELL, Math.ceil(Math.max(w, h) / CELLS));
+  const nx = Math.ceil(w / cell);
+  const ny = Math.ceil(h / cell);
+  // The lightest pixel of each cell; on white paper its first pixel already is (no scan).
+  const lightest = new Float32Array(nx * ny);
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      let max = 0;
+      scan: for (let y = j * cell, y1 = Math.min(h, y + cell); y < y1; y++) {
+        for (let x = i * cell, x1 = Math.min(w, x + cell); x < x1; x++) {
+          const v = data[y * w + x];
+          if (v > max) max = v;
+          if (max >= 255) break scan;
+        }
+      }
+      lightest[j * nx + i] = max;
+    }
+  }
+  // Each cell's paper: its lightest pixel, or, where that is far darker than its neighbours'
+  // (a thick stroke fills the cell), theirs.
+  const paper = new Float32Array(nx * ny);
+  let darkest = 255;
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      let around = 0;
+      for (let dj = -1; dj <= 1; dj++)
+        for (let di = -1; di <= 1; di++) {
+          const jj = j + dj;
+          const ii = i + di;
+          if (jj >= 0 && jj < ny && ii >= 0 && ii < nx)
+            around = Math.max(around, lightest[jj * nx + ii]);
+        }
+      const own = lightest[j * nx + i];
+      const p = own >= FILLED * around ? own : around;
+      paper[j * nx + i] = p;
+      darkest = Math.min(darkest, p);
+    }
+  }
+  if (darkest >= WHITE) return bitmap;
+  // Divided by the paper, interpolated between the cells' centres: per row, the paper of
+  // every cell column at that height, then per pixel between two of them.
+  const out = new Uint8ClampedArray(w * h);
+  const column = new Int32Array(w);
+  const across = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = (x + 0.5) / cell - 0.5;
+    column[x] = Math.floor(fx);
+    across[x] = fx - column[x];
+  }
+  const clampI = (i: number) => Math.min(nx - 1, Math.max(0, i));
+  const row = new Float32Array(nx);
+  for (let y = 0; y < h; y++) {
+    const fy = (y + 0.5) / cell - 0.5;
+    const j = Math.floor(fy);
+    const ty = fy - j;
+    const j0 = Math.min(ny - 1, Math.max(0, j)) * nx;
+    const j1 = Math.min(ny - 1, Math.max(0, j + 1)) * nx;
+    for (let i = 0; i < nx; i++) row[i] = paper[j0 + i] * (1 - ty) + paper[j1 + i] * ty;
+    for (let x = 0; x < w; x++) {
+      const i = column[x];
+      const tx = across[x];
+      const p = row[clampI(i)] * (1 - tx) + row[clampI(i + 1)] * tx;
+      out[y * w + x] = (data[y * w + x] * 255) / Math.max(p, 1);
+    }
+  }
+  return { width: w, height: h, data: out };
+}
