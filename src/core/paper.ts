@@ -5,22 +5,28 @@
  * lit unevenly by ±30, grain) were read 10% right, as by chance. Here the paper's brightness
  * is estimated across the image, from the lightest pixels of each neighbourhood, and every
  * pixel divided by it, so paper becomes white and ink keeps its darkness against it. A drawing
- * on white (a canvas, a clean scan) is returned as it is.
+ * on white (a canvas, a clean scan) is returned as it is. Light ink on dark (a blackboard,
+ * MNIST's own convention) is the same with the levels turned over.
  */
-import type { GrayBitmap } from './preprocess.ts';
+import type { GrayBitmap, InkPolarity } from './preprocess.ts';
 
 /** Cells across the longer side: the paper's light is taken as even within one. */
 const CELLS = 16;
-/** Cells at least this many pixels wide, so that a stroke crosses a cell rather than fills it. */
-const MIN_CELL = 8;
+/**
+ * Cells at least this many pixels wide: a stroke crosses a cell rather than fills it, and a
+ * 28x28 digit is never taken for a page (with 8, 53 of MNIST's 70,000 were changed; now none).
+ */
+const MIN_CELL = 16;
 /** A cell whose lightest pixel is darker than this share of its neighbours' is full of ink. */
 const FILLED = 0.8;
-/** Where every cell's paper is at least this, the paper is white already. */
-const WHITE = 250;
+/** Where every cell's paper is at least this, the paper is plain already. */
+const PLAIN = 250;
 
-/** The bitmap with its paper made white (dark ink on light paper). */
-export function flattenPaper(bitmap: GrayBitmap): GrayBitmap {
+/** The bitmap with its paper made plain: white under dark ink, black under light ink. */
+export function flattenPaper(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayBitmap {
   const { width: w, height: h, data } = bitmap;
+  // Paper's brightness for dark ink; for light ink, how dark the paper is.
+  const level = ink === 'dark' ? (i: number) => data[i] : (i: number) => 255 - data[i];
   const cell = Math.max(MIN_CELL, Math.ceil(Math.max(w, h) / CELLS));
   const nx = Math.ceil(w / cell);
   const ny = Math.ceil(h / cell);
@@ -31,8 +37,7 @@ export function flattenPaper(bitmap: GrayBitmap): GrayBitmap {
       let max = 0;
       scan: for (let y = j * cell, y1 = Math.min(h, y + cell); y < y1; y++) {
         for (let x = i * cell, x1 = Math.min(w, x + cell); x < x1; x++) {
-          const v = data[y * w + x];
-          if (v > max) max = v;
+          max = Math.max(max, level(y * w + x));
           if (max >= 255) break scan;
         }
       }
@@ -46,20 +51,16 @@ export function flattenPaper(bitmap: GrayBitmap): GrayBitmap {
   for (let j = 0; j < ny; j++) {
     for (let i = 0; i < nx; i++) {
       let around = 0;
-      for (let dj = -1; dj <= 1; dj++)
-        for (let di = -1; di <= 1; di++) {
-          const jj = j + dj;
-          const ii = i + di;
-          if (jj >= 0 && jj < ny && ii >= 0 && ii < nx)
-            around = Math.max(around, lightest[jj * nx + ii]);
-        }
+      for (let jj = Math.max(0, j - 1); jj <= Math.min(ny - 1, j + 1); jj++)
+        for (let ii = Math.max(0, i - 1); ii <= Math.min(nx - 1, i + 1); ii++)
+          around = Math.max(around, lightest[jj * nx + ii]);
       const own = lightest[j * nx + i];
       const p = own >= FILLED * around ? own : around;
       paper[j * nx + i] = p;
       darkest = Math.min(darkest, p);
     }
   }
-  if (darkest >= WHITE) return bitmap;
+  if (darkest >= PLAIN) return bitmap;
   // Divided by the paper, interpolated between the cells' centres: per row, the paper of
   // every cell column at that height, then per pixel between two of them.
   const out = new Uint8ClampedArray(w * h);
@@ -83,7 +84,8 @@ export function flattenPaper(bitmap: GrayBitmap): GrayBitmap {
       const i = column[x];
       const tx = across[x];
       const p = row[clampI(i)] * (1 - tx) + row[clampI(i + 1)] * tx;
-      out[y * w + x] = (data[y * w + x] * 255) / Math.max(p, 1);
+      const flat = Math.min(255, (level(y * w + x) * 255) / Math.max(p, 1));
+      out[y * w + x] = ink === 'dark' ? flat : 255 - flat;
     }
   }
   return { width: w, height: h, data: out };

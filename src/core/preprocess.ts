@@ -325,7 +325,7 @@ export function checkBitmap(bitmap: GrayBitmap): void {
 /** Grayscale bitmap (0..255) to the model's 28x28 input; null when there is no ink. */
 export function preprocess(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): GrayImage | null {
   checkBitmap(bitmap);
-  if (ink === 'dark') bitmap = flattenPaper(bitmap);
+  bitmap = flattenPaper(bitmap, ink);
   const extent = inkExtent(bitmap, ink);
   return extent && normalizeInk(inkMap(bitmap, ink, extent));
 }

@@ -385,7 +385,7 @@ export function segmentNumber(
   options: SegmentOptions = SEGMENT,
 ): Segmentation | null {
   checkBitmap(bitmap);
-  if (ink === 'dark') bitmap = flattenPaper(bitmap);
+  bitmap = flattenPaper(bitmap, ink);
   const extent = inkExtent(bitmap, ink);
   if (!extent) return null;
   const img = inkMap(bitmap, ink, extent);

@@ -45,6 +45,16 @@ describe('flattenPaper', () => {
     expect(at(178, 200)).toBeLessThanOrEqual(90);
   });
 
+  it('makes a blackboard black under light ink, and leaves MNIST-style black alone', () => {
+    const board = page(280, 120, 220, 40, SEVEN);
+    const chalk = { ...board, data: board.data.map((v) => 255 - v) };
+    const flat = flattenPaper(chalk, 'light');
+    expect(flat.data[5 * 280 + 5]).toBeLessThanOrEqual(15);
+    expect(flat.data[78 * 280 + 120]).toBeGreaterThanOrEqual(165);
+    const mnist = { ...chalk, data: page(280, 255, 255, 0, SEVEN).data.map((v) => 255 - v) };
+    expect(flattenPaper(mnist, 'light')).toBe(mnist);
+  });
+
   it('does not take a stroke thick enough to fill a cell for paper', () => {
     // Cells are 25 px on a 400 px page; the band is 60 px wide.
     const flat = flattenPaper(page(400, 150, 200, 30, [[170, 20, 60, 360]]));
