@@ -176,13 +176,15 @@ export function adapt(
   const added = new Array<number>(model.probabilities.length).fill(0);
   for (const i of chosen) added[memory.labels[i]] += evidence(similarities[i], params);
   const weights = model.probabilities.map((p, d) => Math.max(p, FLOOR) * Math.exp(added[d]));
-  const nearest = chosen[0];
-  if (similarities[nearest] >= SAME_DRAWING) {
-    const label = memory.labels[nearest];
+  // The newest correction of this very drawing decides: a user may correct their correction.
+  const same = chosen.filter((i) => similarities[i] >= SAME_DRAWING);
+  if (same.length > 0) {
+    const newest = Math.max(...same);
+    const label = memory.labels[newest];
     const top = Math.max(...weights);
     weights[label] = Math.max(
       weights[label],
-      top * Math.exp(evidence(similarities[nearest], params)),
+      top * Math.exp(evidence(similarities[newest], params)),
     );
   }
   const total = weights.reduce((a, b) => a + b, 0);

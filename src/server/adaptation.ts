@@ -200,28 +200,38 @@ export class UserAdaptation {
   /**
    * A number's digits adapted one by one. Reading does not keep the digits' features, so
    * they are taken in one more (small) pass over the digits' 28x28 inputs, the request's
-   * work (`run`: its client and its going away).
+   * work (its client, and its going away; not its body's size, which the read was). A pass
+   * refused (the client over its budget) leaves the reading unadapted, not failed: it is
+   * read already.
    */
   async adaptReading(
     reading: Reading,
     memory: CorrectionMemory,
-    run: RunOptions,
+    run: Pick<RunOptions, 'client' | 'signal'>,
   ): Promise<Reading> {
     if (reading.digits.length === 0) return reading;
-    const features =
-      memory.size === 0
-        ? null
-        : await this.pool.recognize(
-            reading.digits.map((digit) =>
-              costOf({
-                kind: 'input',
-                input: Float32Array.from(digit.input),
-                ensemble: 'off',
-                features: true,
-              }),
-            ),
-            run,
-          );
+    let features: Awaited<ReturnType<InferencePool['recognize']>> | null = null;
+    if (memory.size > 0) {
+      try {
+        features = await this.pool.recognize(
+          reading.digits.map((digit) =>
+            costOf({
+              kind: 'input',
+              input: Float32Array.from(digit.input),
+              ensemble: 'off',
+              features: true,
+            }),
+          ),
+          { client: run.client, signal: run.signal },
+        );
+      } catch (err) {
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'the features of a read were refused: answering unadapted',
+        );
+        return reading;
+      }
+    }
     const digits = reading.digits.map((digit, i): DigitReading & { adaptation: AdaptationInfo } => {
       const result = features?.[i];
       if (result?.ok && result.features) return this.answer(digit, result.features, memory);

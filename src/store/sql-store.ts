@@ -168,13 +168,16 @@ export class SqlStore implements CorrectionsStore {
     await this.migrate();
     return this.acknowledgedWrite(
       () =>
-        this.guard('delete the corrections', async () => {
-          const { affectedRows } = await this.client.query(
-            'DELETE FROM corrections WHERE user_id = $1',
-            [user],
-          );
-          return affectedRows;
-        }),
+        // In a transaction that asks its deadline before committing, as an addition does:
+        // a caller told "nothing was deleted" must find nothing deleted.
+        this.guard('delete the corrections', ({ mayCommit }) =>
+          this.client.transaction(async (tx) => {
+            const { affectedRows } = await tx.query('DELETE FROM corrections WHERE user_id = $1', [
+              user,
+            ]);
+            return affectedRows;
+          }, mayCommit),
+        ),
       // Deleting nothing announces nothing.
       (deleted) => (deleted > 0 ? payloadOf({ kind: 'deleted', user }) : null),
     );

@@ -277,4 +277,36 @@ describe('whose work adapting is', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('answers a read unadapted, not 429, when only the adaptation is over the budget', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'digits-adapt-budget-'));
+    // One image a minute: the read itself fits, its adaptation does not.
+    const app = await readyApp({
+      rateLimit: 0,
+      workers: 1,
+      workRate: { images: 1, pixels: 0 },
+      corrections: { dataDir },
+    });
+    try {
+      const user = 'budget-user-2';
+      const stored = await app.inject({
+        method: 'POST',
+        url: '/api/corrections',
+        payload: { image: corrected, label: 1, user },
+        remoteAddress: '10.0.1.1',
+      });
+      expect(stored.statusCode, stored.body).toBe(201);
+      const read = await app.inject({
+        method: 'POST',
+        url: '/api/read',
+        payload: { image: likeIt, user },
+        remoteAddress: '10.0.1.2',
+      });
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json<{ digits: Adapted[] }>().digits[0].adaptation).toBeUndefined();
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -136,6 +136,9 @@ describe('adapt', () => {
     const sure = model(1, 0.99995, 7);
     expect(adapt(sure, along(0), memory, PARAMS).digit).toBe(7);
     expect(adapt(sure, along(0, 0.05), memory, PARAMS).digit).toBe(1); // cosine 0.9988
+    // Corrected again, to 4: the newest correction of the drawing decides.
+    memory.add(along(0), 4);
+    expect(adapt(sure, along(0), memory, PARAMS).digit).toBe(4);
   });
 
   it('uses at most k neighbours, the nearest', () => {

@@ -303,6 +303,41 @@ describe('a PostgreSQL that is down or slow', () => {
     }
   }, 60_000);
 
+  it('never deletes after answering that nothing was deleted', async () => {
+    // Four additions wait on a table lock and hold the pool's four connections, so the
+    // deletion gets one only after its deadline, once the lock is gone at 1,000 ms.
+    const store = await openStore({ databaseUrl: server.url, timeoutMs: 600 });
+    const user = 'late-delete-user';
+    const table = new pg.Client(server.url);
+    try {
+      await store.add({ user, label: 2, input: input(6) });
+      await table.connect();
+      await table.query('BEGIN');
+      await table.query('LOCK TABLE corrections IN SHARE MODE');
+      const released = new Promise((done) => setTimeout(done, 1000)).then(() =>
+        table.query('COMMIT'),
+      );
+      const waiting = [1, 2, 3, 4].map((k) =>
+        store.add({ user: `pool-filler-${k}`, label: 1, input: input(k) }).catch(() => null),
+      );
+      // Until the additions hold every connection, blocked on the lock.
+      await expect
+        .poll(async () => {
+          const { rows } = await table.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'corrections'::regclass",
+          );
+          return rows[0].n;
+        })
+        .toBe(4);
+      await expect(store.deleteUser(user)).rejects.toThrow(StoreUnavailableError);
+      await Promise.all([released, ...waiting]);
+      await new Promise((done) => setTimeout(done, 300));
+      expect(await store.list(user)).toHaveLength(1);
+    } finally {
+      await Promise.all([table.end(), store.close()]);
+    }
+  }, 60_000);
+
   it('starts while the server is down and migrates once it is up', async () => {
     const url = await freshDatabase('late');
     await server.pause();

@@ -47,11 +47,12 @@ describe('flattenPaper', () => {
 
   it('makes a blackboard black under light ink, and leaves MNIST-style black alone', () => {
     const board = page(280, 120, 220, 40, SEVEN);
-    const chalk = { ...board, data: board.data.map((v) => 255 - v) };
+    const chalk = { ...board, data: Uint8ClampedArray.from(board.data, (v) => 255 - v) };
     const flat = flattenPaper(chalk, 'light');
     expect(flat.data[5 * 280 + 5]).toBeLessThanOrEqual(15);
     expect(flat.data[78 * 280 + 120]).toBeGreaterThanOrEqual(165);
-    const mnist = { ...chalk, data: page(280, 255, 255, 0, SEVEN).data.map((v) => 255 - v) };
+    const white = page(280, 255, 255, 0, SEVEN);
+    const mnist = { ...white, data: Uint8ClampedArray.from(white.data, (v) => 255 - v) };
     expect(flattenPaper(mnist, 'light')).toBe(mnist);
   });
 
