@@ -280,11 +280,12 @@ describe('whose work adapting is', () => {
 
   it('answers a read unadapted, not 429, when only the adaptation is over the budget', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'digits-adapt-budget-'));
-    // One image a minute: the read itself fits, its adaptation does not.
+    // Two images a minute: the read and the loading of the user's one correction fit, the
+    // adaptation of the read's digit does not.
     const app = await readyApp({
       rateLimit: 0,
       workers: 1,
-      workRate: { images: 1, pixels: 0 },
+      workRate: { images: 2, pixels: 0 },
       corrections: { dataDir },
     });
     try {
