@@ -132,6 +132,11 @@ export interface SegmentOptions {
    * 1s (a 160 px minus was read as forty of them, a 2048 px line as 2,047).
    */
   readonly barPens: number;
+  /**
+   * Nor a mark that is one straight stroke, tilted or not: its ink at most this many times a
+   * pen's width along its box's diagonal (a stroke bent into a 7 has about 1.4).
+   */
+  readonly straightStroke: number;
   /** Candidate cuts stay at least this far from a component's ends and from each other. */
   readonly cutMargin: number;
   /** A cut is a candidate only if it crosses at most this many stroke widths of ink. */
@@ -173,6 +178,7 @@ export const SEGMENT: SegmentOptions = {
   joinOverlap: 0.3,
   cutWidth: 0.5,
   barPens: 3,
+  straightStroke: 1.25,
   cutMargin: 0.12,
   cutInk: 3,
   cutBend: 0.1,
@@ -314,8 +320,12 @@ function piecesOf(
   components.forEach((c, k) => {
     if (dropped.has(k) || host.has(k)) return;
     const marks = joined.get(k) ?? [];
+    const straight =
+      c.mass <= options.straightStroke * pen * Math.hypot(widthOf(c.box), heightOf(c.box));
     const wide =
-      widthOf(c.box) > options.cutWidth * height && heightOf(c.box) > options.barPens * pen;
+      widthOf(c.box) > options.cutWidth * height &&
+      heightOf(c.box) > options.barPens * pen &&
+      !straight;
     const cuts = wide
       ? cutsOf(labels, width, c, k, {
           margin: options.cutMargin * height,

@@ -151,8 +151,15 @@ export function browserCorrections(factory: IDBFactory = indexedDB): Corrections
 }
 
 export interface CorrectionControls {
-  /** After an answer: offer to correct it. Null hides the controls (no answer shown). */
-  show(answer: { readonly digit: number; readonly input: readonly number[] } | null): void;
+  /**
+   * After an answer: offer to correct it. Null hides the controls (no answer shown). `again`:
+   * the same drawing and digit answered again (after a correction, or with another ensemble),
+   * which keeps what the status says, or tells whether a correction just made took.
+   */
+  show(
+    answer: { readonly digit: number; readonly input: readonly number[] } | null,
+    again?: boolean,
+  ): void;
 }
 
 export interface CorrectionOptions {
@@ -200,15 +207,19 @@ export function mountCorrections(
   parent.append(root);
 
   let current: { digit: number; input: readonly number[] } | null = null;
-  /** The next answer is the same drawing answered again: the status stays. */
-  let keepStatus = false;
-  /** The digit just taught: the next answer says whether the drawing now reads as it. */
+  /** The digit just taught: the drawing answered again says whether it now reads as it. */
   let taught: number | null = null;
+  /** A request is out: every control waits for it. */
+  let pending = false;
   const where = backend.where === 'server' ? 'on the server' : 'in this browser only';
-  /** While a request is out every control waits; the answer's own digit is never offered. */
+  /** The answer's own digit is never offered. */
+  const refresh = () => {
+    forget.disabled = pending;
+    for (const [digit, b] of buttons.entries()) b.disabled = pending || digit === current?.digit;
+  };
   const busy = (on: boolean) => {
-    forget.disabled = on;
-    for (const [digit, b] of buttons.entries()) b.disabled = on || digit === current?.digit;
+    pending = on;
+    refresh();
   };
   const say = (text: string, kind: 'info' | 'done' | 'error') => {
     status.textContent = text;
@@ -226,7 +237,6 @@ export function mountCorrections(
           () => {
             say(`Kept ${where}; reading the drawing again…`, 'info');
             taught = label;
-            keepStatus = true;
             options.onChange();
           },
           (err: unknown) =>
@@ -245,7 +255,6 @@ export function mountCorrections(
       .then(
         () => {
           say('Your corrections are forgotten: answers are the model’s own again.', 'done');
-          keepStatus = true;
           options.onChange();
         },
         (err: unknown) =>
@@ -258,9 +267,12 @@ export function mountCorrections(
   });
 
   return {
-    show(answer) {
+    show(answer, again = false) {
       current = answer;
-      if (taught !== null && answer) {
+      if (!again || !answer) {
+        // Another drawing, or another digit of it: what the status said was about the last.
+        say('', 'info');
+      } else if (taught !== null) {
         // One correction moves only what the model was not too sure of (src/core/adapt.ts).
         say(
           answer.digit === taught
@@ -269,16 +281,12 @@ export function mountCorrections(
                 `sure of it for one correction. Correct more drawings like it to teach it.`,
           answer.digit === taught ? 'done' : 'info',
         );
-      } else if (!keepStatus) {
-        say('', 'info');
       }
       taught = null;
-      keepStatus = false;
       root.hidden = answer === null;
-      for (const [digit, button] of buttons.entries()) {
+      for (const [digit, button] of buttons.entries())
         button.classList.toggle('shown', digit === answer?.digit);
-        button.disabled = digit === answer?.digit;
-      }
+      refresh();
     },
   };
 }

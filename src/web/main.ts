@@ -169,7 +169,9 @@ function ensureLocalModel(): Promise<LocalModel> {
 function describeMode(): void {
   if (mode === 'server' && serverAway) {
     setStatus(
-      'The server cannot be reached: drawings are read in this browser until it answers again.',
+      local.state === 'failed'
+        ? 'The server cannot be reached, and the model could not be loaded in this browser.'
+        : 'The server cannot be reached: drawings are read in this browser until it answers again.',
       'error',
     );
     return;
@@ -222,7 +224,7 @@ async function recognise(where: Mode): Promise<{ reading: Reading; from: Provena
 }
 
 /** Shows the number's picked digit in the results view, and the number around it. */
-function showNumber(announce: boolean): void {
+function showNumber(announce: boolean, again = false): void {
   const digit = selectedDigit(number);
   if (!digit || !number.reading || !shown) return;
   const many = number.reading.digits.length > 1;
@@ -234,7 +236,7 @@ function showNumber(announce: boolean): void {
   });
   numberView.render(number);
   // A correction is for the digit picked: the whole drawing's only one for a single digit.
-  corrections.show(digit);
+  corrections.show(digit, again);
 }
 
 function pick(index: number): void {
@@ -274,10 +276,11 @@ async function predict(): Promise<void> {
     } else {
       hideMessage();
     }
-    const again = shown?.drawing === version ? number : undefined;
-    number = showReading(reading, padCanvas.width, padCanvas.height, again);
+    // The same drawing answered again keeps its picked digit (if read as as many digits).
+    const previous = shown?.drawing === version ? number : undefined;
+    number = showReading(reading, padCanvas.width, padCanvas.height, previous);
     shown = { from, strokes, drawing: version };
-    showNumber(true);
+    showNumber(true, previous?.reading?.digits.length === reading.digits.length);
     // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
     performance.measure(`digits:prediction:${from.where}`, { start });
     if (!firstResultMarked) {
@@ -330,7 +333,8 @@ function explain(err: unknown): void {
       showMessage(`The server refused the drawing: ${err.message}`, 'error');
     }
   } else if (err instanceof ServerUnreachableError) {
-    showMessage(err.message, 'error', true);
+    // The in-browser model is offered unless it has just failed to load.
+    showMessage(err.message, 'error', local.state !== 'failed');
   } else {
     const detail = err instanceof Error ? err.message : String(err);
     showMessage(`Recognition failed: ${detail}`, 'error');

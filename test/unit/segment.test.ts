@@ -336,6 +336,10 @@ describe('segmentNumber', () => {
       expect(seg.pieces).toBe(1);
       expect(seg.candidates).toHaveLength(1);
     }
+    // Tilted, as a hand draws it: rising 40 px over 160, one straight stroke 8 px thick.
+    const tilted: [number, number, number, number][] = [];
+    for (let x = 0; x < 160; x++) tilted.push([60 + x, 160 - Math.round(x / 4), 1, 8]);
+    expect(segmentNumber(canvas(280, 280, tilted))!.pieces).toBe(1);
     // A stroke as wide but a few pens tall is still cut: it may be touching digits.
     expect(
       segmentNumber(
