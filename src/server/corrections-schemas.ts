@@ -2,7 +2,7 @@
  * The JSON schemas of the corrections routes (design.md, "Corrections"): they validate the
  * requests, serialize the answers and are published as OpenAPI at /docs.
  */
-import type { InkPolarity } from '../core/preprocess.ts';
+import type { FromSchema } from 'json-schema-to-ts';
 import { MAX_CORRECTIONS_PER_USER, USER_PATTERN } from '../store/store.ts';
 import { predictRequestSchema, readingSchema, recognitionSchema } from './schemas.ts';
 
@@ -38,15 +38,7 @@ export const correctionRequestSchema = {
   },
 } as const;
 
-export interface CorrectionRequest {
-  image?: string;
-  pixels?: number[];
-  width?: number;
-  height?: number;
-  ink?: InkPolarity;
-  label: number;
-  user: string;
-}
+export type CorrectionRequest = FromSchema<typeof correctionRequestSchema>;
 
 export const correctionCreatedSchema = {
   type: 'object',
@@ -66,9 +58,7 @@ export const userQuerySchema = {
   properties: { user: userSchema },
 } as const;
 
-export interface UserQuery {
-  user: string;
-}
+export type UserQuery = FromSchema<typeof userQuerySchema>;
 
 export const correctionListSchema = {
   type: 'object',
@@ -98,12 +88,7 @@ export const correctionListSchema = {
   },
 } as const;
 
-export interface CorrectionItem {
-  id: number;
-  label: number;
-  created: string;
-  input: number[];
-}
+export type CorrectionItem = FromSchema<typeof correctionListSchema>['items'][number];
 
 /** POST /api/predict's body: a prediction, and optionally whose corrections adapt it. */
 export const adaptivePredictRequestSchema = {
@@ -116,6 +101,8 @@ export const adaptivePredictRequestSchema = {
     },
   },
 } as const;
+
+export type AdaptivePredictRequest = FromSchema<typeof adaptivePredictRequestSchema>;
 
 export const adaptationSchema = {
   type: 'object',

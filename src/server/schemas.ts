@@ -3,8 +3,8 @@
  * serialize every answer and are published as OpenAPI at /docs. The TypeScript types beside
  * them describe the same shapes for the handlers.
  */
-import type { InkPolarity } from '../core/preprocess.ts';
-import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
+import type { FromSchema } from 'json-schema-to-ts';
+import { ENSEMBLES } from '../core/vote.ts';
 import { MAX_SIDE } from '../node/decode.ts';
 
 /** Items in one POST /api/predict/batch. */
@@ -72,14 +72,7 @@ export const predictRequestSchema = {
   },
 } as const;
 
-export interface PredictRequest {
-  image?: string;
-  pixels?: number[];
-  width?: number;
-  height?: number;
-  ink?: InkPolarity;
-  ensemble?: Ensemble;
-}
+export type PredictRequest = FromSchema<typeof predictRequestSchema>;
 
 const probabilityVector = {
   type: 'array',
@@ -252,10 +245,8 @@ export const batchEnvelopeSchema = {
   },
 } as const;
 
-export interface BatchRequest {
-  items: unknown[];
-  ensemble?: Ensemble;
-}
+/** The items are `unknown` until each is checked (validation.ts). */
+export type BatchRequest = FromSchema<typeof batchEnvelopeSchema>;
 
 /** A batch's answer: one result per item, in order, each `what` or an error object. */
 const batchOf = <T extends object>(what: string, result: T) =>

@@ -8,7 +8,11 @@ import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import type { Recognition } from '../../recognizer/answers.ts';
 import type { UserAdaptation } from '../adaptation.ts';
-import { adaptedRecognitionSchema, adaptivePredictRequestSchema } from '../corrections-schemas.ts';
+import {
+  adaptedRecognitionSchema,
+  adaptivePredictRequestSchema,
+  type AdaptivePredictRequest,
+} from '../corrections-schemas.ts';
 import {
   batchEnvelopeSchema,
   batchRequestSchema,
@@ -16,7 +20,6 @@ import {
   errorResponses,
   MAX_BATCH,
   type BatchRequest,
-  type PredictRequest,
 } from '../schemas.ts';
 import { createItemChecker, toWorkInput, validationFormatter } from '../validation.ts';
 import { costOf } from '../cost.ts';
@@ -36,7 +39,7 @@ export function registerPredictRoutes(app: FastifyInstance, options: PredictRout
   const { pool, ajv, maxBatchPixels, adaptation } = options;
   const onRequest = admissionHook(pool);
 
-  app.post<{ Body: PredictRequest & { user?: string } }>(
+  app.post<{ Body: AdaptivePredictRequest }>(
     '/api/predict',
     {
       schema: {

@@ -9,7 +9,11 @@ import type { ErrorBody } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import type { Reading } from '../../recognizer/answers.ts';
 import type { UserAdaptation } from '../adaptation.ts';
-import { adaptedReadingSchema, adaptivePredictRequestSchema } from '../corrections-schemas.ts';
+import {
+  adaptedReadingSchema,
+  adaptivePredictRequestSchema,
+  type AdaptivePredictRequest,
+} from '../corrections-schemas.ts';
 import {
   batchEnvelopeSchema,
   batchRequestSchema,
@@ -17,7 +21,6 @@ import {
   MAX_BATCH,
   readBatchResponseSchema,
   type BatchRequest,
-  type PredictRequest,
 } from '../schemas.ts';
 import { createItemChecker, toWorkInput, validationFormatter } from '../validation.ts';
 import { costOf } from '../cost.ts';
@@ -37,7 +40,7 @@ export function registerReadRoutes(app: FastifyInstance, options: ReadRoutesOpti
   const { pool, ajv, maxBatchPixels, adaptation } = options;
   const onRequest = admissionHook(pool);
 
-  app.post<{ Body: PredictRequest & { user?: string } }>(
+  app.post<{ Body: AdaptivePredictRequest }>(
     '/api/read',
     {
       schema: {
