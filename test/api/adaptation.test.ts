@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
@@ -243,71 +243,63 @@ describe('adapting predictions to a user', () => {
 });
 
 describe('whose work adapting is', () => {
-  it("charges the requesting client, not one shared client: nobody's budget runs out for the others", async () => {
+  /**
+   * An app whose clients may each have `images` recognized a minute, with one correction of
+   * `user` stored by another client; `read(client)` reads a drawing like it for that user.
+   */
+  async function budgeted(
+    images: number,
+    user: string,
+    run: (read: (client: string) => Promise<LightMyRequestResponse>) => Promise<void>,
+  ) {
     const dataDir = mkdtempSync(join(tmpdir(), 'digits-adapt-budget-'));
-    // Each client may have 6 images a minute recognized: its read and its adaptation fit.
     const app = await readyApp({
       rateLimit: 0,
       workers: 1,
-      workRate: { images: 6, pixels: 0 },
+      workRate: { images, pixels: 0 },
       corrections: { dataDir },
     });
     try {
-      const user = 'budget-user-1';
       const stored = await app.inject({
         method: 'POST',
         url: '/api/corrections',
         payload: { image: corrected, label: 1, user },
-        remoteAddress: '10.0.0.1',
+        remoteAddress: '10.9.9.9',
       });
       expect(stored.statusCode, stored.body).toBe(201);
-      // Twelve clients read with that user's corrections: 24 images of work in all.
-      for (let i = 2; i < 14; i++) {
-        const res = await app.inject({
+      await run((client) =>
+        app.inject({
           method: 'POST',
           url: '/api/read',
           payload: { image: likeIt, user },
-          remoteAddress: `10.0.0.${i}`,
-        });
+          remoteAddress: client,
+        }),
+      );
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  it("charges the requesting client, not one shared client: nobody's budget runs out for the others", async () => {
+    // Six images a minute each: a read and its adaptation fit. Twelve clients read with the
+    // user's corrections: 24 images of work in all.
+    await budgeted(6, 'budget-user-1', async (read) => {
+      for (let i = 2; i < 14; i++) {
+        const res = await read(`10.0.0.${i}`);
         expect(res.statusCode, res.body).toBe(200);
         expect(res.json<{ digits: Adapted[] }>().digits[0].adaptation?.corrections).toBe(1);
       }
-    } finally {
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it('answers a read unadapted, not 429, when only the adaptation is over the budget', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'digits-adapt-budget-'));
     // Two images a minute: the read and the loading of the user's one correction fit, the
     // adaptation of the read's digit does not.
-    const app = await readyApp({
-      rateLimit: 0,
-      workers: 1,
-      workRate: { images: 2, pixels: 0 },
-      corrections: { dataDir },
+    await budgeted(2, 'budget-user-2', async (read) => {
+      const res = await read('10.0.1.2');
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ digits: Adapted[] }>().digits[0].adaptation).toBeUndefined();
     });
-    try {
-      const user = 'budget-user-2';
-      const stored = await app.inject({
-        method: 'POST',
-        url: '/api/corrections',
-        payload: { image: corrected, label: 1, user },
-        remoteAddress: '10.0.1.1',
-      });
-      expect(stored.statusCode, stored.body).toBe(201);
-      const read = await app.inject({
-        method: 'POST',
-        url: '/api/read',
-        payload: { image: likeIt, user },
-        remoteAddress: '10.0.1.2',
-      });
-      expect(read.statusCode, read.body).toBe(200);
-      expect(read.json<{ digits: Adapted[] }>().digits[0].adaptation).toBeUndefined();
-    } finally {
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
   }, 60_000);
 });
