@@ -150,6 +150,103 @@ export function browserCorrections(factory: IDBFactory = indexedDB): Corrections
   };
 }
 
+/**
+ * What the correction controls show, as data: `mountCorrections` renders it, and each thing
+ * that happens (an answer shown, a request sent, its outcome) gives the next one
+ * (`nextCorrectionView`), so the rules can be tested without a page.
+ */
+export interface CorrectionView {
+  /** The digit of the answer shown (never offered as its own correction); null: hidden. */
+  readonly digit: number | null;
+  /** A request is out: every control waits for it. */
+  readonly pending: boolean;
+  /** Counts the answers of another drawing, or another digit of it. */
+  readonly generation: number;
+  /** The generation a request went out in: its outcome speaks only of that answer. */
+  readonly sentIn: number;
+  /** The digit just taught: the same drawing read again says whether it reads as it now. */
+  readonly taught: number | null;
+  readonly status: string;
+  readonly kind: 'info' | 'done' | 'error';
+}
+
+export const NO_CORRECTION_VIEW: CorrectionView = {
+  digit: null,
+  pending: false,
+  generation: 0,
+  sentIn: -1,
+  taught: null,
+  status: '',
+  kind: 'info',
+};
+
+export type CorrectionEvent =
+  /** An answer is shown; `again`: the same drawing and digit answered again. */
+  | { readonly type: 'answer'; readonly digit: number | null; readonly again: boolean }
+  | { readonly type: 'sent' }
+  | { readonly type: 'stored'; readonly label: number }
+  | { readonly type: 'forgotten' }
+  | { readonly type: 'failed'; readonly message: string };
+
+/** The view after `event`; `where` the corrections are kept, for the wording. */
+export function nextCorrectionView(
+  view: CorrectionView,
+  event: CorrectionEvent,
+  where: string,
+): CorrectionView {
+  switch (event.type) {
+    case 'answer': {
+      if (!event.again || event.digit === null) {
+        // Another drawing, or another digit of it: what the status said was about the last.
+        return {
+          ...view,
+          digit: event.digit,
+          generation: view.generation + 1,
+          taught: null,
+          status: '',
+          kind: 'info',
+        };
+      }
+      if (view.taught === null) return { ...view, digit: event.digit };
+      // One correction moves only what the model was not too sure of (src/core/adapt.ts).
+      const took = event.digit === view.taught;
+      return {
+        ...view,
+        digit: event.digit,
+        taught: null,
+        status: took
+          ? `Learned: drawings like this one are your ${view.taught}s (kept ${where}).`
+          : `Kept ${where}, but this drawing still reads as ${event.digit}: the model is too ` +
+            `sure of it for one correction. Correct more drawings like it to teach it.`,
+        kind: took ? 'done' : 'info',
+      };
+    }
+    case 'sent':
+      return { ...view, pending: true, sentIn: view.generation };
+    case 'stored':
+      // The drawing is read again next, unless another was shown meanwhile.
+      return view.sentIn === view.generation
+        ? {
+            ...view,
+            pending: false,
+            taught: event.label,
+            status: `Kept ${where}; reading the drawing again…`,
+            kind: 'info',
+          }
+        : { ...view, pending: false, status: `Kept ${where}.`, kind: 'done' };
+    case 'forgotten':
+      return {
+        ...view,
+        pending: false,
+        taught: null,
+        status: 'Your corrections are forgotten: answers are the model’s own again.',
+        kind: 'done',
+      };
+    case 'failed':
+      return { ...view, pending: false, status: event.message, kind: 'error' };
+  }
+}
+
 export interface CorrectionControls {
   /**
    * After an answer: offer to correct it. Null hides the controls (no answer shown). `again`:
@@ -206,87 +303,54 @@ export function mountCorrections(
   root.append(prompt, picks, status, forget);
   parent.append(root);
 
-  let current: { digit: number; input: readonly number[] } | null = null;
-  /** The digit just taught: the drawing answered again says whether it now reads as it. */
-  let taught: number | null = null;
-  /** A request is out: every control waits for it. */
-  let pending = false;
   const where = backend.where === 'server' ? 'on the server' : 'in this browser only';
-  /** The answer's own digit is never offered. */
-  const refresh = () => {
-    forget.disabled = pending;
-    for (const [digit, b] of buttons.entries()) b.disabled = pending || digit === current?.digit;
+  let view = NO_CORRECTION_VIEW;
+  /** What the model saw of the answer shown: what a correction stores. */
+  let input: readonly number[] | null = null;
+  const update = (event: CorrectionEvent) => {
+    view = nextCorrectionView(view, event, where);
+    root.hidden = view.digit === null;
+    status.textContent = view.status;
+    status.dataset.kind = view.kind;
+    forget.disabled = view.pending;
+    for (const [digit, button] of buttons.entries()) {
+      button.classList.toggle('shown', digit === view.digit);
+      button.disabled = view.pending || digit === view.digit;
+    }
   };
-  const busy = (on: boolean) => {
-    pending = on;
-    refresh();
-  };
-  const say = (text: string, kind: 'info' | 'done' | 'error') => {
-    status.textContent = text;
-    status.dataset.kind = kind;
-  };
+  const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
   buttons.forEach((button, label) =>
     button.addEventListener('click', () => {
-      const answer = current;
-      if (!answer) return;
-      busy(true);
-      backend
-        .add(answer.input, label)
-        .then(
-          () => {
-            say(`Kept ${where}; reading the drawing again…`, 'info');
-            taught = label;
-            options.onChange();
-          },
-          (err: unknown) =>
-            say(
-              `The correction was not stored: ${err instanceof Error ? err.message : String(err)}`,
-              'error',
-            ),
-        )
-        .finally(() => busy(false));
-    }),
-  );
-  forget.addEventListener('click', () => {
-    busy(true);
-    backend
-      .forget()
-      .then(
+      if (!input || view.pending) return;
+      update({ type: 'sent' });
+      backend.add(input, label).then(
         () => {
-          say('Your corrections are forgotten: answers are the model’s own again.', 'done');
+          update({ type: 'stored', label });
           options.onChange();
         },
         (err: unknown) =>
-          say(
-            `Nothing was forgotten: ${err instanceof Error ? err.message : String(err)}`,
-            'error',
-          ),
-      )
-      .finally(() => busy(false));
+          update({ type: 'failed', message: `The correction was not stored: ${reason(err)}` }),
+      );
+    }),
+  );
+  forget.addEventListener('click', () => {
+    if (view.pending) return;
+    update({ type: 'sent' });
+    backend.forget().then(
+      () => {
+        update({ type: 'forgotten' });
+        options.onChange();
+      },
+      (err: unknown) =>
+        update({ type: 'failed', message: `Nothing was forgotten: ${reason(err)}` }),
+    );
   });
 
   return {
     show(answer, again = false) {
-      current = answer;
-      if (!again || !answer) {
-        // Another drawing, or another digit of it: what the status said was about the last.
-        say('', 'info');
-      } else if (taught !== null) {
-        // One correction moves only what the model was not too sure of (src/core/adapt.ts).
-        say(
-          answer.digit === taught
-            ? `Learned: drawings like this one are your ${taught}s (kept ${where}).`
-            : `Kept ${where}, but this drawing still reads as ${answer.digit}: the model is too ` +
-                `sure of it for one correction. Correct more drawings like it to teach it.`,
-          answer.digit === taught ? 'done' : 'info',
-        );
-      }
-      taught = null;
-      root.hidden = answer === null;
-      for (const [digit, button] of buttons.entries())
-        button.classList.toggle('shown', digit === answer?.digit);
-      refresh();
+      input = answer?.input ?? null;
+      update({ type: 'answer', digit: answer?.digit ?? null, again });
     },
   };
 }

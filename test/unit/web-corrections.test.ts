@@ -8,6 +8,8 @@ import { loadRecognizer } from '../../src/recognizer/node.ts';
 import type { Recognizer } from '../../src/recognizer/recognizer.ts';
 import type { Recognition } from '../../src/recognizer/answers.ts';
 import {
+  nextCorrectionView,
+  NO_CORRECTION_VIEW,
   randomUserId,
   serverCorrections,
   userId,
@@ -169,5 +171,51 @@ describe('LocalAdaptation', () => {
     clock = 40_000;
     expect((await adaptOne(adaptation, answer)).digit).toBe(1);
     expect(lists).toBe(2);
+  });
+});
+
+describe('the correction controls, as data', () => {
+  const where = 'on the server';
+  const run = (...events: Parameters<typeof nextCorrectionView>[1][]) =>
+    events.reduce((view, event) => nextCorrectionView(view, event, where), NO_CORRECTION_VIEW);
+  const answer = (digit: number | null, again = false) =>
+    ({ type: 'answer', digit, again }) as const;
+
+  it('says a correction took only when the same drawing, read again, reads as taught', () => {
+    const sent = run(answer(7), { type: 'sent' });
+    expect(sent.pending).toBe(true);
+    const stored = nextCorrectionView(sent, { type: 'stored', label: 1 }, where);
+    expect(stored.status).toMatch(/reading the drawing again/);
+    expect(nextCorrectionView(stored, answer(1, true), where)).toMatchObject({
+      status: 'Learned: drawings like this one are your 1s (kept on the server).',
+      kind: 'done',
+      taught: null,
+    });
+    expect(nextCorrectionView(stored, answer(7, true), where).status).toMatch(
+      /still reads as 7: the model is too sure/,
+    );
+  });
+
+  it('says nothing of a correction about another drawing or digit shown meanwhile', () => {
+    // The pad is cleared, or another digit picked, before the correction is stored.
+    const moved = run(answer(7), { type: 'sent' }, answer(null), { type: 'stored', label: 1 });
+    expect(moved).toMatchObject({ taught: null, status: 'Kept on the server.' });
+    expect(nextCorrectionView(moved, answer(3, false), where).status).toBe('');
+    // Stored in time, but the next answer is of another drawing.
+    const other = run(answer(7), { type: 'sent' }, { type: 'stored', label: 1 }, answer(3));
+    expect(other).toMatchObject({ taught: null, status: '' });
+  });
+
+  it('keeps every control waiting while a request is out, whatever is shown meanwhile', () => {
+    const view = run(answer(2), { type: 'sent' }, answer(2, true), answer(5));
+    expect(view.pending).toBe(true);
+    const failed = nextCorrectionView(view, { type: 'failed', message: 'no' }, where);
+    expect(failed).toMatchObject({ pending: false, status: 'no', kind: 'error' });
+  });
+
+  it('keeps what the status says when the same drawing is answered again', () => {
+    const forgotten = run(answer(4), { type: 'sent' }, { type: 'forgotten' }, answer(4, true));
+    expect(forgotten.status).toMatch(/forgotten/);
+    expect(nextCorrectionView(forgotten, answer(4), where).status).toBe('');
   });
 });
