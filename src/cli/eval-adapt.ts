@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { ADAPTATION, type AdaptationParams } from '../core/adapt.ts';
 import type { GrayImage } from '../core/image.ts';
-import { loadPendigits, PenDataError } from '../data/pendigits.ts';
+import { PenDataError } from '../data/pendigits.ts';
 import {
   chooseParams,
   inTurns,
@@ -19,11 +19,11 @@ import {
   type ProtocolOutcome,
 } from '../evaluation/adaptation.ts';
 import { preparePendigits, type PenDrawing } from '../evaluation/pendigits.ts';
-import { unipenValidationDigits } from '../evaluation/validation-sets.ts';
+import { penValidationDigits, unipenValidationDigits } from '../evaluation/validation-sets.ts';
 import { BRUSHES } from '../node/render-strokes.ts';
 import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
 import type { Recognizer } from '../recognizer/recognizer.ts';
-import { isValidationWriter, PEN_DIGITS, TRAIN } from '../training/config.ts';
+import { PEN_DIGITS, TRAIN } from '../training/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,9 +44,9 @@ function line(o: ProtocolOutcome): string {
 }
 
 async function main(): Promise<void> {
-  let digits;
+  let validation;
   try {
-    digits = await loadPendigits(values.pendigits);
+    validation = await penValidationDigits(TRAIN, values.pendigits);
   } catch (err) {
     if (err instanceof PenDataError) {
       console.error(`${err.message}\n(pass --pendigits DIR)`);
@@ -54,9 +54,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const validation = digits.filter((d) =>
-    isValidationWriter(d.writer, PEN_DIGITS.validationWriters),
-  );
   const recognizer = await loadRecognizer(values.model);
   const grid: AdaptationParams[] = [];
   for (const k of [1, 3, 5])

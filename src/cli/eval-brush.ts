@@ -9,10 +9,10 @@
  */
 import { parseArgs } from 'node:util';
 import { brushWidth } from '../core/brush.ts';
-import { loadPendigits } from '../data/pendigits.ts';
 import { renderStrokes } from '../node/render-strokes.ts';
 import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
-import { isValidationWriter, PEN_DIGITS } from '../training/config.ts';
+import { penValidationDigits } from '../evaluation/validation-sets.ts';
+import { TRAIN } from '../training/config.ts';
 import { positiveInt } from './args.ts';
 
 const { values } = parseArgs({
@@ -31,9 +31,7 @@ const FRACTIONS = [17.5, 28, 45, 60];
 async function main(): Promise<void> {
   const pad = positiveInt('pad', values.pad, 400);
   const recognizer = await loadRecognizer(values.model);
-  const digits = (await loadPendigits(values.pendigits)).filter((d) =>
-    isValidationWriter(d.writer, PEN_DIGITS.validationWriters),
-  );
+  const digits = await penValidationDigits(TRAIN, values.pendigits);
   const brushes = [
     { name: `page (${brushWidth(pad).toFixed(1)} px)`, px: brushWidth(pad) },
     ...FRACTIONS.map((f) => ({ name: `1/${f} (${(pad / f).toFixed(1)} px)`, px: pad / f })),

@@ -12,7 +12,6 @@
 import { parseArgs } from 'node:util';
 import { Random } from '../core/random.ts';
 import { ENSEMBLES, type Ensemble } from '../core/vote.ts';
-import { loadPendigits } from '../data/pendigits.ts';
 import { loadUnipen, usableDigit } from '../data/unipen.ts';
 import {
   composeNumber,
@@ -23,7 +22,8 @@ import {
 } from '../data/compose-numbers.ts';
 import { evaluateNumbers, type NumberTally } from '../evaluation/numbers.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
-import { isUnipenValidationWriter, isValidationWriter, PEN_DIGITS } from '../training/config.ts';
+import { penValidationDigits } from '../evaluation/validation-sets.ts';
+import { isUnipenValidationWriter, TRAIN } from '../training/config.ts';
 import { positiveInt } from './args.ts';
 
 const USAGE = `usage: npm run eval:numbers -- [options]
@@ -85,9 +85,7 @@ async function main(): Promise<number> {
   const recognizer = await loadRecognizer(values.model);
   const sources: { name: string; digits: WrittenDigit[] }[] = [];
   if (source !== 'unipen') {
-    const digits = (await loadPendigits(values.pendigits)).filter((d) =>
-      isValidationWriter(d.writer, PEN_DIGITS.validationWriters),
-    );
+    const digits = await penValidationDigits(TRAIN, values.pendigits);
     sources.push({ name: 'pen digits, validation writers', digits });
   }
   if (source !== 'pendigits') {

@@ -8,11 +8,11 @@
  */
 import { parseArgs } from 'node:util';
 import { Random } from '../core/random.ts';
-import { loadPendigits } from '../data/pendigits.ts';
 import { photographed, type Paper } from '../evaluation/photographed.ts';
 import { renderStrokes } from '../node/render-strokes.ts';
 import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
-import { isValidationWriter, PEN_DIGITS } from '../training/config.ts';
+import { penValidationDigits } from '../evaluation/validation-sets.ts';
+import { TRAIN } from '../training/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,9 +36,7 @@ const PAPERS: { name: string; paper: Paper }[] = [
 
 async function main(): Promise<void> {
   const recognizer = await loadRecognizer(values.model);
-  const digits = (await loadPendigits(values.pendigits)).filter((d) =>
-    isValidationWriter(d.writer, PEN_DIGITS.validationWriters),
-  );
+  const digits = await penValidationDigits(TRAIN, values.pendigits);
   const pct = (n: number) => `${((100 * n) / digits.length).toFixed(2)}%`;
   console.log(`${digits.length} pen digits of the validation writers, brush 12 on a 280 px pad`);
   for (const { name, paper } of PAPERS) {

@@ -9,7 +9,7 @@ import type { GrayImage } from '../core/image.ts';
 import { preprocess } from '../core/preprocess.ts';
 import { Random } from '../core/random.ts';
 import type { PenStroke } from '../data/pen-text.ts';
-import { loadPendigits } from '../data/pendigits.ts';
+import { loadPendigits, type PenDigit } from '../data/pendigits.ts';
 import { isCutDigit, loadPlaced, type UnipenSample, type UnipenSet } from '../data/unipen.ts';
 import { renderStrokes } from '../node/render-strokes.ts';
 import {
@@ -54,6 +54,15 @@ export interface ValidationOptions {
 /** The calibration half of the validation writers. */
 export function isCalibrationWriter(writer: WriterId): boolean {
   return writerHash(`calibration:${writer}`) % 2 === 0;
+}
+
+/** Pen digits of the validation writers, who are never trained on. */
+export async function penValidationDigits(
+  config: Pick<TrainConfig, 'penDigits'>,
+  dir?: string,
+): Promise<PenDigit[]> {
+  const writers = config.penDigits?.validationWriters ?? [];
+  return (await loadPendigits(dir)).filter((d) => isValidationWriter(d.writer, writers));
 }
 
 /** UNIPEN digits of the validation writers, placed in the pen box (the same on every run). */
@@ -102,17 +111,16 @@ export async function validationDrawings(
   options: ValidationOptions = {},
 ): Promise<ValidationDrawing[]> {
   const limit = options.limit ?? Infinity;
-  const validationWriters = config.penDigits?.validationWriters ?? [];
-  const pen: ValidationDrawing[] = (await loadPendigits(options.pendigitsDir))
-    .filter((d) => isValidationWriter(d.writer, validationWriters))
-    .map((d) => ({
+  const pen: ValidationDrawing[] = (await penValidationDigits(config, options.pendigitsDir)).map(
+    (d) => ({
       kind: 'digit',
       label: d.label,
       character: String(d.label),
       writer: d.writer,
       source: 'pendigits',
       strokes: d.strokes,
-    }));
+    }),
+  );
   const unipenDigits = await unipenDrawings(['digits'], config, options.unipenDir);
   const others = await unipenDrawings(['upper', 'lower', 'symbols'], config, options.unipenDir);
   const notDigits = others.filter((d) => d.kind === 'not_digit');
