@@ -21,12 +21,7 @@ export async function openPglite(dataDir: string): Promise<SqlClient> {
   const db = await PGlite.create(dataDir);
   return {
     ...queryable(db),
-    transaction: (work, mayCommit) =>
-      db.transaction(async (tx) => {
-        const result = await work(queryable(tx));
-        if (mayCommit && !mayCommit()) throw new Error('rolled back: its caller stopped waiting');
-        return result;
-      }),
+    transaction: (work) => db.transaction((tx) => work(queryable(tx))),
     listen(channel, handlers) {
       // In the same process: live as soon as LISTEN ran, and never lost.
       let stopped = false;

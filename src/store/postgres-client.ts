@@ -152,13 +152,12 @@ export function openPostgres(options: PostgresOptions): SqlClient {
   pool.on('error', (err) => options.onError?.(err));
   return {
     ...queryable(pool),
-    async transaction(work, mayCommit) {
+    async transaction(work) {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await work(queryable(client));
-        if (mayCommit && !mayCommit()) throw new Error('rolled back: its caller stopped waiting');
         await client.query('COMMIT');
         return result;
       } catch (err) {

@@ -39,10 +39,7 @@ export interface SqlClient extends SqlQueryable {
    * the connection drops.
    */
   listen(channel: string, handlers: ListenHandlers): Listening;
-  /**
-   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws,
-   * or when `mayCommit`, asked once it has resolved, says no (its caller stopped waiting).
-   */
-  transaction<T>(work: (tx: SqlQueryable) => Promise<T>, mayCommit?: () => boolean): Promise<T>;
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

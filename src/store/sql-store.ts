@@ -14,7 +14,7 @@ import {
 } from './changes.ts';
 import { withDeadline, type Deadline } from './deadline.ts';
 import { migrate } from './migrations.ts';
-import type { Listening, SqlClient } from './sql-client.ts';
+import type { Listening, SqlClient, SqlQueryable } from './sql-client.ts';
 import {
   CorrectionLimitError,
   MAX_CORRECTIONS_PER_USER,
@@ -121,25 +121,23 @@ export class SqlStore implements CorrectionsStore {
   }
 
   private insert(correction: NewCorrection): Promise<Correction> {
-    return this.guard('store the correction', ({ mayCommit }) =>
-      this.client.transaction(async (tx) => {
-        // Two additions for one user at once must not both pass the cap check.
-        await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
-          USER_LOCK_SPACE,
-          correction.user,
-        ]);
-        const { rows: counted } = await tx.query<{ n: number }>(
-          'SELECT count(*)::integer AS n FROM corrections WHERE user_id = $1',
-          [correction.user],
-        );
-        if (counted[0].n >= this.maxPerUser) throw new CorrectionLimitError(this.maxPerUser);
-        const { rows } = await tx.query<Row>(
-          `INSERT INTO corrections (user_id, label, input) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-          [correction.user, correction.label, Buffer.from(correction.input)],
-        );
-        return toCorrection(rows[0]);
-      }, mayCommit),
-    );
+    return this.write('store the correction', async (tx) => {
+      // Two additions for one user at once must not both pass the cap check.
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        USER_LOCK_SPACE,
+        correction.user,
+      ]);
+      const { rows: counted } = await tx.query<{ n: number }>(
+        'SELECT count(*)::integer AS n FROM corrections WHERE user_id = $1',
+        [correction.user],
+      );
+      if (counted[0].n >= this.maxPerUser) throw new CorrectionLimitError(this.maxPerUser);
+      const { rows } = await tx.query<Row>(
+        `INSERT INTO corrections (user_id, label, input) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+        [correction.user, correction.label, Buffer.from(correction.input)],
+      );
+      return toCorrection(rows[0]);
+    });
   }
 
   async list(user: string): Promise<Correction[]> {
@@ -168,16 +166,12 @@ export class SqlStore implements CorrectionsStore {
     await this.migrate();
     return this.acknowledgedWrite(
       () =>
-        // In a transaction that asks its deadline before committing, as an addition does:
-        // a caller told "nothing was deleted" must find nothing deleted.
-        this.guard('delete the corrections', ({ mayCommit }) =>
-          this.client.transaction(async (tx) => {
-            const { affectedRows } = await tx.query('DELETE FROM corrections WHERE user_id = $1', [
-              user,
-            ]);
-            return affectedRows;
-          }, mayCommit),
-        ),
+        this.write('delete the corrections', async (tx) => {
+          const { affectedRows } = await tx.query('DELETE FROM corrections WHERE user_id = $1', [
+            user,
+          ]);
+          return affectedRows;
+        }),
       // Deleting nothing announces nothing.
       (deleted) => (deleted > 0 ? payloadOf({ kind: 'deleted', user }) : null),
     );
@@ -321,9 +315,20 @@ export class SqlStore implements CorrectionsStore {
   }
 
   /**
-   * Runs `work`; a database error or a wait beyond timeoutMs becomes StoreUnavailableError.
-   * A transaction passes the deadline's `mayCommit` on, so that it never commits after that.
+   * `work` in one transaction, under the deadline (see guard), committed only while its caller
+   * still waits: a caller told "nothing was changed" must find nothing changed.
    */
+  private write<T>(what: string, work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    return this.guard(what, ({ mayCommit }) =>
+      this.client.transaction(async (tx) => {
+        const result = await work(tx);
+        if (!mayCommit()) throw new Error('rolled back: its caller stopped waiting');
+        return result;
+      }),
+    );
+  }
+
+  /** Runs `work`; a database error or a wait beyond timeoutMs becomes StoreUnavailableError. */
   private async guard<T>(
     what: string,
     work: (deadline: Deadline) => Promise<T>,
