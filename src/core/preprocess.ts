@@ -4,7 +4,7 @@
  * 20x20 keeping the aspect ratio (area-averaged, so anti-aliased), then place it in 28x28
  * with its centre of mass at the centre.
  */
-import { boxGap, type Box } from './box.ts';
+import { boxGap, heightOf, union, widthOf, type Box } from './box.ts';
 import { MODEL_SIZE, type GrayImage } from './image.ts';
 import { flattenPaper } from './paper.ts';
 
@@ -199,15 +199,11 @@ export function inkBox(img: GrayImage): Box | null {
   const comps = inkComponents(img).sort((a, b) => b.mass - a.mass);
   if (comps.length === 0) return null;
   const main = comps[0];
-  const box = { ...main.box };
-  const size = Math.max(box.x1 - box.x0, box.y1 - box.y0);
+  let box = main.box;
+  const size = Math.max(widthOf(box), heightOf(box));
   for (const c of comps.slice(1)) {
     const speck = c.mass < 0.1 * main.mass && boxGap(c.box, main.box) > 0.25 * size;
-    if (speck) continue;
-    box.x0 = Math.min(box.x0, c.box.x0);
-    box.y0 = Math.min(box.y0, c.box.y0);
-    box.x1 = Math.max(box.x1, c.box.x1);
-    box.y1 = Math.max(box.y1, c.box.y1);
+    if (!speck) box = union(box, c.box);
   }
   return growOverFaintInk(img, box);
 }

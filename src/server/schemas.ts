@@ -1,7 +1,7 @@
 /**
  * The JSON schemas of the HTTP API (design.md, "HTTP API"): they validate every request body,
- * serialize every answer and are published as OpenAPI at /docs. The TypeScript types beside
- * them describe the same shapes for the handlers.
+ * serialize every answer and are published as OpenAPI at /docs. The handlers' types of the
+ * requests are taken from them (`FromSchema`), so the two cannot drift apart.
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { ENSEMBLES } from '../core/vote.ts';
