@@ -10,6 +10,7 @@ import {
   describeReading,
   mountNumberView,
   NO_NUMBER,
+  readsAgain,
   selectDigit,
   selectedDigit,
   showReading,
@@ -280,7 +281,7 @@ async function predict(): Promise<void> {
     const previous = shown?.drawing === version ? number : undefined;
     number = showReading(reading, padCanvas.width, padCanvas.height, previous);
     shown = { from, strokes, drawing: version };
-    showNumber(true, previous?.reading?.digits.length === reading.digits.length);
+    showNumber(true, readsAgain(previous, reading));
     // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
     performance.measure(`digits:prediction:${from.where}`, { start });
     if (!firstResultMarked) {

@@ -22,9 +22,17 @@ export interface NumberState {
 export const NO_NUMBER: NumberState = { reading: null, selected: 0, width: 1, height: 1 };
 
 /**
+ * Whether `reading`, of the drawing `previous` showed (after a correction, with another
+ * ensemble), answers the same digits again: as many of them, so the picked one is the same.
+ */
+export function readsAgain(previous: NumberState | undefined, reading: Reading): boolean {
+  return previous?.reading?.digits.length === reading.digits.length;
+}
+
+/**
  * A new reading, with its least sure digit picked: where a person should look first (the
  * first digit when all are sure alike). The same drawing answered again (`again`: after a
- * correction, another ensemble) keeps the digit the person picked, if it has as many digits.
+ * correction, another ensemble) keeps the digit the person picked (see readsAgain).
  */
 export function showReading(
   reading: Reading,
@@ -32,7 +40,7 @@ export function showReading(
   height: number,
   again?: NumberState,
 ): NumberState {
-  if (again?.reading && again.reading.digits.length === reading.digits.length)
+  if (again && readsAgain(again, reading))
     return { reading, selected: again.selected, width, height };
   let selected = 0;
   reading.digits.forEach((d, i) => {
