@@ -89,6 +89,20 @@ function errorOf(body: unknown): { code: string; message: string } | null {
   return typeof code === 'string' && typeof message === 'string' ? { code, message } : null;
 }
 
+/**
+ * fetch, with no answer at all (the server is gone, the network down) told as
+ * ServerUnreachableError(`message`) rather than the browser's "Failed to fetch"; a request
+ * its caller aborted rejects as it did.
+ */
+export async function reach(url: string, init: RequestInit, message?: string): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
+    throw new ServerUnreachableError(message);
+  }
+}
+
 /** POSTs a drawing to `url`; the answer if `valid` accepts it, else the contract's error. */
 async function postDrawing<T>(
   url: string,
@@ -100,18 +114,12 @@ async function postDrawing<T>(
   signal?: AbortSignal,
 ): Promise<{ body: T; roundTripMs: number }> {
   const start = performance.now();
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(user ? { image, ensemble, user } : { image, ensemble }),
-      signal,
-    });
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    throw new ServerUnreachableError();
-  }
+  const response = await reach(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(user ? { image, ensemble, user } : { image, ensemble }),
+    signal,
+  });
   let body: unknown;
   try {
     body = await response.json();

@@ -8,6 +8,7 @@
  * (local-adaptation.ts).
  */
 import { aDigit } from '../core/classes.ts';
+import { reach } from './api-client.ts';
 
 /** A stored correction as the page needs it: the 28x28 the model saw (0..1) and its digit. */
 export interface StoredCorrection {
@@ -62,14 +63,9 @@ async function failure(response: Response): Promise<Error> {
   return new Error(message);
 }
 
-/** fetch, with a network failure told in words a person understands (not "Failed to fetch"). */
-async function call(url: string, init?: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch {
-    throw new Error('the server cannot be reached; try again once it is back');
-  }
-}
+/** A request to the corrections API; no answer at all is said in words a person understands. */
+const call = (url: string, init: RequestInit = {}) =>
+  reach(url, init, 'the server cannot be reached; try again once it is back');
 
 /** Set, to the user ID, once this browser has stored a correction on the server. */
 const CORRECTED_KEY = 'digits-corrected';
