@@ -288,6 +288,10 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
     maxPoolGrad2x2(x, g, dx, batchSize * outHeight, outWidth, inWidth, C);
     return out;
   }
+  if (fh === 2 && fw === 1 && sh === 2 && sw === 1 && top === 0 && inHeight % 2 === 0) {
+    maxPoolGrad2x1(x, g, dx, batchSize * outHeight, inWidth * C);
+    return out;
+  }
   let gi = 0;
   for (let b = 0; b < batchSize; b++) {
     const base = b * inHeight * inWidth * C;
@@ -345,6 +349,28 @@ function maxPoolGrad2x2(
         if (x[e] > x[at]) at = e;
         dx[at] += g[gi];
       }
+    }
+  }
+}
+
+/**
+ * The line model's 2x1 pool (rows halved, columns kept), unrolled as the 2x2 one: each
+ * window is a pixel and the one below it.
+ */
+function maxPoolGrad2x1(
+  x: Float32Array,
+  g: Float32Array,
+  dx: Float32Array,
+  outRows: number,
+  rowStride: number,
+): void {
+  let gi = 0;
+  for (let r = 0; r < outRows; r++) {
+    const rowStart = 2 * r * rowStride;
+    for (let i = 0; i < rowStride; i++, gi++) {
+      const a = rowStart + i;
+      const b = a + rowStride;
+      dx[x[b] > x[a] ? b : a] += g[gi];
     }
   }
 }

@@ -29,8 +29,10 @@ export interface Progress {
 
 interface CheckpointFile extends Progress {
   readonly config: TrainConfig;
-  readonly optimizer: { name: string; shape: number[]; offset: number; length: number }[];
 }
+
+/** Where a training stood (its config and progress), whichever model it trains. */
+type OptimizerIndex = { name: string; shape: number[]; offset: number; length: number }[];
 
 const DIR = 'checkpoint';
 /** The weights' moving average, laid out as the checkpoint's weights.bin. */
@@ -44,6 +46,18 @@ export async function saveCheckpoint(
   out: string,
   config: TrainConfig,
   progress: Progress,
+  state: ReplicaState,
+): Promise<void> {
+  await saveReplicaCheckpoint(out, { ...progress, config } satisfies CheckpointFile, state);
+}
+
+/**
+ * Writes the replicas' `state` and `meta` (a JSON object: the config, and how far training
+ * got) to `<out>/checkpoint/`.
+ */
+export async function saveReplicaCheckpoint(
+  out: string,
+  meta: object,
   state: ReplicaState,
 ): Promise<void> {
   const dir = checkpointDir(out);
@@ -65,15 +79,26 @@ export async function saveCheckpoint(
   if (state.averagedWeightData)
     await writeAtomic(join(dir, AVERAGED_BIN), new Uint8Array(state.averagedWeightData));
   else await rm(join(dir, AVERAGED_BIN), { force: true });
-  const file: CheckpointFile = { ...progress, config, optimizer };
+  const file = { ...meta, optimizer };
   await writeAtomic(join(dir, 'checkpoint.json'), JSON.stringify(file, null, 2));
 }
 
 export async function loadCheckpoint(
   out: string,
 ): Promise<{ config: TrainConfig; progress: Progress; state: ReplicaState }> {
+  const { meta: file, state } = await loadReplicaCheckpoint<CheckpointFile>(out);
+  const { epoch, batch, history, trainSeconds } = file;
+  // Checkpoints from before weight averaging existed keep training without it.
+  const config: TrainConfig = { ...file.config, averageDecay: file.config.averageDecay ?? null };
+  return { config, progress: { epoch, batch, history, trainSeconds }, state };
+}
+
+/** What saveReplicaCheckpoint wrote: its `meta` and the replicas' state. */
+export async function loadReplicaCheckpoint<M extends object>(
+  out: string,
+): Promise<{ meta: M; state: ReplicaState }> {
   const dir = checkpointDir(out);
-  let file: CheckpointFile;
+  let file: M & { optimizer: OptimizerIndex };
   try {
     file = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
   } catch {
@@ -98,8 +123,5 @@ export async function loadCheckpoint(
       ? averaged.buffer.slice(averaged.byteOffset, averaged.byteOffset + averaged.byteLength)
       : null,
   };
-  const { epoch, batch, history, trainSeconds } = file;
-  // Checkpoints from before weight averaging existed keep training without it.
-  const config: TrainConfig = { ...file.config, averageDecay: file.config.averageDecay ?? null };
-  return { config, progress: { epoch, batch, history, trainSeconds }, state };
+  return { meta: file, state };
 }

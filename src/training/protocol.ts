@@ -1,5 +1,8 @@
 /** Messages between the training coordinator and its replica threads. */
 import type { ArchitectureConfig } from '../model/architecture.ts';
+import type { LineArchitecture } from '../model/line-architecture.ts';
+import type { LineDataConfig } from './line-samples.ts';
+import type { LineSourceDirs } from './line-sources.ts';
 
 export interface SerializedTensor {
   readonly name: string;
@@ -34,5 +37,30 @@ export type FromReplica =
   | { type: 'ready'; params: number }
   | { type: 'gradients'; gradients: Float32Array; loss: number; correct: number; count: number }
   | { type: 'predict'; probabilities: Float32Array }
+  | { type: 'state'; state: ReplicaState }
+  | { type: 'error'; message: string };
+
+/** Messages between the line model's training coordinator and its replicas. */
+export type ToLineReplica =
+  | {
+      type: 'init';
+      architecture: LineArchitecture;
+      data: LineDataConfig;
+      dirs: LineSourceDirs;
+      seed: number;
+      state: ReplicaState | null;
+      averageDecay: number | null;
+    }
+  /** Draw `count` training strips from `seed` and answer their mean gradient. */
+  | { type: 'gradients'; count: number; seed: number }
+  | { type: 'apply'; gradients: Float32Array; learningRate: number; step: number }
+  /** Logits of strips of equal width (count x LINE_HEIGHT x width), from the averaged weights if asked. */
+  | { type: 'logits'; images: Float32Array; count: number; width: number; averaged: boolean }
+  | { type: 'state' };
+
+export type FromLineReplica =
+  | { type: 'ready'; params: number }
+  | { type: 'gradients'; gradients: Float32Array; loss: number; count: number; columns: number }
+  | { type: 'logits'; logits: Float32Array }
   | { type: 'state'; state: ReplicaState }
   | { type: 'error'; message: string };

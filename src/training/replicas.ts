@@ -9,16 +9,20 @@ import { splitBatch, type Batch } from './batches.ts';
 import type { FromReplica, ReplicaState, ToReplica } from './protocol.ts';
 import { startTsWorker } from '../node/ts-worker.ts';
 
-type Reply<T extends FromReplica['type']> = Extract<FromReplica, { type: T }>;
+/** What every replica may answer: its reply, or the error that stopped it. */
+type Message = { type: string; message?: string };
 
-class Replica {
+/**
+ * One training thread running `script`, answering each request in order (the digit model's
+ * replica-worker.ts, the line model's line-replica-worker.ts).
+ */
+export class Replica<To, From extends Message> {
   private readonly worker: Worker;
-  private readonly waiting: { resolve: (m: FromReplica) => void; reject: (e: Error) => void }[] =
-    [];
+  private readonly waiting: { resolve: (m: From) => void; reject: (e: Error) => void }[] = [];
 
-  constructor() {
-    this.worker = startTsWorker(new URL('./replica-worker.ts', import.meta.url));
-    this.worker.on('message', (msg: FromReplica) => {
+  constructor(script: URL) {
+    this.worker = startTsWorker(script);
+    this.worker.on('message', (msg: From) => {
       const next = this.waiting.shift();
       if (!next) return;
       if (msg.type === 'error') next.reject(new Error(`training replica failed: ${msg.message}`));
@@ -32,19 +36,17 @@ class Replica {
     for (const w of this.waiting.splice(0)) w.reject(err);
   }
 
-  post(msg: ToReplica, transfer: ArrayBuffer[] = []): void {
+  post(msg: To, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(msg, transfer);
   }
 
-  request<T extends FromReplica['type']>(
-    msg: ToReplica,
+  request<T extends From['type']>(
+    msg: To,
     transfer: ArrayBuffer[] = [],
-  ): Promise<Reply<T>> {
-    const reply = new Promise<FromReplica>((resolve, reject) =>
-      this.waiting.push({ resolve, reject }),
-    );
+  ): Promise<Extract<From, { type: T }>> {
+    const reply = new Promise<From>((resolve, reject) => this.waiting.push({ resolve, reject }));
     this.post(msg, transfer);
-    return reply as Promise<Reply<T>>;
+    return reply as Promise<Extract<From, { type: T }>>;
   }
 
   async close(): Promise<void> {
@@ -59,9 +61,11 @@ export interface StepResult {
   readonly count: number;
 }
 
+type DigitReplica = Replica<ToReplica, FromReplica>;
+
 export class Replicas {
   private constructor(
-    private readonly replicas: Replica[],
+    private readonly replicas: DigitReplica[],
     readonly params: number,
   ) {}
 
@@ -76,8 +80,12 @@ export class Replicas {
     state: ReplicaState | null,
     averageDecay: number | null = null,
   ): Promise<Replicas> {
-    const replicas = Array.from({ length: Math.max(1, count) }, () => new Replica());
-    const init = (r: Replica, from: ReplicaState | null) =>
+    const script = new URL('./replica-worker.ts', import.meta.url);
+    const replicas = Array.from(
+      { length: Math.max(1, count) },
+      (): DigitReplica => new Replica(script),
+    );
+    const init = (r: DigitReplica, from: ReplicaState | null) =>
       r.request<'ready'>({ type: 'init', architecture, seed, state: from, averageDecay });
     try {
       const first = await init(replicas[0], state);
