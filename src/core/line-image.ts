@@ -49,11 +49,6 @@ export interface LineImage {
   readonly ink: Box;
 }
 
-/** Strip columns [x0, x1) back in the input image's pixels. */
-export function inputColumns(line: LineImage, x0: number, x1: number): [number, number] {
-  return [line.originX + x0 / line.scale, line.originX + x1 / line.scale];
-}
-
 /** The strip of an ink map (ink = 1), placed in the map's own pixels; null when it has no ink. */
 export function lineOfInk(img: GrayImage): LineImage | null {
   const box = inkBox(img);
@@ -79,28 +74,6 @@ export function lineOfInk(img: GrayImage): LineImage | null {
     originX: box.x0 - left / scale,
     originY: box.y0 - top / scale,
     ink: box,
-  };
-}
-
-/** A grayscale bitmap (0..255) as the line model's strip; null when it has no ink. */
-export function lineImage(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): LineImage | null {
-  checkBitmap(bitmap);
-  const plain = flattenPaper(bitmap, ink);
-  const extent = inkExtent(plain, ink);
-  if (!extent) return null;
-  const line = lineOfInk(inkMap(plain, ink, extent));
-  if (!line) return null;
-  const { ink: box } = line;
-  return {
-    ...line,
-    originX: extent.x0 + line.originX,
-    originY: extent.y0 + line.originY,
-    ink: {
-      x0: extent.x0 + box.x0,
-      y0: extent.y0 + box.y0,
-      x1: extent.x0 + box.x1,
-      y1: extent.y0 + box.y1,
-    },
   };
 }
 

@@ -43,6 +43,13 @@ export interface ComposedNumber {
 export interface ComposeOptions {
   readonly kind: NumberKind;
   readonly length: number;
+  /**
+   * Gaps between neighbours' inks, in heights, instead of the kind's own (spaced 0.1-0.45,
+   * tight -0.15-0).
+   */
+  readonly gap?: readonly [number, number];
+  /** A pen of this many pixels, instead of 5-12% of the height. */
+  readonly brush?: number;
 }
 
 /** The writers' digits, by writer and label, to draw numbers from. */
@@ -102,30 +109,55 @@ export function composeNumber(
   rng: Random,
   options: ComposeOptions,
 ): ComposedNumber {
-  const { kind, length } = options;
   const writer = bank.writers[rng.int(bank.writers.length)];
+  let text = '';
+  const laid = layOut(rng, options, () => {
+    const label = rng.int(10);
+    text += String(label);
+    return bank.pick(rng, writer, label);
+  });
+  return { ...laid, text, writer };
+}
+
+/**
+ * Lays out a word: `marks` (a writer's letters, whatever their labels) left to right, as a
+ * number's digits are. Its `text` is empty: there is no digit in it.
+ */
+export function composeWord(
+  marks: readonly WrittenDigit[],
+  rng: Random,
+  options: Omit<ComposeOptions, 'kind'> & { kind?: NumberKind },
+): ComposedNumber {
+  const laid = layOut(rng, { kind: 'spaced', ...options }, () => marks[rng.int(marks.length)]);
+  return { ...laid, text: '', writer: marks[0]?.writer ?? null };
+}
+
+/** Lays out `options.length` glyphs, each drawn by `next` when its turn comes. */
+function layOut(
+  rng: Random,
+  options: ComposeOptions,
+  next: () => WrittenDigit,
+): Omit<ComposedNumber, 'text' | 'writer'> {
+  const { kind } = options;
   const height = rng.uniform(60, 160);
-  const brush = Math.round(height * rng.uniform(0.05, 0.12));
+  const brush = options.brush ?? Math.round(height * rng.uniform(0.05, 0.12));
+  const [gapLow, gapHigh] = options.gap ?? (kind === 'spaced' ? [0.1, 0.45] : [-0.15, 0]);
   const slope = Math.tan((rng.uniform(-6, 6) * Math.PI) / 180);
   const margin = Math.round(0.4 * height + brush);
   const baseline = margin + height * 1.15;
   let cursor = margin;
-  let text = '';
+  // A narrow digit overlapped by its neighbour may end before it: the canvas holds both.
+  let right = margin;
   const placed: PenStroke[][] = [];
   const points: Bounds[] = [];
-  for (let i = 0; i < length; i++) {
-    const label = rng.int(10);
-    text += String(label);
-    const digit = bank.pick(rng, writer, label);
+  for (let i = 0; i < options.length; i++) {
+    const digit = next();
     const b = boundsOf(digit.strokes);
     const h = height * rng.uniform(0.85, 1.15);
     const scale = h / Math.max(1, b.y1 - b.y0);
     const w = (b.x1 - b.x0) * scale;
     // The gap between the inks; the points are a brush further apart.
-    const gap =
-      i === 0
-        ? 0
-        : height * (kind === 'spaced' ? rng.uniform(0.1, 0.45) : rng.uniform(-0.15, 0)) + brush;
+    const gap = i === 0 ? 0 : height * rng.uniform(gapLow, gapHigh) + brush;
     const left = cursor + gap;
     const bottom = baseline + slope * (left - margin) + height * rng.uniform(-0.05, 0.05);
     // y up in the writer's box, down on the canvas.
@@ -136,6 +168,7 @@ export function composeNumber(
     );
     points.push({ x0: left, x1: left + w, y0: bottom - h, y1: bottom });
     cursor = left + w;
+    right = Math.max(right, cursor);
   }
   // Shift everything so the highest point has a margin above it.
   const top = Math.min(...points.map((p) => p.y0));
@@ -156,11 +189,9 @@ export function composeNumber(
   });
   const touching = strokes.some((s, i) => i > 0 && inksTouch(strokes[i - 1], s, brush));
   return {
-    text,
     kind,
-    writer,
     strokes: strokes.flat(),
-    width: Math.ceil(cursor + margin),
+    width: Math.ceil(right + margin),
     height: Math.ceil(Math.max(...points.map((p) => p.y1)) + lift + margin),
     brush,
     boxes,

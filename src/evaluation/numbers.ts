@@ -15,11 +15,15 @@ export interface NumberTally {
   /** Digits read right: the number's length less the edits from the reading to the truth. */
   digitsRight: number;
   touching: number;
+  /** Readings answered unsure (a digit in doubt, or not a number). */
+  flagged: number;
 }
 
 export interface NumberEvaluation {
   readonly byKind: Map<NumberKind, NumberTally>;
   readonly byKindAndLength: Map<string, NumberTally>;
+  /** By the name each number was given (`names`), when given. */
+  readonly byName: Map<string, NumberTally>;
   /** The first few wrong readings of each kind, to look at. */
   readonly mistakes: { kind: NumberKind; text: string; read: string; writer: unknown }[];
   readonly seconds: number;
@@ -32,36 +36,50 @@ const emptyTally = (): NumberTally => ({
   digits: 0,
   digitsRight: 0,
   touching: 0,
+  flagged: 0,
 });
 
 /** Renders and reads each number in-process and scores the readings. */
 export async function evaluateNumbers(
   recognizer: Recognizer,
   numbers: readonly ComposedNumber[],
-  options: { ensemble?: Ensemble; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    ensemble?: Ensemble;
+    /** Read with the segmenter even when the recognizer has a line model. */
+    segment?: boolean;
+    /** A name for each number (its composition), tallied apart. */
+    names?: readonly string[];
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<NumberEvaluation> {
   const start = performance.now();
   const byKind = new Map<NumberKind, NumberTally>();
   const byKindAndLength = new Map<string, NumberTally>();
+  const byName = new Map<string, NumberTally>();
+  const tallyOf = <K>(map: Map<K, NumberTally>, key: K) =>
+    map.get(key) ?? map.set(key, emptyTally()).get(key)!;
   const mistakes: NumberEvaluation['mistakes'] = [];
   for (const [i, n] of numbers.entries()) {
     const bitmap = await renderStrokes(n.strokes, numberPad(n));
-    const read = recognizer.read(bitmap, { ensemble: options.ensemble ?? 'vote' }).text;
-    const key = `${n.kind} ${n.text.length}`;
-    for (const tally of [
-      byKind.get(n.kind) ?? byKind.set(n.kind, emptyTally()).get(n.kind)!,
-      byKindAndLength.get(key) ?? byKindAndLength.set(key, emptyTally()).get(key)!,
-    ]) {
+    const reading = recognizer.read(bitmap, {
+      ensemble: options.ensemble ?? 'vote',
+      segment: options.segment,
+    });
+    const read = reading.text;
+    const tallies = [tallyOf(byKind, n.kind), tallyOf(byKindAndLength, `${n.kind} ${n.text.length}`)];
+    if (options.names) tallies.push(tallyOf(byName, options.names[i]));
+    for (const tally of tallies) {
       tally.numbers++;
       tally.digits += n.text.length;
       if (read === n.text) tally.exact++;
       if (read.length === n.text.length) tally.countRight++;
       tally.digitsRight += Math.max(0, n.text.length - editDistance(read, n.text));
       if (n.touching) tally.touching++;
+      if (reading.unsure) tally.flagged++;
     }
     if (read !== n.text && mistakes.filter((m) => m.kind === n.kind).length < 12)
       mistakes.push({ kind: n.kind, text: n.text, read, writer: n.writer });
     options.onProgress?.(i + 1, numbers.length);
   }
-  return { byKind, byKindAndLength, mistakes, seconds: (performance.now() - start) / 1000 };
+  return { byKind, byKindAndLength, byName, mistakes, seconds: (performance.now() - start) / 1000 };
 }

@@ -27,22 +27,50 @@ export interface DigitReading extends Recognition {
   readonly box: DigitBox;
 }
 
+/** Why a number's reading is unsure: the drawing is no number, or a digit is in doubt. */
+export type ReadingReason = 'not_a_number' | 'ambiguous';
+
+/** A mark of a number that is no digit: a separator (`.` `,` `-` `/`), or anything else. */
+export interface Mark {
+  readonly kind: 'separator' | 'other';
+  readonly box: DigitBox;
+}
+
 /** A number read from a drawing: its digits in reading order (left to right). */
 export interface Reading {
-  /** Each digit's best guess, in order. */
+  /** Each digit's best guess, in order (separators never in it). */
   readonly text: string;
   readonly digits: DigitReading[];
-  /** Whether any digit is unsure (design.md, "Unsure"). */
+  /** Marks read beside the digits, in reading order. */
+  readonly marks: Mark[];
+  /** Whether the drawing is not a number, or any digit is unsure (design.md, "Unsure"). */
   readonly unsure: boolean;
+  readonly reason: ReadingReason | null;
   readonly ms: number;
 }
 
+export interface ReadingShape {
+  readonly marks?: Mark[];
+  /** The drawing as a whole is no number (a word, a letter, a scribble). */
+  readonly notANumber?: boolean;
+}
+
 /** The number made of `digits`, in reading order. */
-export function readingOf(digits: DigitReading[], ms: number): Reading {
+export function readingOf(digits: DigitReading[], ms: number, shape: ReadingShape = {}): Reading {
+  const notANumber =
+    shape.notANumber ?? (digits.length === 0 || digits.some((d) => d.reason === 'not_a_digit'));
+  const reason = notANumber ? 'not_a_number' : digits.some((d) => d.unsure) ? 'ambiguous' : null;
   return {
     text: digits.map((d) => d.digit).join(''),
     digits,
-    unsure: digits.some((d) => d.unsure),
+    marks: shape.marks ?? [],
+    unsure: reason !== null,
+    reason,
     ms,
   };
+}
+
+/** What readingOf needs to rebuild `reading` around new digits (after adapting them). */
+export function shapeOf(reading: Reading): ReadingShape {
+  return { marks: reading.marks, notANumber: reading.reason === 'not_a_number' };
 }

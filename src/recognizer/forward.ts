@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Class probabilities (n x 10) for a batch of inputs (n x 28 x 28 x 1). */
+/** The network's output for a batch of inputs (the digit model: n x 28 x 28 x 1 to n x classes). */
 export type Forward = (x: tf.Tensor4D) => tf.Tensor;
 
 type Step = (x: tf.Tensor) => tf.Tensor;
@@ -29,6 +29,12 @@ function stepOf(layer: tf.layers.Layer): Step | null | 'skip' {
       return 'skip';
     case 'Flatten':
       return (x) => tf.reshape(x, [x.shape[0], -1]);
+    case 'ZeroPadding2D': {
+      // The line model pads columns before its head (src/model/line-architecture.ts).
+      if (config.dataFormat !== 'channelsLast') return null;
+      const [rows, columns] = config.padding as [[number, number], [number, number]];
+      return (x) => tf.pad(x as tf.Tensor4D, [[0, 0], rows, columns, [0, 0]]);
+    }
     case 'MaxPooling2D': {
       if (config.dataFormat !== 'channelsLast') return null;
       const size = pair(config.poolSize);

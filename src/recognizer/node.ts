@@ -1,12 +1,15 @@
-/** Loading the recognizer in Node: the wasm backend and the model folder. */
-import { readFile } from 'node:fs/promises';
+/** Loading the recognizer in Node: the wasm backend and the model folders. */
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useBackend } from '../model/backend.ts';
-import { loadModel, METRICS_JSON } from '../model/model-io.ts';
+import { loadModel, METRICS_JSON, MODEL_JSON } from '../model/model-io.ts';
+import { LineModel } from './line-model.ts';
 import { Recognizer } from './recognizer.ts';
 
-/** The shipped model. */
+/** The shipped digit model. */
 export const DEFAULT_MODEL_DIR = new URL('../../models/mnist-cnn', import.meta.url).pathname;
+/** The shipped line model, which reads whole numbers (npm run train:line). */
+export const DEFAULT_LINE_MODEL_DIR = new URL('../../models/line-cnn', import.meta.url).pathname;
 
 async function modelName(dir: string): Promise<string | undefined> {
   try {
@@ -19,13 +22,38 @@ async function modelName(dir: string): Promise<string | undefined> {
   }
 }
 
+export interface LoadOptions {
+  readonly warmUp?: boolean;
+  /**
+   * The line model's folder (default: the shipped one); null reads numbers with the
+   * segmenter alone, as does a default folder that holds no model.
+   */
+  readonly lineDir?: string | null;
+}
+
+async function loadLineModel(dir: string | null | undefined): Promise<LineModel | null> {
+  if (dir === null) return null;
+  const folder = dir ?? DEFAULT_LINE_MODEL_DIR;
+  const present = await access(join(folder, MODEL_JSON)).then(
+    () => true,
+    () => false,
+  );
+  // A folder asked for by name must hold a model; the default one may be absent.
+  if (!present && dir === undefined) return null;
+  return new LineModel(await loadModel(folder));
+}
+
 export async function loadRecognizer(
   dir = DEFAULT_MODEL_DIR,
-  options: { warmUp?: boolean } = {},
+  options: LoadOptions = {},
 ): Promise<Recognizer> {
   await useBackend('wasm');
-  const model = await loadModel(dir);
-  const recognizer = new Recognizer(model, (await modelName(dir)) ?? model.name);
+  const [model, line, name] = await Promise.all([
+    loadModel(dir),
+    loadLineModel(options.lineDir),
+    modelName(dir),
+  ]);
+  const recognizer = new Recognizer(model, name ?? model.name, undefined, line);
   if (options.warmUp ?? true) recognizer.warmUp();
   return recognizer;
 }

@@ -17,9 +17,19 @@ import { segmentNumber, SEGMENT, type SegmentOptions, type Segmentation } from '
 import { VARIANTS, variantBatch } from '../core/variants.ts';
 import { DEFAULT_THRESHOLDS, judge, type UnsureThresholds } from '../core/unsure.ts';
 import { combine, type Ensemble } from '../core/vote.ts';
+import {
+  combineDigit,
+  decodeLine,
+  placeTokens,
+  prepareLine,
+  type DigitCombination,
+  type PreparedLine,
+} from '../core/line-reading.ts';
+import { LINE_STRIDE } from '../core/line-image.ts';
 import { readingOf, type DigitReading, type Reading, type Recognition } from './answers.ts';
 import { splitForward, type SplitForward } from './features.ts';
 import { compileForward, type Forward } from './forward.ts';
+import type { LineModel } from './line-model.ts';
 
 export interface RecognizeOptions {
   readonly ink?: InkPolarity;
@@ -31,6 +41,26 @@ export interface SegmentationReading {
   readonly digits: DigitReading[];
   readonly forwardMs: number;
 }
+
+/**
+ * A drawing made ready to be read as a number: a strip for the line model, or, without one,
+ * the segmenter's candidate digits.
+ */
+export type PreparedNumber =
+  | { readonly line: PreparedLine; readonly segmentation?: undefined }
+  | { readonly segmentation: Segmentation; readonly line?: undefined };
+
+/** A number's reading without its time, and the time of its share of the forward passes. */
+export interface PreparedReading {
+  readonly reading: Omit<Reading, 'ms'>;
+  readonly forwardMs: number;
+}
+
+/**
+ * How a digit of a number of several is decided from the two models (line-reading.ts); a
+ * number of one digit is always the digit model's, as /api/predict answers.
+ */
+export const DIGIT_COMBINATION: DigitCombination = 'product';
 
 /**
  * Reads segmented numbers: scores their candidates in two batched passes (the candidates
@@ -124,7 +154,17 @@ export class Recognizer {
   /** The same network in two halves, for features (features.ts); null if it cannot split. */
   private readonly split: SplitForward | null;
 
-  constructor(model: tf.LayersModel, name = model.name, thresholds = thresholdsOf(model)) {
+  /** Reads whole numbers at once when present; else numbers are segmented (segment.ts). */
+  readonly line: LineModel | null;
+
+  constructor(
+    model: tf.LayersModel,
+    name = model.name,
+    thresholds = thresholdsOf(model),
+    line: LineModel | null = null,
+    private readonly combination: DigitCombination = DIGIT_COMBINATION,
+  ) {
+    this.line = line;
     this.info = { name, params: model.countParams(), thresholds };
     this.split = splitForward(model);
     this.classes = model.outputs[0].shape[1] ?? DIGITS;
@@ -138,6 +178,7 @@ export class Recognizer {
       this.forward(tf.zeros([VARIANTS.length, MODEL_SIZE, MODEL_SIZE, 1])).dataSync();
       this.forward(tf.zeros([1, MODEL_SIZE, MODEL_SIZE, 1])).dataSync();
     });
+    this.line?.warmUp();
   }
 
   /** The model's outputs for `count` 28x28 inputs; no tensor outlives the call. */
@@ -277,18 +318,96 @@ export class Recognizer {
     return { ...result, ms: now() - start };
   }
 
+  /** A drawing made ready to be read as a number; null when it has no ink. */
+  prepareNumber(bitmap: GrayBitmap, ink: InkPolarity = 'dark', useLine = true): PreparedNumber | null {
+    if (this.line && useLine) {
+      const line = prepareLine(bitmap, ink);
+      return line && { line };
+    }
+    const segmentation = segmentNumber(bitmap, ink);
+    return segmentation && { segmentation };
+  }
+
   /**
-   * Reads a number: segments the drawing into candidate digits (src/core/segment.ts),
-   * recognizes every candidate in one batched forward pass and keeps the best reading.
+   * Reads prepared numbers, all of them in shared forward passes: the line model's strips in
+   * one, then every digit's ink through the digit model in one, as each number's single
+   * digits would be (votes, confidence, the 28x28 for adaptation).
    */
-  read(bitmap: GrayBitmap, options: RecognizeOptions = {}): Reading {
+  readPrepared(prepared: readonly PreparedNumber[], ensemble: Ensemble = 'vote'): PreparedReading[] {
+    const out: PreparedReading[] = [];
+    const lines = prepared.flatMap((p, i) => (p.line ? [{ i, line: p.line }] : []));
+    const segmented = prepared.flatMap((p, i) => (p.segmentation ? [{ i, s: p.segmentation }] : []));
+    if (segmented.length) {
+      const readings = readSegmentations(
+        segmented.map((x) => x.s),
+        (inputs) => this.recognizeInputs(inputs, ensemble),
+      );
+      segmented.forEach(({ i }, k) => {
+        const { digits, forwardMs } = readings[k];
+        out[i] = { reading: readingOf(digits, 0), forwardMs };
+      });
+    }
+    if (lines.length && this.line) {
+      const start = now();
+      const logits = this.line.logits(lines.map((x) => x.line.strip.image));
+      const lineMs = (now() - start) / lines.length;
+      const placed = lines.map(({ line }, k) =>
+        placeTokens(line, decodeLine(logits[k], line.strip.image.width / LINE_STRIDE)),
+      );
+      const inputs = placed.flatMap((p) => p.digits.flatMap((d) => (d.input ? [d.input] : [])));
+      const recognitions = this.recognizeInputs(inputs, ensemble);
+      let next = 0;
+      lines.forEach(({ i }, k) => {
+        const { digits, marks, notANumber } = placed[k];
+        const single = digits.length === 1 && marks.length === 0;
+        let forwardMs = lineMs;
+        const read = digits.map((d): DigitReading => {
+          const rec = d.input ? recognitions[next++] : null;
+          forwardMs += rec?.ms ?? 0;
+          // One digit alone is read as /api/predict reads it: the digit model's answer.
+          if (rec && single) return { ...rec, box: d.box };
+          const probabilities = rec ? combineDigit(d.probabilities, rec.probabilities, this.combination) : d.probabilities;
+          let digit = 0;
+          for (let k2 = 1; k2 < probabilities.length; k2++) if (probabilities[k2] > probabilities[digit]) digit = k2;
+          const decision = {
+            digit,
+            confidence: probabilities[digit],
+            probabilities,
+            votes: rec?.votes ?? probabilities.map((_, j) => (j === digit ? 1 : 0)),
+            variants: rec?.variants ?? 1,
+          };
+          // In a number, the line model judges whether there is a digit at all (notANumber).
+          return {
+            ...decision,
+            ...judge(decision, 0, this.thresholds),
+            notDigit: rec?.notDigit ?? 0,
+            ensemble: rec?.ensemble ?? ensemble,
+            input: rec?.input ?? new Array<number>(MODEL_PIXELS).fill(0),
+            ms: rec?.ms ?? 0,
+            box: d.box,
+          };
+        });
+        out[i] = {
+          reading: readingOf(read, 0, {
+            marks,
+            notANumber: notANumber || (single && read[0].reason === 'not_a_digit'),
+          }),
+          forwardMs,
+        };
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Reads a number: with the line model, the whole drawing at once (line-reading.ts); without
+   * one, or with `segment`, the drawing cut into candidate digits (segment.ts).
+   */
+  read(bitmap: GrayBitmap, options: RecognizeOptions & { segment?: boolean } = {}): Reading {
     const start = now();
-    const segmentation = segmentNumber(bitmap, options.ink ?? 'dark');
-    if (!segmentation) throw emptyImageError();
-    const ensemble = options.ensemble ?? 'vote';
-    const [{ digits }] = readSegmentations([segmentation], (inputs) =>
-      this.recognizeInputs(inputs, ensemble),
-    );
-    return readingOf(digits, now() - start);
+    const prepared = this.prepareNumber(bitmap, options.ink ?? 'dark', !options.segment);
+    if (!prepared) throw emptyImageError();
+    const [{ reading }] = this.readPrepared([prepared], options.ensemble ?? 'vote');
+    return { ...reading, ms: now() - start };
   }
 }

@@ -28,6 +28,7 @@ import {
 import { DEFAULT_THRESHOLDS } from '../core/unsure.ts';
 import {
   readingOf,
+  shapeOf,
   type DigitReading,
   type Reading,
   type Recognition,
@@ -241,7 +242,7 @@ export class UserAdaptation {
       };
     });
     // The text, and whether any digit is unsure, follow the adapted digits.
-    return readingOf(digits, reading.ms);
+    return readingOf(digits, reading.ms, shapeOf(reading));
   }
 
   /** Starts listening to the store's announcements now rather than on first use. */

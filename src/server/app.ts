@@ -14,7 +14,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { pino } from 'pino';
-import { DEFAULT_MODEL_DIR } from '../recognizer/node.ts';
+import { DEFAULT_LINE_MODEL_DIR, DEFAULT_MODEL_DIR } from '../recognizer/node.ts';
 import type { StoreConfig } from '../store/open.ts';
 import { UserAdaptation } from './adaptation.ts';
 import corrections from './corrections.ts';
@@ -370,7 +370,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     registerPredictRoutes(app, { pool, ajv, maxBatchPixels, adaptation });
     registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken, adaptation });
     registerReadRoutes(app, { pool, ajv, maxBatchPixels, adaptation });
-    await registerStatic(app, { webRoot, modelDir });
+    await registerStatic(app, { webRoot, modelDir, lineModelDir: DEFAULT_LINE_MODEL_DIR });
   } catch (err) {
     // Nobody will close an app that was never returned: stop its workers and store here.
     await pool.close();

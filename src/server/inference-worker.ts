@@ -9,12 +9,10 @@ import { PNG } from 'pngjs';
 import { InputError } from '../core/errors.ts';
 import { MODEL_SIZE, type GrayImage } from '../core/image.ts';
 import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preprocess.ts';
-import { segmentNumber, type Segmentation } from '../core/segment.ts';
 import { tf } from '../model/backend.ts';
 import { decodeDataUrl } from '../node/decode.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
-import { readSegmentations, type Recognizer } from '../recognizer/recognizer.ts';
-import { readingOf } from '../recognizer/answers.ts';
+import type { PreparedNumber, Recognizer } from '../recognizer/recognizer.ts';
 import type {
   FromWorker,
   ReadResult,
@@ -65,13 +63,13 @@ interface Job {
   readonly operation: WorkOperation;
   /** The 28x28 of a digit to recognize. */
   image?: GrayImage;
-  /** The candidate digits of a number to read. */
-  segmentation?: Segmentation;
+  /** A number to read, made ready for the reader. */
+  number?: PreparedNumber;
   prepareMs: number;
   result?: WorkResult | ReadResult;
 }
 
-function prepare(job: Job): void {
+function prepare(recognizer: Recognizer, job: Job): void {
   const start = performance.now();
   try {
     const { input } = job;
@@ -80,9 +78,9 @@ function prepare(job: Job): void {
       job.image = { width: MODEL_SIZE, height: MODEL_SIZE, data: input.input };
     } else if (job.operation === 'read') {
       const { bitmap, ink } = bitmapOf(input);
-      const segmentation = segmentNumber(bitmap, ink);
-      if (!segmentation) throw new InputError('empty_image', emptyMessage(input));
-      job.segmentation = segmentation;
+      const number = recognizer.prepareNumber(bitmap, ink);
+      if (!number) throw new InputError('empty_image', emptyMessage(input));
+      job.number = number;
     } else {
       const { bitmap, ink } = bitmapOf(input);
       const image = preprocess(bitmap, ink);
@@ -149,16 +147,16 @@ function recognize(recognizer: Recognizer, jobs: Job[]): string | undefined {
       });
     }
   }
-  for (const group of byPass(jobs.filter((job) => job.segmentation)).values()) {
+  for (const group of byPass(jobs.filter((job) => job.number)).values()) {
     const { ensemble } = group[0].input;
     attempt(group, () => {
-      const readings = readSegmentations(
-        group.map((job) => job.segmentation as Segmentation),
-        (inputs) => recognizer.recognizeInputs(inputs, ensemble),
+      const readings = recognizer.readPrepared(
+        group.map((job) => job.number as PreparedNumber),
+        ensemble,
       );
       group.forEach((job, k) => {
-        const { digits, forwardMs } = readings[k];
-        job.result = { ok: true, reading: readingOf(digits, round2(job.prepareMs + forwardMs)) };
+        const { reading, forwardMs } = readings[k];
+        job.result = { ok: true, reading: { ...reading, ms: round2(job.prepareMs + forwardMs) } };
       });
     });
   }
@@ -199,7 +197,7 @@ function drain(recognizer: Recognizer): void {
     })),
   );
   const jobs = jobsPerTask.flat();
-  jobs.forEach(prepare);
+  jobs.forEach((job) => prepare(recognizer, job));
   const fatal = recognize(recognizer, jobs);
   // One message for the whole pass: each message costs a wake-up of the main thread.
   const answers = tasks.map((task, t) => ({
@@ -232,7 +230,7 @@ function warmUpPipeline(recognizer: Recognizer): void {
     for (const operation of ['recognize', 'read'] as const) {
       const input: WorkInput = { kind: 'image', image: dataUrl, ensemble };
       const job: Job = { input, operation, prepareMs: 0 };
-      prepare(job);
+      prepare(recognizer, job);
       recognize(recognizer, [job]);
       if (!job.result?.ok) throw new Error(`warm-up ${operation} failed`);
     }

@@ -178,15 +178,41 @@ export const digitReadingSchema = {
 
 export const readingSchema = {
   type: 'object',
-  description: 'The number read from the drawing, its digits left to right.',
-  required: ['text', 'digits', 'unsure', 'ms'],
+  description:
+    'The number read from the drawing, its digits left to right. The line model reads the whole drawing at once; each digit is also read alone by the digit model (its votes, and the 28x28 it saw).',
+  required: ['text', 'digits', 'marks', 'unsure', 'reason', 'ms'],
   properties: {
-    text: { type: 'string', description: "Each digit's best guess, in reading order." },
-    unsure: { type: 'boolean', description: 'True when any of the digits is unsure.' },
+    text: {
+      type: 'string',
+      description: "Each digit's best guess, in reading order; separators are never in it.",
+    },
+    unsure: {
+      type: 'boolean',
+      description: 'True when the drawing is not a number, or any of its digits is unsure.',
+    },
+    reason: {
+      type: ['string', 'null'],
+      enum: ['not_a_number', 'ambiguous', null],
+      description:
+        'Why it is unsure: `not_a_number` (a word, a letter, a scribble: the drawing as a whole is no number), `ambiguous` (a digit is in doubt), or null when sure.',
+    },
     digits: {
       type: 'array',
       items: digitReadingSchema,
       description: 'The digits in reading order (left to right).',
+    },
+    marks: {
+      type: 'array',
+      description:
+        'What was read beside the digits, in reading order: separators (`.` `,` `-` `/`) and marks that are no digit, each with its box.',
+      items: {
+        type: 'object',
+        required: ['kind', 'box'],
+        properties: {
+          kind: { type: 'string', enum: ['separator', 'other'] },
+          box: boxSchema,
+        },
+      },
     },
     ms: {
       type: 'number',

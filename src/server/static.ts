@@ -1,6 +1,6 @@
 /**
- * Static files: the built web page at / and the model files at /models/mnist-cnn/, from
- * which the page can run the model in the browser. The page is built by Vite into
+ * Static files: the built web page at / and the model files at /models/mnist-cnn/ and
+ * /models/line-cnn/, from which the page can run the models in the browser. The page is built by Vite into
  * dist/web/; until it is, / answers 503 page_not_built (see notFound in app.ts).
  */
 import { existsSync } from 'node:fs';
@@ -9,10 +9,11 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 export const MODEL_ROUTE_PREFIX = '/models/mnist-cnn/';
+export const LINE_MODEL_ROUTE_PREFIX = '/models/line-cnn/';
 
 export async function registerStatic(
   app: FastifyInstance,
-  options: { webRoot: string; modelDir: string },
+  options: { webRoot: string; modelDir: string; lineModelDir: string },
 ): Promise<void> {
   // The page is read from disk on each request, so a page built after start is served too.
   await app.register(fastifyStatic, {
@@ -25,6 +26,11 @@ export async function registerStatic(
   await app.register(fastifyStatic, {
     root: resolve(options.modelDir),
     prefix: MODEL_ROUTE_PREFIX,
+    decorateReply: false,
+  });
+  await app.register(fastifyStatic, {
+    root: resolve(options.lineModelDir),
+    prefix: LINE_MODEL_ROUTE_PREFIX,
     decorateReply: false,
   });
 }

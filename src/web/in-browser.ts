@@ -10,6 +10,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import { Recognizer } from '../recognizer/recognizer.ts';
+import { LineModel } from '../recognizer/line-model.ts';
 import { type Reading } from '../recognizer/answers.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
@@ -24,9 +25,12 @@ export interface LocalModel {
 
 let loading: Promise<LocalModel> | null = null;
 
-/** Loads the model once (later calls share the same promise; a failure may be retried). */
-export function loadLocalModel(modelUrl: string): Promise<LocalModel> {
-  loading ??= load(modelUrl).catch((err: unknown) => {
+/**
+ * Loads the models once (later calls share the same promise; a failure may be retried): the
+ * digit model, and the line model that reads whole numbers.
+ */
+export function loadLocalModel(modelUrl: string, lineModelUrl: string): Promise<LocalModel> {
+  loading ??= load(modelUrl, lineModelUrl).catch((err: unknown) => {
     loading = null;
     throw err;
   });
@@ -63,11 +67,14 @@ function warmUpBitmap(): GrayBitmap {
   return { width: side, height: side, data };
 }
 
-async function load(modelUrl: string): Promise<LocalModel> {
+async function load(modelUrl: string, lineModelUrl: string): Promise<LocalModel> {
   const start = performance.now();
   const backend = await startBackend();
-  const model = await tf.loadLayersModel(modelUrl);
-  const recognizer = new Recognizer(model);
+  const [model, line] = await Promise.all([
+    tf.loadLayersModel(modelUrl),
+    tf.loadLayersModel(lineModelUrl),
+  ]);
+  const recognizer = new Recognizer(model, model.name, undefined, new LineModel(line));
   recognizer.warmUp();
   // Also compiles the preprocessing, segmentation and variants code paths, so the first
   // drawing is fast.

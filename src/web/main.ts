@@ -19,7 +19,7 @@ import {
 import type { LocalModel } from './in-browser.ts';
 import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
 import { LocalAdaptation } from './local-adaptation.ts';
-import { readingOf, type Reading } from '../recognizer/answers.ts';
+import { readingOf, shapeOf, type Reading } from '../recognizer/answers.ts';
 import type { Ensemble } from '../core/vote.ts';
 
 type Mode = 'server' | 'browser';
@@ -29,6 +29,7 @@ const AUTO_PREDICT_MS = 350;
 /** The server page loads the in-browser model as a fallback this long after it opened. */
 const PRELOAD_AFTER_MS = 1500;
 const MODEL_URL = new URL('models/mnist-cnn/model.json', document.baseURI).href;
+const LINE_MODEL_URL = new URL('models/line-cnn/model.json', document.baseURI).href;
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -147,7 +148,7 @@ function ensureLocalModel(): Promise<LocalModel> {
     local = { state: 'loading' };
     describeMode();
     localModel = import('./in-browser.ts')
-      .then(({ loadLocalModel }) => loadLocalModel(MODEL_URL))
+      .then(({ loadLocalModel }) => loadLocalModel(MODEL_URL, LINE_MODEL_URL))
       .then(
         (model) => {
           performance.mark('digits:model-ready');
@@ -220,7 +221,11 @@ async function recognise(where: Mode): Promise<{ reading: Reading; from: Provena
   const plain = readLocally(model, pad.toGrayBitmap(), ensemble);
   // Each digit adapts here to the user's corrections: this browser's in the static build, the
   // server's on the server page (while it answers), so both modes know what the user taught.
-  const reading = readingOf(await localAdaptation.adapt(model.recognizer, plain.digits), plain.ms);
+  const reading = readingOf(
+    await localAdaptation.adapt(model.recognizer, plain.digits),
+    plain.ms,
+    shapeOf(plain),
+  );
   return { reading, from: { where: 'browser', backend: model.backend } };
 }
 

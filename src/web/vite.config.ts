@@ -14,33 +14,38 @@ import { defineConfig, type Plugin } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '../..');
-const modelDir = join(repo, 'models', 'mnist-cnn');
+/** The digit model and the line model, each served from models/<name>/. */
+const MODELS = ['mnist-cnn', 'line-cnn'];
 const MODEL_FILES = ['model.json', 'weights.bin'];
 
-/** Serves models/mnist-cnn/ in development and, for the static site, copies it into the build. */
+/** Serves the models in development and, for the static site, copies them into the build. */
 function modelFiles(copyIntoBuild: boolean): Plugin {
   return {
     name: 'digits-model-files',
     configureServer(server) {
-      server.middlewares.use('/models/mnist-cnn', (req, res, next) => {
-        const name = (req.url ?? '').replace(/^\//, '').split('?')[0];
-        const file = join(modelDir, name);
-        if (!MODEL_FILES.includes(name) || !existsSync(file)) return next();
-        res.setHeader(
-          'Content-Type',
-          name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
-        );
-        createReadStream(file).pipe(res);
-      });
+      for (const model of MODELS) {
+        server.middlewares.use(`/models/${model}`, (req, res, next) => {
+          const name = (req.url ?? '').replace(/^\//, '').split('?')[0];
+          const file = join(repo, 'models', model, name);
+          if (!MODEL_FILES.includes(name) || !existsSync(file)) return next();
+          res.setHeader(
+            'Content-Type',
+            name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+          );
+          createReadStream(file).pipe(res);
+        });
+      }
     },
     generateBundle() {
       if (!copyIntoBuild) return;
-      for (const name of MODEL_FILES) {
-        this.emitFile({
-          type: 'asset',
-          fileName: `models/mnist-cnn/${name}`,
-          source: readFileSync(join(modelDir, name)),
-        });
+      for (const model of MODELS) {
+        for (const name of MODEL_FILES) {
+          this.emitFile({
+            type: 'asset',
+            fileName: `models/${model}/${name}`,
+            source: readFileSync(join(repo, 'models', model, name)),
+          });
+        }
       }
     },
   };

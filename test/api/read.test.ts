@@ -19,15 +19,20 @@ interface DigitBody extends RecognitionBody {
 interface ReadingBody {
   text: string;
   digits: DigitBody[];
+  marks: { kind: 'separator' | 'other'; box: DigitBody['box'] }[];
   unsure: boolean;
+  reason: 'not_a_number' | 'ambiguous' | null;
   ms: number;
 }
 
 function expectReading(body: unknown, ensemble = 'vote'): ReadingBody {
   const r = body as ReadingBody;
-  expect(Object.keys(r).sort()).toEqual(['digits', 'ms', 'text', 'unsure']);
+  expect(Object.keys(r).sort()).toEqual(['digits', 'marks', 'ms', 'reason', 'text', 'unsure']);
   expect(r.text).toBe(r.digits.map((d) => d.digit).join(''));
-  expect(r.unsure).toBe(r.digits.some((d) => d.unsure));
+  expect(r.unsure).toBe(r.reason !== null);
+  if (r.reason === 'ambiguous') expect(r.digits.some((d) => d.unsure)).toBe(true);
+  if (r.digits.some((d) => d.unsure)) expect(r.unsure).toBe(true);
+  for (const m of r.marks) expect(['separator', 'other']).toContain(m.kind);
   expect(r.ms).toBeGreaterThanOrEqual(0);
   for (const d of r.digits) {
     const { box, ...recognition } = d;

@@ -1,6 +1,6 @@
 /** The page's number view as data: what it shows for a reading, without a browser. */
 import { describe, expect, it } from 'vitest';
-import type { DigitReading, Reading } from '../../src/recognizer/answers.ts';
+import { readingOf, type DigitReading, type Reading } from '../../src/recognizer/answers.ts';
 import {
   describeReading,
   digitChips,
@@ -31,12 +31,7 @@ function digit(d: number, confidence: number, x: number): DigitReading {
   };
 }
 
-const reading = (digits: DigitReading[]): Reading => ({
-  text: digits.map((d) => d.digit).join(''),
-  digits,
-  unsure: digits.some((d) => d.unsure),
-  ms: 5,
-});
+const reading = (digits: DigitReading[]): Reading => readingOf(digits, 5);
 
 describe('the number view', () => {
   it('picks the least sure digit of a new reading', () => {

@@ -1,0 +1,210 @@
+/**
+ * From the line model's column scores to a number: the tokens it emitted (ctc.ts), where
+ * each stands in the drawing, each digit's ink cut out for the digit model, and how the two
+ * models' opinions of a digit combine. Pure: the server's workers and the page read alike.
+ */
+import { heightOf, widthOf, type Box } from './box.ts';
+import {
+  BLANK,
+  DIGIT_CLASS,
+  greedyDecode,
+  isDigitToken,
+  LINE_CLASSES,
+  OTHER_MARK,
+  SEPARATOR,
+  softmaxRows,
+  type EmittedToken,
+} from './ctc.ts';
+import { DIGITS } from './classes.ts';
+import type { GrayImage } from './image.ts';
+import { flattenPaper } from './paper.ts';
+import { InputError } from './errors.ts';
+import { MAX_MARKS } from './segment.ts';
+import {
+  checkBitmap,
+  inkComponents,
+  inkExtent,
+  inkMap,
+  normalizeInk,
+  type GrayBitmap,
+  type InkPolarity,
+} from './preprocess.ts';
+import { lineOfInk, LINE_STRIDE, type LineImage } from './line-image.ts';
+
+/** A drawing made ready for the line model: its strip, and its ink map to cut digits from. */
+export interface PreparedLine {
+  readonly strip: LineImage;
+  /** Ink (0..1) of the drawing's ink extent; `strip`'s coordinates are this map's. */
+  readonly ink: GrayImage;
+  /** Where the ink map's (0, 0) lies in the input image. */
+  readonly offsetX: number;
+  readonly offsetY: number;
+}
+
+/** Marks that weigh less than this share of the heaviest are specks, not marks of the writing. */
+const SPECK_SHARE = 0.02;
+
+/**
+ * A bitmap made ready for the line model; null when it has no ink. Throws an InputError for a
+ * drawing of more separate marks than a number of 20 digits has (a page of dots, of text):
+ * counted in one pass over the ink, before anything else is done with it.
+ */
+export function prepareLine(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): PreparedLine | null {
+  checkBitmap(bitmap);
+  const plain = flattenPaper(bitmap, ink);
+  const extent = inkExtent(plain, ink);
+  if (!extent) return null;
+  const map = inkMap(plain, ink, extent);
+  const components = inkComponents(map);
+  const heaviest = Math.max(0, ...components.map((c) => c.mass));
+  const marks = components.filter((c) => c.mass >= SPECK_SHARE * heaviest).length;
+  if (marks > MAX_MARKS) {
+    throw new InputError(
+      'invalid_image',
+      `the drawing has ${marks} separate marks: too many to read as a number (write up to 20 digits)`,
+    );
+  }
+  const strip = lineOfInk(map);
+  return strip && { strip, ink: map, offsetX: extent.x0, offsetY: extent.y0 };
+}
+
+/** What the line model read in one strip. */
+export interface LineTokens {
+  readonly tokens: EmittedToken[];
+  /** steps x LINE_CLASSES probabilities, after the softmax. */
+  readonly probabilities: Float32Array;
+  readonly steps: number;
+}
+
+/** Decodes one strip's logits (steps x LINE_CLASSES). */
+export function decodeLine(logits: ArrayLike<number>, steps: number): LineTokens {
+  const probabilities = softmaxRows(logits, steps, LINE_CLASSES);
+  return { tokens: greedyDecode(probabilities, steps, LINE_CLASSES), probabilities, steps };
+}
+
+/** The ten digits' probabilities at the column where `token` peaked, summing to 1. */
+export function digitProbabilities(read: LineTokens, token: EmittedToken): number[] {
+  const row = token.peak * LINE_CLASSES;
+  const p = Array.from({ length: DIGITS }, (_, d) => read.probabilities[row + DIGIT_CLASS + d]);
+  const sum = p.reduce((s, v) => s + v, 0);
+  return sum > 0 ? p.map((v) => v / sum) : p.map(() => 1 / DIGITS);
+}
+
+/**
+ * Each token's columns of the strip, [x0, x1) in strip pixels: from halfway after the token
+ * before it to halfway before the token after it. The model marks a digit at a column or two
+ * of its own, not at its edges, so the cuts fall in the gaps between the marks.
+ */
+export function tokenSpans(tokens: readonly EmittedToken[], stripWidth: number): [number, number][] {
+  return tokens.map((t, i) => {
+    const left = i === 0 ? 0 : ((tokens[i - 1].last + 1 + t.first) / 2) * LINE_STRIDE;
+    const right =
+      i === tokens.length - 1 ? stripWidth : ((t.last + 1 + tokens[i + 1].first) / 2) * LINE_STRIDE;
+    return [left, right];
+  });
+}
+
+/** The ink of `map` in columns [x0, x1) alone, and its box; null when there is none. */
+export function inkInColumns(
+  map: GrayImage,
+  x0: number,
+  x1: number,
+): { image: GrayImage; box: Box } | null {
+  const from = Math.max(0, Math.floor(x0));
+  const to = Math.min(map.width, Math.ceil(x1));
+  const data = new Float32Array(map.data.length);
+  let box: Box | null = null;
+  for (let y = 0; y < map.height; y++) {
+    for (let x = from; x < to; x++) {
+      const v = map.data[y * map.width + x];
+      if (v <= 0) continue;
+      data[y * map.width + x] = v;
+      if (!box) box = { x0: x, y0: y, x1: x + 1, y1: y + 1 };
+      else {
+        box.x0 = Math.min(box.x0, x);
+        box.x1 = Math.max(box.x1, x + 1);
+        box.y1 = y + 1;
+      }
+    }
+  }
+  return box && { image: { width: map.width, height: map.height, data }, box };
+}
+
+/** A digit of the line model's reading, placed in the drawing and cut out for the digit model. */
+export interface LineDigit {
+  readonly digit: number;
+  /** The line model's probabilities of the ten digits where it marked this one. */
+  readonly probabilities: number[];
+  /** The box of its ink in the input image. */
+  readonly box: { x: number; y: number; width: number; height: number };
+  /** Its ink alone, prepared as the digit model expects (28x28); null if it has none. */
+  readonly input: GrayImage | null;
+}
+
+export interface LineReading {
+  readonly digits: LineDigit[];
+  /** Separators (`.` `,` `-` `/`) and marks that are no digit, with their boxes. */
+  readonly marks: { kind: 'separator' | 'other'; box: LineDigit['box'] }[];
+  /** A mark that is no digit and no separator was read, or no digit at all. */
+  readonly notANumber: boolean;
+}
+
+/** Places the tokens of `read` in the drawing and cuts out each digit's ink. */
+export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
+  const { strip } = line;
+  const tokens = read.tokens.filter((t) => t.token !== BLANK);
+  const spans = tokenSpans(tokens, strip.image.width);
+  const digits: LineDigit[] = [];
+  const marks: LineReading['marks'] = [];
+  const single = tokens.length === 1 && isDigitToken(tokens[0].token);
+  tokens.forEach((t, i) => {
+    // Strip pixels to the ink map's: the strip's origin and scale.
+    const x0 = strip.originX + spans[i][0] / strip.scale;
+    const x1 = strip.originX + spans[i][1] / strip.scale;
+    const cut = inkInColumns(line.ink, x0, x1);
+    const at = (b: Box) => ({
+      x: line.offsetX + b.x0,
+      y: line.offsetY + b.y0,
+      width: widthOf(b),
+      height: heightOf(b),
+    });
+    const fallback: Box = {
+      x0: Math.max(0, Math.floor(x0)),
+      y0: 0,
+      x1: Math.min(line.ink.width, Math.ceil(x1)),
+      y1: line.ink.height,
+    };
+    if (!isDigitToken(t.token)) {
+      marks.push({ kind: t.token === SEPARATOR ? 'separator' : 'other', box: at(cut?.box ?? fallback) });
+      return;
+    }
+    // A number of one digit is the whole drawing, prepared exactly as /api/predict prepares it.
+    const input = single ? normalizeInk(line.ink) : cut && normalizeInk(cut.image);
+    digits.push({
+      digit: t.token - DIGIT_CLASS,
+      probabilities: digitProbabilities(read, t),
+      box: at(cut?.box ?? fallback),
+      input,
+    });
+  });
+  const notANumber = digits.length === 0 || tokens.some((t) => t.token === OTHER_MARK);
+  return { digits, marks, notANumber };
+}
+
+/**
+ * How the line model's and the digit model's probabilities of one digit of a number combine:
+ * `line` takes the line model's alone; `product` multiplies the two (renormalised), so each
+ * model's confidence counts where the other is unsure. Chosen by npm run eval:numbers.
+ */
+export type DigitCombination = 'line' | 'product';
+
+export function combineDigit(
+  line: readonly number[],
+  digitModel: readonly number[],
+  how: DigitCombination,
+): number[] {
+  if (how === 'line') return [...line];
+  const p = line.map((v, d) => v * digitModel[d]);
+  const sum = p.reduce((s, v) => s + v, 0);
+  return sum > 0 ? p.map((v) => v / sum) : [...line];
+}
