@@ -1,11 +1,12 @@
 /**
  * npm run bench:read -- [--n N] [--duration S] [--connections C] [--pendigits DIR]
  *
- * Reading a number: p50/p99 of Recognizer.read in-process (one wasm thread) for 5- and
+ * Reading a number: p50/p99 of Recognizer.read in-process (one wasm thread) for 1-, 5- and
  * 10-digit numbers, spaced and tight, written by the pen-digit validation writers
- * (src/data/compose-numbers.ts), with 10 variants per digit and with the ensemble off;
- * then over HTTP (POST /api/read on loopback, autocannon, C connections, S seconds each),
- * beside POST /api/predict of one digit measured in the same session. Figures, not a timed
+ * (src/data/compose-numbers.ts), with 10 variants per digit and with the ensemble off, by
+ * the line reader and by the segmenter; then over HTTP (POST /api/read on loopback,
+ * autocannon, 2 and C connections, S seconds each), beside POST /api/predict of one digit
+ * measured in the same session. Figures, not a timed
  * test: record them in docs/benchmarks.md with the load average printed.
  */
 import { loadavg } from 'node:os';
@@ -58,24 +59,27 @@ async function main(): Promise<void> {
 
   const recognizer = await loadRecognizer();
   console.log(`in-process, one wasm thread; ${n} readings each (after 30 untimed); load ${load()}`);
-  console.log('number             ensemble   p50 ms   p99 ms');
+  console.log('number             reader     ensemble   p50 ms   p99 ms');
   for (const kind of ['spaced', 'tight'] as const) {
-    for (const length of [5, 10]) {
+    for (const length of [1, 5, 10]) {
       const set = numbers(kind, length);
       const bitmaps: GrayBitmap[] = [];
       for (const c of set) bitmaps.push(await renderStrokes(c.strokes, numberPad(c)));
-      for (const ensemble of ['vote', 'off'] as Ensemble[]) {
-        for (let i = 0; i < 30; i++) recognizer.read(bitmaps[i % SAMPLES], { ensemble });
-        const times: number[] = [];
-        for (let i = 0; i < n; i++) {
-          const t = performance.now();
-          recognizer.read(bitmaps[i % SAMPLES], { ensemble });
-          times.push(performance.now() - t);
+      for (const reader of ['line', 'segmenter'] as const) {
+        for (const ensemble of ['vote', 'off'] as Ensemble[]) {
+          const options = { ensemble, segment: reader === 'segmenter' };
+          for (let i = 0; i < 30; i++) recognizer.read(bitmaps[i % SAMPLES], options);
+          const times: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const t = performance.now();
+            recognizer.read(bitmaps[i % SAMPLES], options);
+            times.push(performance.now() - t);
+          }
+          const { p50, p99 } = percentiles(times);
+          console.log(
+            `${`${length} digits, ${kind}`.padEnd(18)} ${reader.padEnd(10)} ${ensemble.padEnd(8)} ${p50.toFixed(2).padStart(8)} ${p99.toFixed(2).padStart(8)}`,
+          );
         }
-        const { p50, p99 } = percentiles(times);
-        console.log(
-          `${`${length} digits, ${kind}`.padEnd(18)} ${ensemble.padEnd(8)} ${p50.toFixed(2).padStart(8)} ${p99.toFixed(2).padStart(8)}`,
-        );
       }
     }
   }
@@ -90,29 +94,31 @@ async function main(): Promise<void> {
     { name: 'POST /api/read, 5 digits', url: '/api/read', number: numbers('spaced', 5)[0] },
     { name: 'POST /api/read, 10 digits', url: '/api/read', number: numbers('spaced', 10)[0] },
   ];
-  console.log(
-    `\nHTTP on loopback, ${app.inference.size} inference workers, ${connections} connections, ${duration} s each (after 3 s untimed); load ${load()}`,
-  );
-  console.log('request                          req/s   p50 ms   p99 ms   digits/s  failed');
-  for (const { name, url, number } of bodies) {
-    const png = (await renderStrokesPng(number.strokes, numberPad(number))).toString('base64');
-    const body = JSON.stringify({ image: `data:image/png;base64,${png}` });
-    const run = (seconds: number) =>
-      autocannon({
-        url: `${address}${url}`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        connections,
-        duration: seconds,
-        workers: 1,
-      });
-    await run(3);
-    const r = await run(duration);
-    const failed = r.non2xx + r.errors + r.timeouts;
+  for (const inFlight of [2, connections]) {
     console.log(
-      `${name.padEnd(32)} ${r.requests.average.toFixed(0).padStart(5)} ${String(r.latency.p50).padStart(8)} ${String(r.latency.p99).padStart(8)} ${(r.requests.average * number.text.length).toFixed(0).padStart(10)}  ${failed}`,
+      `\nHTTP on loopback, ${app.inference.size} inference workers, ${inFlight} connections, ${duration} s each (after 3 s untimed); load ${load()}`,
     );
+    console.log('request                          req/s   p50 ms   p99 ms   digits/s  failed');
+    for (const { name, url, number } of bodies) {
+      const png = (await renderStrokesPng(number.strokes, numberPad(number))).toString('base64');
+      const body = JSON.stringify({ image: `data:image/png;base64,${png}` });
+      const run = (seconds: number) =>
+        autocannon({
+          url: `${address}${url}`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          connections: inFlight,
+          duration: seconds,
+          workers: 1,
+        });
+      await run(3);
+      const r = await run(duration);
+      const failed = r.non2xx + r.errors + r.timeouts;
+      console.log(
+        `${name.padEnd(32)} ${r.requests.average.toFixed(0).padStart(5)} ${String(r.latency.p50).padStart(8)} ${String(r.latency.p99).padStart(8)} ${(r.requests.average * number.text.length).toFixed(0).padStart(10)}  ${failed}`,
+      );
+    }
   }
   await app.close();
   console.log(`load average after: ${load()}`);

@@ -57,8 +57,14 @@ const COMPOSITIONS: { name: string; options: Omit<ComposeOptions, 'length'> }[] 
   { name: 'spaced', options: { kind: 'spaced' } },
   { name: 'tight', options: { kind: 'tight' } },
   ...PENS.flatMap((brush) => [
-    { name: `spaced @${brush}`, options: { kind: 'spaced' as const, gap: [0.1, 0.45] as const, brush } },
-    { name: `tight @${brush}`, options: { kind: 'tight' as const, gap: [-0.1, 0.12] as const, brush } },
+    {
+      name: `spaced @${brush}`,
+      options: { kind: 'spaced' as const, gap: [0.1, 0.45] as const, brush },
+    },
+    {
+      name: `tight @${brush}`,
+      options: { kind: 'tight' as const, gap: [-0.1, 0.12] as const, brush },
+    },
     {
       name: `overlapping @${brush}`,
       options: { kind: 'tight' as const, gap: [-0.25, -0.1] as const, brush },
@@ -81,7 +87,9 @@ function row(label: string, t: NumberTally): string {
   ].join('  ');
 }
 
-const HEADER = ['composition'.padEnd(24), ...COLUMNS.map((c, i) => c.padStart(i < 4 ? 7 : 8))].join('  ');
+const HEADER = ['composition'.padEnd(24), ...COLUMNS.map((c, i) => c.padStart(i < 4 ? 7 : 8))].join(
+  '  ',
+);
 
 type Reader = 'line' | 'segmenter';
 
@@ -112,7 +120,8 @@ async function readSingles(
   for (const d of digits) {
     // A single digit as the page shows it: the writer's box over the whole 280 px pad.
     const bitmap = await renderStrokes(d.strokes, { brush: 8 });
-    if (recognizer.read(bitmap, { segment: reader === 'segmenter' }).text === String(d.label)) read++;
+    if (recognizer.read(bitmap, { segment: reader === 'segmenter' }).text === String(d.label))
+      read++;
     if (recognizer.recognize(bitmap).digit === d.label) predicted++;
   }
   return { read, predicted, count: digits.length };
@@ -152,8 +161,7 @@ async function main(): Promise<number> {
   if (!['line', 'segmenter', 'both'].includes(readerArg))
     throw new Error(`--reader must be line, segmenter or both, got "${readerArg}"`);
   const recognizer = await loadRecognizer(values.model, { lineDir: values['line-model'] });
-  const readers: Reader[] =
-    readerArg === 'both' ? ['line', 'segmenter'] : [readerArg as Reader];
+  const readers: Reader[] = readerArg === 'both' ? ['line', 'segmenter'] : [readerArg as Reader];
   if (readers.includes('line') && !recognizer.line)
     throw new Error('no line model: train one with npm run train:line, or pass --line-model DIR');
 
@@ -196,7 +204,9 @@ async function main(): Promise<number> {
         segment: reader === 'segmenter',
         onProgress: (done, total) => {
           if (tty && (done % 20 === 0 || done === total))
-            process.stderr.write(`\r\x1b[K${reader}: ${done}/${total}${done === total ? '\n' : ''}`);
+            process.stderr.write(
+              `\r\x1b[K${reader}: ${done}/${total}${done === total ? '\n' : ''}`,
+            );
         },
       });
       console.log(`\n${reader} reader (${result.seconds.toFixed(1)} s)\n${HEADER}`);
@@ -206,7 +216,10 @@ async function main(): Promise<number> {
         mistakes.push(`${reader.padEnd(9)} ${m.kind.padEnd(6)} ${m.text} -> ${m.read}`);
     }
     const sample = new Random(seed + 1);
-    const singles = Array.from({ length: Math.min(singleCount, digits.length) }, () => digits[sample.int(digits.length)]);
+    const singles = Array.from(
+      { length: Math.min(singleCount, digits.length) },
+      () => digits[sample.int(digits.length)],
+    );
     for (const reader of readers) {
       const s = await readSingles(recognizer, singles, reader);
       console.log(
@@ -218,9 +231,14 @@ async function main(): Promise<number> {
   }
 
   // Words of the UNIPEN validation writers' letters that look like no digit.
-  const letters = (await Promise.all([loadUnipen('upper', values.unipen), loadUnipen('lower', values.unipen)]))
+  const letters = (
+    await Promise.all([loadUnipen('upper', values.unipen), loadUnipen('lower', values.unipen)])
+  )
     .flat()
-    .filter((s) => isUnipenValidationWriter(s.writer) && !DIGIT_LIKE.includes(s.label) && s.strokes.length > 0);
+    .filter(
+      (s) =>
+        isUnipenValidationWriter(s.writer) && !DIGIT_LIKE.includes(s.label) && s.strokes.length > 0,
+    );
   const byWriter = new Map<string, WrittenDigit[]>();
   for (const s of letters)
     (byWriter.get(s.writer) ?? byWriter.set(s.writer, []).get(s.writer)!).push({

@@ -7,16 +7,7 @@
  */
 import { heightOf, widthOf, type Box } from './box.ts';
 import type { GrayImage } from './image.ts';
-import { flattenPaper } from './paper.ts';
-import {
-  checkBitmap,
-  inkBox,
-  inkExtent,
-  inkMap,
-  resampleArea,
-  type GrayBitmap,
-  type InkPolarity,
-} from './preprocess.ts';
+import { inkBox, resampleArea } from './preprocess.ts';
 
 /** Rows of the strip the line model reads. */
 export const LINE_HEIGHT = 32;

@@ -95,7 +95,10 @@ export function digitProbabilities(read: LineTokens, token: EmittedToken): numbe
  * before it to halfway before the token after it. The model marks a digit at a column or two
  * of its own, not at its edges, so the cuts fall in the gaps between the marks.
  */
-export function tokenSpans(tokens: readonly EmittedToken[], stripWidth: number): [number, number][] {
+export function tokenSpans(
+  tokens: readonly EmittedToken[],
+  stripWidth: number,
+): [number, number][] {
   return tokens.map((t, i) => {
     const left = i === 0 ? 0 : ((tokens[i - 1].last + 1 + t.first) / 2) * LINE_STRIDE;
     const right =
@@ -175,7 +178,10 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
       y1: line.ink.height,
     };
     if (!isDigitToken(t.token)) {
-      marks.push({ kind: t.token === SEPARATOR ? 'separator' : 'other', box: at(cut?.box ?? fallback) });
+      marks.push({
+        kind: t.token === SEPARATOR ? 'separator' : 'other',
+        box: at(cut?.box ?? fallback),
+      });
       return;
     }
     // A number of one digit is the whole drawing, prepared exactly as /api/predict prepares it.

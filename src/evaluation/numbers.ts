@@ -66,7 +66,10 @@ export async function evaluateNumbers(
       segment: options.segment,
     });
     const read = reading.text;
-    const tallies = [tallyOf(byKind, n.kind), tallyOf(byKindAndLength, `${n.kind} ${n.text.length}`)];
+    const tallies = [
+      tallyOf(byKind, n.kind),
+      tallyOf(byKindAndLength, `${n.kind} ${n.text.length}`),
+    ];
     if (options.names) tallies.push(tallyOf(byName, options.names[i]));
     for (const tally of tallies) {
       tally.numbers++;

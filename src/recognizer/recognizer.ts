@@ -319,7 +319,11 @@ export class Recognizer {
   }
 
   /** A drawing made ready to be read as a number; null when it has no ink. */
-  prepareNumber(bitmap: GrayBitmap, ink: InkPolarity = 'dark', useLine = true): PreparedNumber | null {
+  prepareNumber(
+    bitmap: GrayBitmap,
+    ink: InkPolarity = 'dark',
+    useLine = true,
+  ): PreparedNumber | null {
     if (this.line && useLine) {
       const line = prepareLine(bitmap, ink);
       return line && { line };
@@ -333,10 +337,15 @@ export class Recognizer {
    * one, then every digit's ink through the digit model in one, as each number's single
    * digits would be (votes, confidence, the 28x28 for adaptation).
    */
-  readPrepared(prepared: readonly PreparedNumber[], ensemble: Ensemble = 'vote'): PreparedReading[] {
+  readPrepared(
+    prepared: readonly PreparedNumber[],
+    ensemble: Ensemble = 'vote',
+  ): PreparedReading[] {
     const out: PreparedReading[] = [];
     const lines = prepared.flatMap((p, i) => (p.line ? [{ i, line: p.line }] : []));
-    const segmented = prepared.flatMap((p, i) => (p.segmentation ? [{ i, s: p.segmentation }] : []));
+    const segmented = prepared.flatMap((p, i) =>
+      p.segmentation ? [{ i, s: p.segmentation }] : [],
+    );
     if (segmented.length) {
       const readings = readSegmentations(
         segmented.map((x) => x.s),
@@ -366,9 +375,12 @@ export class Recognizer {
           forwardMs += rec?.ms ?? 0;
           // One digit alone is read as /api/predict reads it: the digit model's answer.
           if (rec && single) return { ...rec, box: d.box };
-          const probabilities = rec ? combineDigit(d.probabilities, rec.probabilities, this.combination) : d.probabilities;
+          const probabilities = rec
+            ? combineDigit(d.probabilities, rec.probabilities, this.combination)
+            : d.probabilities;
           let digit = 0;
-          for (let k2 = 1; k2 < probabilities.length; k2++) if (probabilities[k2] > probabilities[digit]) digit = k2;
+          for (let k2 = 1; k2 < probabilities.length; k2++)
+            if (probabilities[k2] > probabilities[digit]) digit = k2;
           const decision = {
             digit,
             confidence: probabilities[digit],

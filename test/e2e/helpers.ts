@@ -52,9 +52,13 @@ function newest(dir: string): number {
 export async function ensureBuilt(kind: 'web' | 'static'): Promise<string> {
   const out = join(REPO, 'dist', kind);
   const index = join(out, 'index.html');
-  const sources = ['src/web', 'src/core', 'src/recognizer', 'models/mnist-cnn', 'models/line-cnn'].map((d) =>
-    newest(join(REPO, d)),
-  );
+  const sources = [
+    'src/web',
+    'src/core',
+    'src/recognizer',
+    'models/mnist-cnn',
+    'models/line-cnn',
+  ].map((d) => newest(join(REPO, d)));
   if (!existsSync(index) || statSync(index).mtimeMs < Math.max(...sources)) {
     const args = ['build', '--config', 'src/web/vite.config.ts', '--logLevel', 'warn'];
     if (kind === 'static') args.push('--mode', 'static');

@@ -119,7 +119,7 @@ describe('the CTC loss op', () => {
           ),
         variables,
       );
-      optimizer.applyGradients(grads as unknown as tf.NamedTensorMap);
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       const loss = value.dataSync()[0];
       tf.dispose([value, ...Object.values(grads)]);
       return loss;
