@@ -23,6 +23,7 @@ import {
   placeTokens,
   prepareLine,
   type DigitCombination,
+  type LineDigit,
   type PreparedLine,
 } from '../core/line-reading.ts';
 import { LINE_STRIDE } from '../core/line-image.ts';
@@ -356,59 +357,71 @@ export class Recognizer {
         out[i] = { reading: readingOf(digits, 0), forwardMs };
       });
     }
-    if (lines.length && this.line) {
-      const start = now();
-      const logits = this.line.logits(lines.map((x) => x.line.strip.image));
-      const lineMs = (now() - start) / lines.length;
-      const placed = lines.map(({ line }, k) =>
-        placeTokens(line, decodeLine(logits[k], line.strip.image.width / LINE_STRIDE)),
+    if (lines.length) {
+      const readings = this.readLines(
+        lines.map((x) => x.line),
+        ensemble,
       );
-      const inputs = placed.flatMap((p) => p.digits.flatMap((d) => (d.input ? [d.input] : [])));
-      const recognitions = this.recognizeInputs(inputs, ensemble);
-      let next = 0;
-      lines.forEach(({ i }, k) => {
-        const { digits, marks, notANumber } = placed[k];
-        const single = digits.length === 1 && marks.length === 0;
-        let forwardMs = lineMs;
-        const read = digits.map((d): DigitReading => {
-          const rec = d.input ? recognitions[next++] : null;
-          forwardMs += rec?.ms ?? 0;
-          // One digit alone is read as /api/predict reads it: the digit model's answer.
-          if (rec && single) return { ...rec, box: d.box };
-          const probabilities = rec
-            ? combineDigit(d.probabilities, rec.probabilities, this.combination)
-            : d.probabilities;
-          let digit = 0;
-          for (let k2 = 1; k2 < probabilities.length; k2++)
-            if (probabilities[k2] > probabilities[digit]) digit = k2;
-          const decision = {
-            digit,
-            confidence: probabilities[digit],
-            probabilities,
-            votes: rec?.votes ?? probabilities.map((_, j) => (j === digit ? 1 : 0)),
-            variants: rec?.variants ?? 1,
-          };
-          // In a number, the line model judges whether there is a digit at all (notANumber).
-          return {
-            ...decision,
-            ...judge(decision, 0, this.thresholds),
-            notDigit: rec?.notDigit ?? 0,
-            ensemble: rec?.ensemble ?? ensemble,
-            input: rec?.input ?? new Array<number>(MODEL_PIXELS).fill(0),
-            ms: rec?.ms ?? 0,
-            box: d.box,
-          };
-        });
-        out[i] = {
-          reading: readingOf(read, 0, {
-            marks,
-            notANumber: notANumber || (single && read[0].reason === 'not_a_digit'),
-          }),
-          forwardMs,
-        };
-      });
+      lines.forEach(({ i }, k) => (out[i] = readings[k]));
     }
     return out;
+  }
+
+  /** The line model's readings of `lines`, each digit's ink then read by the digit model. */
+  private readLines(lines: readonly PreparedLine[], ensemble: Ensemble): PreparedReading[] {
+    if (!this.line) throw new Error('this recognizer has no line model');
+    const start = now();
+    const logits = this.line.logits(lines.map((line) => line.strip.image));
+    const lineMs = (now() - start) / lines.length;
+    const placed = lines.map((line, k) =>
+      placeTokens(line, decodeLine(logits[k], line.strip.image.width / LINE_STRIDE)),
+    );
+    const inputs = placed.flatMap((p) => p.digits.flatMap((d) => (d.input ? [d.input] : [])));
+    const recognitions = this.recognizeInputs(inputs, ensemble);
+    let next = 0;
+    return placed.map(({ digits, marks, notANumber }) => {
+      const single = digits.length === 1 && marks.length === 0;
+      let forwardMs = lineMs;
+      const read = digits.map((d): DigitReading => {
+        const rec = d.input ? recognitions[next++] : null;
+        forwardMs += rec?.ms ?? 0;
+        // One digit alone is read as /api/predict reads it: the digit model's answer.
+        if (rec && single) return { ...rec, box: d.box };
+        return { ...this.digitOfNumber(d, rec, ensemble), box: d.box };
+      });
+      const notOne = single && read[0].reason === 'not_a_digit';
+      return {
+        reading: readingOf(read, 0, { marks, notANumber: notANumber || notOne }),
+        forwardMs,
+      };
+    });
+  }
+
+  /**
+   * A digit of a number of several: the two models' probabilities combined (the digit
+   * model's alone would often read half a touching neighbour), the digit model's votes on its
+   * ink. Whether there is a digit at all the line model decides, for the whole drawing.
+   */
+  private digitOfNumber(d: LineDigit, rec: Recognition | null, ensemble: Ensemble): Recognition {
+    const probabilities = rec
+      ? combineDigit(d.probabilities, rec.probabilities, this.combination)
+      : d.probabilities;
+    const digit = probabilities.indexOf(Math.max(...probabilities));
+    const decision = {
+      digit,
+      confidence: probabilities[digit],
+      probabilities,
+      votes: rec?.votes ?? probabilities.map((_, j) => (j === digit ? 1 : 0)),
+      variants: rec?.variants ?? 1,
+    };
+    return {
+      ...decision,
+      ...judge(decision, 0, this.thresholds),
+      notDigit: rec?.notDigit ?? 0,
+      ensemble: rec?.ensemble ?? ensemble,
+      input: rec?.input ?? new Array<number>(MODEL_PIXELS).fill(0),
+      ms: rec?.ms ?? 0,
+    };
   }
 
   /**

@@ -119,6 +119,8 @@ function updateControls(): void {
   if (focused?.disabled) predictButton.focus();
 }
 
+const NOT_A_NUMBER = "That doesn't look like a number.";
+
 function showMessage(text: string, kind: 'info' | 'error', offerBrowser = false): void {
   messageText.textContent = text;
   message.dataset.kind = kind;
@@ -235,6 +237,7 @@ function showNumber(announce: boolean, again = false): void {
   if (!digit || !number.reading || !shown) return;
   const many = number.reading.digits.length > 1;
   results.show(digit, shown.from, shown.strokes, {
+    doubt: number.reading.reason === 'not_a_number' ? NOT_A_NUMBER : undefined,
     text: number.reading.text,
     label: many ? `Digit ${number.selected + 1} of ${number.reading.digits.length}` : undefined,
     ms: number.reading.ms,
@@ -281,6 +284,12 @@ async function predict(): Promise<void> {
       );
     } else {
       hideMessage();
+    }
+    if (reading.digits.length === 0) {
+      // Nothing on the pad looks like a digit: no number to show.
+      clearResults();
+      showMessage(NOT_A_NUMBER, 'info');
+      return;
     }
     // The same drawing answered again keeps its picked digit (if read as as many digits).
     const previous = shown?.drawing === version ? number : undefined;

@@ -103,25 +103,32 @@ export class ResultsView {
    * Shows a recognition: `text` is the answer in large (a number's text; by default the
    * digit), `label` what the confidence is of (a number's picked digit), `announcement`
    * what a screen reader hears (nothing when only the picked digit changed), `ms` the time
-   * the whole answer took (a number's, not its digit's share).
+   * the whole answer took (a number's, not its digit's share), `doubt` a doubt of the whole
+   * drawing (not a number) that goes before the digit's own.
    */
   show(
     r: Recognition,
     from: Provenance,
     strokes: number,
-    options: { text?: string; label?: string; announcement?: string; ms?: number } = {},
+    options: {
+      text?: string;
+      label?: string;
+      announcement?: string;
+      ms?: number;
+      doubt?: string;
+    } = {},
   ): void {
     this.digit.textContent = options.text ?? String(r.digit);
     this.digit.classList.toggle('long', this.digit.textContent.length > 1);
-    const doubt = describeUncertainty(r);
+    const doubt = options.doubt ?? describeUncertainty(r);
     const of = options.label ? `${options.label}: ` : '';
     this.confidence.textContent = doubt
       ? `${of}${doubt} Best guess ${r.digit}, ${percent(r.confidence)} confidence.`
       : `${of}${percent(r.confidence)} confidence`;
-    this.confidence.classList.toggle('unsure', r.unsure);
+    this.confidence.classList.toggle('unsure', r.unsure || options.doubt !== undefined);
     const learned = describeAdaptation(r);
     this.showAdaptation(learned);
-    this.panel.dataset.reason = r.reason ?? '';
+    this.panel.dataset.reason = options.doubt ? 'not_a_number' : (r.reason ?? '');
     this.timing.textContent = this.describeTiming(options.ms ?? r.ms, from);
     r.probabilities.forEach((p, d) =>
       this.setBar(this.bars[d], p, r.votes[d], r.variants, d === r.digit),

@@ -163,6 +163,23 @@ describe('the page served by the API server', () => {
     }
   });
 
+  test('reads a number whose digits touch, on the server and in the browser alike', async () => {
+    const { page, watch, predictions } = await open(server.url);
+    // 0.3 pad heights from digit to digit, digits 0.4 wide: neighbours' strokes meet.
+    const strokes = numberStrokes('4705', 0.3);
+    await drawWithMouse(page, strokes, 8);
+    expect(await resultFor(page, strokes.length)).toBe('4705');
+    expect(predictions.length).toBeGreaterThan(0);
+    expect(await page.getByTestId('digit').count()).toBe(4);
+    await page.locator('label[for="mode-browser"]').click();
+    await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 60_000 });
+    await expect.poll(() => page.getByTestId('timing').textContent()).toMatch(/in your browser/);
+    expect(await page.getByTestId('result').textContent()).toBe('4705');
+    expect(await page.getByTestId('digit').count()).toBe(4);
+    expect(watch.problems).toEqual([]);
+    await page.context().close();
+  });
+
   test('an empty pad sends nothing; the ensemble choice is sent with the drawing', async () => {
     const { page, watch, predictions } = await open(server.url, { width: 390, height: 844 });
     await page.getByTestId('predict').click();
