@@ -160,10 +160,13 @@ export function describeResult(r: Recognition): string {
 
 /**
  * The one-line answer of `read`: `2024 (99.1% 98.0% 99.9% 97.3%)`; an unsure digit's
- * confidence is marked `?`, and the line says so first: `unsure: 2024 (99.1% 52.0%? …)`.
+ * confidence is marked `?`, and the line says so first: `unsure: 2024 (99.1% 52.0%? …)`; a
+ * drawing that is no number says that: `not a number: 14 (…)`, or `not a number` alone.
  */
 export function describeReading(r: Reading): string {
   const each = r.digits.map((d) => `${(d.confidence * 100).toFixed(1)}%${d.unsure ? '?' : ''}`);
+  if (r.reason === 'not_a_number')
+    return r.digits.length ? `not a number: ${r.text} (${each.join(' ')})` : 'not a number';
   return `${r.unsure ? 'unsure: ' : ''}${r.text} (${each.join(' ')})`;
 }
 
@@ -198,7 +201,9 @@ const OPERATIONS = {
     json: (r: Reading) => ({
       text: r.text,
       unsure: r.unsure,
+      reason: r.reason,
       digits: r.digits.map((d) => ({ ...recognitionJson(d), box: d.box })),
+      marks: r.marks,
       ms: round(r.ms, 2),
     }),
   },

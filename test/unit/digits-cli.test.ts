@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCommand, UsageError } from '../../src/cli/predict.ts';
+import { describeReading, parseCommand, UsageError } from '../../src/cli/predict.ts';
+import { readingOf } from '../../src/recognizer/answers.ts';
 import { renderStrokesPng } from '../../src/node/render-strokes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -145,12 +146,20 @@ describe('digits read', () => {
       error?: { code: string };
     }[];
     expect(number.file).toBe('number.png');
+    expect(number).toHaveProperty('reason');
+    expect(number).toHaveProperty('marks');
     expect(number.digits).toHaveLength(2);
     expect(number.text).toBe(number.digits.map((d) => d.digit).join(''));
     expect(number.digits[0].box.x + number.digits[0].box.width).toBeLessThan(
       number.digits[1].box.x,
     );
     expect(blank.error?.code).toBe('empty_image');
+  });
+});
+
+describe('describeReading', () => {
+  it('says when a drawing is no number, with or without digits read in it', () => {
+    expect(describeReading(readingOf([], 3))).toBe('not a number');
   });
 });
 
