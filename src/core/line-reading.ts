@@ -91,20 +91,34 @@ export function digitProbabilities(read: LineTokens, token: EmittedToken): numbe
 }
 
 /**
- * Each token's columns of the strip, [x0, x1) in strip pixels: from halfway after the token
- * before it to halfway before the token after it. The model marks a digit at a column or two
- * of its own, not at its edges, so the cuts fall in the gaps between the marks.
+ * Each token's columns of the strip, [x0, x1) in strip pixels. The model marks a token at a
+ * column or two somewhere on it, not at its edges, so each cut between two tokens is made
+ * between their marks where the strip has least ink: in the gap between two digits, or
+ * across the thinnest ink where they touch (the middle of the emptiest run of columns).
  */
-export function tokenSpans(
-  tokens: readonly EmittedToken[],
-  stripWidth: number,
-): [number, number][] {
-  return tokens.map((t, i) => {
-    const left = i === 0 ? 0 : ((tokens[i - 1].last + 1 + t.first) / 2) * LINE_STRIDE;
-    const right =
-      i === tokens.length - 1 ? stripWidth : ((t.last + 1 + tokens[i + 1].first) / 2) * LINE_STRIDE;
-    return [left, right];
+export function tokenSpans(tokens: readonly EmittedToken[], strip: GrayImage): [number, number][] {
+  const columnInk = new Float32Array(strip.width);
+  for (let y = 0; y < strip.height; y++)
+    for (let x = 0; x < strip.width; x++) columnInk[x] += strip.data[y * strip.width + x];
+  const centre = (t: EmittedToken) => t.peak * LINE_STRIDE + LINE_STRIDE / 2;
+  const cuts = tokens.slice(1).map((t, i) => {
+    const from = Math.round(centre(tokens[i]));
+    const to = Math.round(centre(t));
+    let least = Infinity;
+    let first = from;
+    let last = from;
+    for (let x = from; x <= to; x++) {
+      if (columnInk[x] < least - 1e-6) {
+        least = columnInk[x];
+        first = last = x;
+      } else if (columnInk[x] <= least + 1e-6 && last === x - 1) last = x;
+    }
+    return (first + last + 1) / 2;
   });
+  return tokens.map((_, i) => [
+    i === 0 ? 0 : cuts[i - 1],
+    i === tokens.length - 1 ? strip.width : cuts[i],
+  ]);
 }
 
 /** The ink of `map` in columns [x0, x1) alone, and its box; null when there is none. */
@@ -113,8 +127,9 @@ export function inkInColumns(
   x0: number,
   x1: number,
 ): { image: GrayImage; box: Box } | null {
-  const from = Math.max(0, Math.floor(x0));
-  const to = Math.min(map.width, Math.ceil(x1));
+  // Rounded alike at both ends, so neighbours' columns share no pixel.
+  const from = Math.max(0, Math.round(x0));
+  const to = Math.min(map.width, Math.round(x1));
   const data = new Float32Array(map.data.length);
   let box: Box | null = null;
   for (let y = 0; y < map.height; y++) {
@@ -156,7 +171,7 @@ export interface LineReading {
 export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
   const { strip } = line;
   const tokens = read.tokens.filter((t) => t.token !== BLANK);
-  const spans = tokenSpans(tokens, strip.image.width);
+  const spans = tokenSpans(tokens, strip.image);
   const digits: LineDigit[] = [];
   const marks: LineReading['marks'] = [];
   const single = tokens.length === 1 && isDigitToken(tokens[0].token);
@@ -172,9 +187,9 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
       height: heightOf(b),
     });
     const fallback: Box = {
-      x0: Math.max(0, Math.floor(x0)),
+      x0: Math.max(0, Math.round(x0)),
       y0: 0,
-      x1: Math.min(line.ink.width, Math.ceil(x1)),
+      x1: Math.min(line.ink.width, Math.max(Math.round(x0) + 1, Math.round(x1))),
       y1: line.ink.height,
     };
     if (!isDigitToken(t.token)) {

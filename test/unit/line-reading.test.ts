@@ -118,18 +118,27 @@ describe('placing what the line model read', () => {
     [70, 10, 10, 60],
   ]);
 
-  it('cuts each token halfway between its neighbours', () => {
-    const t = (token: number, first: number, last: number) => ({
+  it('cuts between two marks where the strip has least ink', () => {
+    const t = (token: number, peak: number) => ({
       token,
-      first,
-      last,
-      peak: first,
+      first: peak,
+      last: peak,
+      peak,
       probability: 1,
     });
-    expect(tokenSpans([t(2, 3, 4), t(5, 9, 9)], 60)).toEqual([
-      [0, ((5 + 9) / 2) * LINE_STRIDE],
-      [((5 + 9) / 2) * LINE_STRIDE, 60],
+    // Ink in strip columns 8-19 and 30-41, nothing between: the cut is in the middle of the gap.
+    const strip = inkMapOf(56, LINE_HEIGHT, [
+      [8, 4, 12, 24],
+      [30, 4, 12, 24],
     ]);
+    expect(tokenSpans([t(2, 2), t(5, 9)], strip)).toEqual([
+      [0, 25],
+      [25, 56],
+    ]);
+    // Touching: the thinnest column between the marks, wherever it is.
+    const touching = inkMapOf(56, LINE_HEIGHT, [[8, 4, 40, 24]]);
+    for (let y = 5; y < 28; y++) touching.data[y * 56 + 33] = 0;
+    expect(tokenSpans([t(2, 2), t(5, 11)], touching)[0][1]).toBe(33.5);
   });
 
   it('boxes each digit in the input image and cuts out its ink alone', () => {
