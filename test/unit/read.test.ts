@@ -3,7 +3,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { GrayBitmap } from '../../src/core/preprocess.ts';
 import { loadRecognizer } from '../../src/recognizer/node.ts';
 import type { Recognizer } from '../../src/recognizer/recognizer.ts';
-import { drawDigit, drawNumber, FOUR, grayPixels, SEVEN, type Drawing } from '../api/images.ts';
+import {
+  drawDigit,
+  drawNumber,
+  FOUR,
+  grayPixels,
+  LETTER_A,
+  SEVEN,
+  type Drawing,
+  type Stroke,
+} from '../api/images.ts';
 
 let recognizer: Recognizer;
 
@@ -16,6 +25,56 @@ const bitmap = (d: Drawing): GrayBitmap => ({
   height: d.height,
   data: Uint8ClampedArray.from(grayPixels(d)),
 });
+
+/** An arc of an ellipse on the 280 pad, from one angle to another (degrees, y down). */
+function arc(cx: number, cy: number, rx: number, ry: number, from: number, to: number): Stroke {
+  return Array.from({ length: 17 }, (_, i) => {
+    const t = ((from + ((to - from) * i) / 16) * Math.PI) / 180;
+    return [cx + rx * Math.cos(t), cy + ry * Math.sin(t)] as const;
+  });
+}
+
+const ZERO_IN_TWO: Stroke[] = [arc(140, 140, 60, 90, 105, 255), arc(140, 140, 60, 90, -75, 75)];
+const FIVE_IN_TWO: Stroke[] = [
+  [[100, 60], [95, 130], ...arc(140, 175, 55, 55, -140, 150)],
+  [
+    [125, 55],
+    [200, 55],
+  ],
+];
+const LETTER_K: Stroke[] = [
+  [
+    [80, 40],
+    [80, 240],
+  ],
+  [
+    [200, 40],
+    [90, 140],
+    [210, 240],
+  ],
+];
+const LETTER_E: Stroke[] = [[[90, 170], [200, 170], ...arc(145, 170, 55, 60, 0, -300)]];
+const LETTER_Y: Stroke[] = [
+  [
+    [70, 40],
+    [140, 140],
+  ],
+  [
+    [210, 40],
+    [100, 250],
+  ],
+];
+
+/** Whether the drawing's ink is one piece where its digits meet (no blank column between). */
+function touches(d: Drawing): boolean {
+  const gray = grayPixels(d);
+  const inked = Array.from({ length: d.width }, (_, x) =>
+    Array.from({ length: d.height }, (_, y) => gray[y * d.width + x] < 128).some(Boolean),
+  );
+  const first = inked.indexOf(true);
+  const last = inked.lastIndexOf(true);
+  return inked.slice(first, last + 1).every(Boolean);
+}
 
 describe('Recognizer.read', () => {
   it('reads spaced and touching digits, left to right', () => {
@@ -34,6 +93,37 @@ describe('Recognizer.read', () => {
     expect(reading.text).toBe('4');
     expect(reading.digits[0].probabilities).toEqual(single.probabilities);
     expect(reading.digits[0].input).toEqual(single.input);
+  });
+
+  it('reads a pair of digits whose strokes cross', () => {
+    // 4 then 7, 50 pad pixels apart at half scale: the 4's bar runs into the 7's stem.
+    const drawing = drawNumber([FOUR, SEVEN], { pitch: 50 });
+    expect(touches(drawing)).toBe(true);
+    const reading = recognizer.read(bitmap(drawing));
+    expect(reading.text).toBe('47');
+    expect(reading.reason).not.toBe('not_a_number');
+  });
+
+  it('reads one digit drawn in two strokes that do not meet as one digit', () => {
+    // A 0 as two arcs with gaps at the top and the bottom, a 5 with its flag apart.
+    for (const [strokes, digit] of [
+      [ZERO_IN_TWO, '0'],
+      [FIVE_IN_TWO, '5'],
+    ] as const) {
+      const reading = recognizer.read(bitmap(drawDigit(strokes)));
+      expect(reading.text).toBe(digit);
+      expect(reading.digits).toHaveLength(1);
+    }
+  });
+
+  it('calls a word of letters not a number', () => {
+    const reading = recognizer.read(
+      bitmap(drawNumber([LETTER_K, LETTER_E, LETTER_Y], { pitch: 150 })),
+    );
+    expect(reading.unsure).toBe(true);
+    expect(reading.reason).toBe('not_a_number');
+    const a = recognizer.read(bitmap(drawDigit(LETTER_A)));
+    expect(a.reason).toBe('not_a_number');
   });
 
   it('refuses a blank page as recognize() does', () => {
