@@ -16,7 +16,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createCanvas } from '@napi-rs/canvas';
 import autocannon from 'autocannon';
-import { buildApp, requestLog } from '../src/server/app.ts';
+import { buildApp } from '../src/server/app.ts';
+import { requestLog } from '../src/server/request-log.ts';
 
 const { values } = parseArgs({
   options: {

@@ -19,7 +19,8 @@ import { loadPendigits } from '../src/data/pendigits.ts';
 import { composeNumber, DigitBank, type NumberKind } from '../src/data/compose-numbers.ts';
 import { numberPad, renderStrokes, renderStrokesPng } from '../src/node/render-strokes.ts';
 import { loadRecognizer } from '../src/recognizer/node.ts';
-import { buildApp, requestLog } from '../src/server/app.ts';
+import { buildApp } from '../src/server/app.ts';
+import { requestLog } from '../src/server/request-log.ts';
 import { isValidationWriter, PEN_DIGITS } from '../src/training/config.ts';
 
 const { values } = parseArgs({

@@ -13,7 +13,6 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
-import { pino } from 'pino';
 import { DEFAULT_LINE_MODEL_DIR, DEFAULT_MODEL_DIR } from '../recognizer/node.ts';
 import type { StoreConfig } from '../store/open.ts';
 import { UserAdaptation } from './adaptation.ts';
@@ -109,49 +108,6 @@ function timeoutCheckInterval(requestTimeoutMs: number): number {
  * server never closes a connection a proxy is just about to reuse.
  */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
-
-/** Log lines are written once this much is buffered, or after FLUSH_MS at the latest. */
-const LOG_BUFFER_BYTES = 4096;
-const LOG_FLUSH_MS = 500;
-
-/**
- * The request log as `npm start` writes it: one JSON line per request to `dest` (default
- * stdout). A write per line cost about 0.1 ms of the event loop per request here
- * (docs/benchmarks.md), so lines are buffered and written a few kilobytes at a time, or half
- * a second after the first unwritten line at the latest; pino flushes what is left when the
- * process exits. A timer runs only while lines wait, so an idle or closed app keeps none.
- */
-export function requestLog(
-  level = 'info',
-  dest: string | number = 1,
-): { level: string; stream: pino.DestinationStream } {
-  const file = pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES });
-  let unwritten = 0; // bytes handed to the destination and not yet written out
-  file.on('write', (bytes: number) => {
-    unwritten -= bytes;
-  });
-  let flushTimer: NodeJS.Timeout | null = null;
-  const flushLater = () => setTimeout(flush, LOG_FLUSH_MS).unref();
-  function flush(): void {
-    flushTimer = null;
-    if (unwritten <= 0) return;
-    try {
-      file.flush();
-    } catch {
-      return; // the destination was closed as the process exits: pino wrote what it had
-    }
-    // A flush asked for while a write (or the file's opening) is under way does nothing.
-    flushTimer = flushLater();
-  }
-  const stream: pino.DestinationStream = {
-    write(line: string) {
-      file.write(line);
-      unwritten += Buffer.byteLength(line);
-      flushTimer ??= flushLater();
-    },
-  };
-  return { level, stream };
-}
 
 declare module 'fastify' {
   interface FastifyInstance {

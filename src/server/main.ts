@@ -21,8 +21,8 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_WEB_ROOT,
   DEFAULT_WORK_RATE,
-  requestLog,
 } from './app.ts';
+import { requestLog } from './request-log.ts';
 import { gracefulShutdown, SHUTDOWN_SIGNALS, whenParentExits } from './shutdown.ts';
 import type { WorkBudget } from './work-ledger.ts';
 
@@ -31,6 +31,22 @@ import type { WorkBudget } from './work-ledger.ts';
  * a batch of 256 images queued behind others, takes a few seconds (docs/benchmarks.md).
  */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
+/**
+ * Longest wait for the log's last lines when exiting. A live reader takes a few kilobytes at
+ * once; one that is gone fails the write at once; one that takes longer is not reading.
+ */
+const LOG_END_TIMEOUT_MS = 2_000;
+
+// Made before anything else, so that every exit, a failed start too, ends it first.
+const log = requestLog(process.env.LOG_LEVEL || 'info');
+
+/**
+ * Exits once the log's buffered lines are written or given up on: otherwise pino writes them
+ * synchronously at exit, and retries forever when nobody reads stdout any more (request-log.ts).
+ */
+function exitAfterLog(code: number): void {
+  void log.stream.end(LOG_END_TIMEOUT_MS).then(() => process.exit(code));
+}
 
 /** A mistake in how the server was started: told in one line, without a stack. */
 class StartupError extends Error {}
@@ -93,7 +109,7 @@ async function main(): Promise<void> {
     corsOrigin: process.env.CORS_ORIGIN || undefined,
     workers,
     requestTimeoutMs: intFromEnv('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS),
-    logger: requestLog(process.env.LOG_LEVEL || 'info'),
+    logger: log,
     corrections: {
       databaseUrl: process.env.DATABASE_URL || undefined,
       dataDir: process.env.DATA_DIR || DEFAULT_DATA_DIR,
@@ -105,7 +121,7 @@ async function main(): Promise<void> {
     delayMs: shutdownDelayMs,
     timeoutMs: shutdownTimeoutMs,
     log: app.log,
-    exit: (code) => process.exit(code),
+    exit: exitAfterLog,
   });
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, () => void stop(signal));
   whenParentExits(() => void stop('parent-exited'));
@@ -122,5 +138,5 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   if (err instanceof StartupError) console.error(`digits: ${err.message}`);
   else console.error(err);
-  process.exit(1);
+  exitAfterLog(1);
 });

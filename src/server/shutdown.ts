@@ -31,7 +31,7 @@ export interface ShutdownOptions {
     warn(obj: object, msg: string): void;
     error(obj: object, msg: string): void;
   };
-  /** Ends the process; `process.exit` outside tests. */
+  /** Ends the process: in main.ts once the log is written out or given up, then `process.exit`. */
   readonly exit: (code: number) => void;
 }
 
