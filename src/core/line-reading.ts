@@ -121,7 +121,10 @@ export function tokenSpans(tokens: readonly EmittedToken[], strip: GrayImage): [
   ]);
 }
 
-/** The ink of `map` in columns [x0, x1) alone, and its box; null when there is none. */
+/**
+ * The ink of `map` in columns [x0, x1) alone (an image of those columns), and its box in
+ * `map`'s pixels; null when there is none.
+ */
 export function inkInColumns(
   map: GrayImage,
   x0: number,
@@ -130,13 +133,15 @@ export function inkInColumns(
   // Rounded alike at both ends, so neighbours' columns share no pixel.
   const from = Math.max(0, Math.round(x0));
   const to = Math.min(map.width, Math.round(x1));
-  const data = new Float32Array(map.data.length);
+  const width = to - from;
+  if (width <= 0) return null;
+  const data = new Float32Array(width * map.height);
   let box: Box | null = null;
   for (let y = 0; y < map.height; y++) {
     for (let x = from; x < to; x++) {
       const v = map.data[y * map.width + x];
       if (v <= 0) continue;
-      data[y * map.width + x] = v;
+      data[y * width + x - from] = v;
       if (!box) box = { x0: x, y0: y, x1: x + 1, y1: y + 1 };
       else {
         box.x0 = Math.min(box.x0, x);
@@ -145,7 +150,7 @@ export function inkInColumns(
       }
     }
   }
-  return box && { image: { width: map.width, height: map.height, data }, box };
+  return box && { image: { width, height: map.height, data }, box };
 }
 
 /** A digit of the line model's reading, placed in the drawing and cut out for the digit model. */
