@@ -30,3 +30,18 @@ export function sampleBilinear(img: GrayImage, x: number, y: number): number {
   const v11 = y0 + 1 < h && right ? data[i + w + 1] : 0;
   return (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy;
 }
+
+/**
+ * A stored byte of a 28x28 (0..255, ink = 255: MNIST's files, the corrections store, its
+ * CSV export) as the network's 0..1. Exact, not rounded: the server adapts, and training
+ * learns, from exactly the values the network was trained on.
+ */
+export const unitOfByte = (byte: number): number => byte / 255;
+
+/** Stored bytes of a 28x28 as the network's input (see unitOfByte). */
+export const unitsOfBytes = (bytes: ArrayLike<number>): Float32Array =>
+  Float32Array.from(bytes, unitOfByte);
+
+/** The network's 0..1 as a byte: rounded to the nearest of 256 levels, clamped to 0..255. */
+export const byteOfUnit = (unit: number): number =>
+  Math.round(Math.min(1, Math.max(0, unit)) * 255);

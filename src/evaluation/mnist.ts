@@ -3,7 +3,7 @@
  * pipeline (the digits handed in as pixels with ink 'light', preprocessed again, variants,
  * voting) in each ensemble mode.
  */
-import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
+import { MODEL_PIXELS, MODEL_SIZE, unitOfByte, type GrayImage } from '../core/image.ts';
 import { preprocess } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
 import { loadMnist, type DigitSet } from '../data/mnist.ts';
@@ -83,7 +83,7 @@ export function evaluatePlain(
 ): ModeStats {
   const count = countOf(set, options.limit);
   const pixels = new Float32Array(count * MODEL_PIXELS);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = set.images[i] / 255;
+  for (let i = 0; i < pixels.length; i++) pixels[i] = unitOfByte(set.images[i]);
   const predictions = classifyPixels(model, pixels, count, options);
   return scorePredictions(predictions, set.labels.subarray(0, count));
 }

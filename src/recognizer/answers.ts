@@ -74,3 +74,11 @@ export function readingOf(digits: DigitReading[], ms: number, shape: ReadingShap
 export function shapeOf(reading: Reading): ReadingShape {
   return { marks: reading.marks, notANumber: reading.reason === 'not_a_number' };
 }
+
+/**
+ * `reading` around other digits (its own, adapted to a user's corrections): the text and
+ * whether it is unsure follow them; the marks, and a verdict that it is no number, stay.
+ */
+export function withDigits(reading: Reading, digits: DigitReading[]): Reading {
+  return readingOf(digits, reading.ms, shapeOf(reading));
+}

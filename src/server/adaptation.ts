@@ -25,14 +25,15 @@ import {
   type AdaptationInfo,
   type AdaptationParams,
 } from '../core/adapt.ts';
-import { DEFAULT_THRESHOLDS } from '../core/unsure.ts';
 import {
-  readingOf,
-  shapeOf,
-  type DigitReading,
-  type Reading,
-  type Recognition,
-} from '../recognizer/answers.ts';
+  adaptDigits,
+  buildMemory,
+  type FeatureExtractor,
+  type Learned,
+} from '../core/adaptation-steps.ts';
+import { unitsOfBytes } from '../core/image.ts';
+import { DEFAULT_THRESHOLDS, type UnsureThresholds } from '../core/unsure.ts';
+import { withDigits, type Reading, type Recognition } from '../recognizer/answers.ts';
 import { withDeadline } from '../store/deadline.ts';
 import type {
   Correction,
@@ -49,11 +50,6 @@ export const ADAPTATION_DEADLINE_MS = 300;
 const MAX_CACHED_USERS = 1000;
 
 export type { AdaptationInfo };
-
-interface Learned {
-  readonly features: Float32Array;
-  readonly label: number;
-}
 
 interface Entry {
   /** Each correction's features and label, by id. */
@@ -193,9 +189,30 @@ export class UserAdaptation {
     features: Float32Array,
     memory: CorrectionMemory,
   ): R & { adaptation: AdaptationInfo } {
-    // Adapted answers come after the model has loaded, which is when its thresholds are known.
-    const thresholds = this.pool.model?.thresholds ?? DEFAULT_THRESHOLDS;
-    return adaptAnswer(recognition, features, memory, thresholds, this.params);
+    return adaptAnswer(recognition, features, memory, this.thresholds, this.params);
+  }
+
+  /** Adapted answers come after the model has loaded, which is when its thresholds are known. */
+  private get thresholds(): UnsureThresholds {
+    return this.pool.model?.thresholds ?? DEFAULT_THRESHOLDS;
+  }
+
+  /** Features from the workers (the same network), in one pass, as `run`'s work. */
+  private featuresAs(run: Pick<RunOptions, 'client' | 'signal'>): FeatureExtractor {
+    return async (inputs) => {
+      const outcomes = await this.pool.recognize(
+        inputs.map((input) =>
+          costOf({
+            kind: 'input',
+            input: Float32Array.from(input),
+            ensemble: 'off',
+            features: true,
+          }),
+        ),
+        run,
+      );
+      return outcomes.map((outcome) => (outcome.ok && outcome.features) || null);
+    };
   }
 
   /**
@@ -211,38 +228,24 @@ export class UserAdaptation {
     run: Pick<RunOptions, 'client' | 'signal'>,
   ): Promise<Reading> {
     if (reading.digits.length === 0) return reading;
-    let features: Awaited<ReturnType<InferencePool['recognize']>> | null = null;
-    if (memory.size > 0) {
-      try {
-        features = await this.pool.recognize(
-          reading.digits.map((digit) =>
-            costOf({
-              kind: 'input',
-              input: Float32Array.from(digit.input),
-              ensemble: 'off',
-              features: true,
-            }),
-          ),
-          { client: run.client, signal: run.signal },
-        );
-      } catch (err) {
-        this.log.warn(
-          { err: err instanceof Error ? err.message : String(err) },
-          'the features of a read were refused: answering unadapted',
-        );
-        return reading;
-      }
+    let digits: Reading['digits'];
+    try {
+      digits = await adaptDigits(
+        reading.digits,
+        memory,
+        this.featuresAs({ client: run.client, signal: run.signal }),
+        this.thresholds,
+        this.params,
+      );
+    } catch (err) {
+      this.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'the features of a read were refused: answering unadapted',
+      );
+      return reading;
     }
-    const digits = reading.digits.map((digit, i): DigitReading & { adaptation: AdaptationInfo } => {
-      const result = features?.[i];
-      if (result?.ok && result.features) return this.answer(digit, result.features, memory);
-      return {
-        ...digit,
-        adaptation: { corrections: memory.size, neighbours: 0, modelDigit: digit.digit },
-      };
-    });
     // The text, and whether any digit is unsure, follow the adapted digits.
-    return readingOf(digits, reading.ms, shapeOf(reading));
+    return withDigits(reading, digits);
   }
 
   /** Starts listening to the store's announcements now rather than on first use. */
@@ -390,20 +393,24 @@ export class UserAdaptation {
       }
     }
     const corrections = await store.list(user);
-    const known = await this.featuresOf(corrections, entry?.known, load.client);
+    // Features are computed once per correction: those known already are passed back. Reading
+    // them is the first asker's work, and not dropped when that client goes away: other
+    // requests of the user may be waiting for the same read.
+    const { memory, learned } = await buildMemory(
+      corrections.map(
+        (c) => entry?.known.get(c.id) ?? { label: c.label, input: unitsOfBytes(c.input) },
+      ),
+      this.featuresAs({ client: load.client }),
+    );
     const fresh: Entry = {
-      known: new Map(),
-      memory: new CorrectionMemory(0),
+      known: new Map(corrections.map((c, i) => [c.id, learned[i]])),
+      memory,
       version: corrections.length
         ? { count: corrections.length, lastId: corrections[corrections.length - 1].id }
         : { count: 0, lastId: 0 },
       missing: new Set(),
       heard: trusted,
     };
-    for (const c of corrections) {
-      const learned = known.get(c.id);
-      if (learned) this.addKnown(fresh, c.id, learned);
-    }
     // A user changed (or everything forgotten) since this read began: used for this request,
     // which was under way at the change, but not kept.
     if (kept(new Set(fresh.known.keys()))) this.touch(user, fresh);
@@ -426,41 +433,5 @@ export class UserAdaptation {
     if (this.cache.size > MAX_CACHED_USERS) {
       this.cache.delete(this.cache.keys().next().value as string);
     }
-  }
-
-  /**
-   * Feature vectors of stored corrections, by id: those already known are reused, the others
-   * come from the workers (the same network), as `client`'s work. Not dropped when that
-   * client goes away: other requests of the user may be waiting for the same read.
-   */
-  private async featuresOf(
-    corrections: Correction[],
-    known: Map<number, Learned> | undefined,
-    client: string | undefined,
-  ): Promise<Map<number, Learned>> {
-    const result = new Map<number, Learned>();
-    const unknown = corrections.filter((c) => {
-      const learned = known?.get(c.id);
-      if (learned) result.set(c.id, learned);
-      return !learned;
-    });
-    if (unknown.length === 0) return result;
-    const computed = await this.pool.recognize(
-      unknown.map((c) =>
-        costOf({
-          kind: 'input',
-          input: Float32Array.from(c.input, (b) => b / 255),
-          ensemble: 'off',
-          features: true,
-        }),
-      ),
-      { client },
-    );
-    computed.forEach((outcome, i) => {
-      if (!outcome.ok || !outcome.features)
-        throw new Error(`correction ${unknown[i].id}: no features`);
-      result.set(unknown[i].id, { features: outcome.features, label: unknown[i].label });
-    });
-    return result;
   }
 }

@@ -12,6 +12,7 @@
  * passing a signal on (npm killed with SIGKILL), this process notices that it was re-parented
  * and shuts down the same way.
  */
+import { within } from '../core/deadline.ts';
 
 /** What a shutdown needs from the server. */
 export interface Drainable {
@@ -59,12 +60,12 @@ export function gracefulShutdown(
       'shutting down: finishing the requests in flight',
     );
     if (options.delayMs > 0) await sleep(options.delayMs);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
-    });
     try {
-      const outcome = await Promise.race([server.close().then(() => 'closed' as const), timedOut]);
+      const outcome = await within(
+        server.close().then(() => 'closed' as const),
+        options.timeoutMs,
+        () => 'timeout' as const,
+      );
       if (outcome === 'timeout') {
         options.log.error(
           { timeoutMs: options.timeoutMs },
@@ -78,8 +79,6 @@ export function gracefulShutdown(
     } catch (err) {
       options.log.error({ err }, 'shutdown failed');
       options.exit(1);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

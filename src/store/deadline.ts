@@ -5,6 +5,7 @@
  * no once the deadline has passed. A COMMIT already sent is waited for, as its outcome is
  * what the caller must be told.
  */
+import { within } from '../core/deadline.ts';
 import { StoreUnavailableError } from './store.ts';
 
 export interface Deadline {
@@ -19,22 +20,17 @@ export function withDeadline<T>(
 ): Promise<T> {
   let expired = false;
   let committing = false;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (committing) return;
-      expired = true;
-      reject(
-        new StoreUnavailableError(
-          `the corrections database did not answer within ${ms} ms (${what})`,
-        ),
-      );
-    }, ms);
-    const mayCommit = () => {
-      if (!expired) committing = true;
-      return !expired;
-    };
-    work({ mayCommit })
-      .then(resolve, reject)
-      .finally(() => clearTimeout(timer));
+  const mayCommit = () => {
+    if (!expired) committing = true;
+    return !expired;
+  };
+  // A work that throws at once rejects, as one that fails later does.
+  const running = new Promise<T>((resolve) => resolve(work({ mayCommit })));
+  return within(running, ms, () => {
+    if (committing) return running;
+    expired = true;
+    throw new StoreUnavailableError(
+      `the corrections database did not answer within ${ms} ms (${what})`,
+    );
   });
 }

@@ -1,6 +1,6 @@
 /** Augmented training batches, made on the fly from a seeded generator. */
 import { augment, type AugmentConfig } from '../core/augment.ts';
-import { MODEL_PIXELS, MODEL_SIZE, type GrayImage } from '../core/image.ts';
+import { MODEL_PIXELS, MODEL_SIZE, unitOfByte, type GrayImage } from '../core/image.ts';
 import type { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
 
@@ -14,7 +14,7 @@ export interface Batch {
 export function digitImage(set: DigitSet, index: number): GrayImage {
   const data = new Float32Array(MODEL_PIXELS);
   const offset = index * MODEL_PIXELS;
-  for (let i = 0; i < MODEL_PIXELS; i++) data[i] = set.images[offset + i] / 255;
+  for (let i = 0; i < MODEL_PIXELS; i++) data[i] = unitOfByte(set.images[offset + i]);
   return { width: MODEL_SIZE, height: MODEL_SIZE, data };
 }
 

@@ -3,7 +3,7 @@
  * the MNIST test set and a checkpoint after every epoch, and the final model in `out`.
  */
 import { access, constants, mkdir } from 'node:fs/promises';
-import { MODEL_PIXELS } from '../core/image.ts';
+import { MODEL_PIXELS, unitOfByte } from '../core/image.ts';
 import { Random } from '../core/random.ts';
 import { loadMnist, type DigitSet } from '../data/mnist.ts';
 import { saveArtifacts } from '../model/model-io.ts';
@@ -100,7 +100,7 @@ export async function evaluate(
 ): Promise<number> {
   const count = Math.min(limit, set.count);
   const images = new Float32Array(count * MODEL_PIXELS);
-  for (let i = 0; i < images.length; i++) images[i] = set.images[i] / 255;
+  for (let i = 0; i < images.length; i++) images[i] = unitOfByte(set.images[i]);
   const probs = await replicas.predict(images, count, averaged);
   const classes = probs.length / count;
   let correct = 0;

@@ -6,17 +6,28 @@
  * server that has gone away, or is slow to list them, must not hold the answer up: it is
  * then given unadapted, and the server is asked again a while later.
  */
-import { adaptAnswer, CorrectionMemory } from '../core/adapt.ts';
-import { MODEL_SIZE, type GrayImage } from '../core/image.ts';
+import type { CorrectionMemory } from '../core/adapt.ts';
+import { adaptDigits, buildMemory, type FeatureExtractor } from '../core/adaptation-steps.ts';
+import { within } from '../core/deadline.ts';
+import { MODEL_SIZE } from '../core/image.ts';
 import type { Recognizer } from '../recognizer/recognizer.ts';
-import type { Recognition } from '../recognizer/answers.ts';
+import { withDigits, type Reading, type Recognition } from '../recognizer/answers.ts';
 import type { CorrectionsBackend } from './corrections.ts';
 
-const toImage = (input: readonly number[]): GrayImage => ({
-  width: MODEL_SIZE,
-  height: MODEL_SIZE,
-  data: Float32Array.from(input),
-});
+/** The features of this browser's copy of the network, taken at once. */
+const featuresIn =
+  (recognizer: Recognizer): FeatureExtractor =>
+  (inputs) =>
+    recognizer
+      .recognizeWithFeatures(
+        inputs.map((input) => ({
+          width: MODEL_SIZE,
+          height: MODEL_SIZE,
+          data: Float32Array.from(input),
+        })),
+        'off',
+      )
+      .map((answer) => answer.features);
 
 export interface LocalAdaptationOptions {
   /** How long an answer waits for the corrections before it is given unadapted, ms. */
@@ -58,23 +69,19 @@ export class LocalAdaptation {
     recognitions: readonly R[],
   ): Promise<R[]> {
     const memory = await this.memoryWithin(recognizer);
+    // With no corrections, the answers are the model's as they were (no `adaptation` said).
     if (!memory || memory.size === 0 || recognitions.length === 0) return [...recognitions];
-    const answers = recognizer.recognizeWithFeatures(
-      recognitions.map((r) => toImage(r.input)),
-      'off',
-    );
-    return recognitions.map((r, i) =>
-      adaptAnswer(r, answers[i].features, memory, recognizer.thresholds),
-    );
+    return adaptDigits(recognitions, memory, featuresIn(recognizer), recognizer.thresholds);
+  }
+
+  /** A number read in this browser, its digits adapted as `adapt` does. */
+  async adaptReading(recognizer: Recognizer, reading: Reading): Promise<Reading> {
+    return withDigits(reading, await this.adapt(recognizer, reading.digits));
   }
 
   private memoryWithin(recognizer: Recognizer): Promise<CorrectionMemory | null> {
     if (!this.memory && this.now() - this.failedAt < this.retryMs) return Promise.resolve(null);
     const loading = (this.memory ??= this.load(recognizer));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.waitMs);
-    });
     const failed = loading.catch(() => {
       if (this.memory === loading) {
         this.memory = null;
@@ -82,18 +89,12 @@ export class LocalAdaptation {
       }
       return null;
     });
-    return Promise.race([failed, late]).finally(() => clearTimeout(timer));
+    return within(failed, this.waitMs, () => null);
   }
 
   private async load(recognizer: Recognizer): Promise<CorrectionMemory> {
     const items = await this.backend.list();
-    const memory = new CorrectionMemory(recognizer.featureSize);
-    if (items.length === 0) return memory;
-    const answers = recognizer.recognizeWithFeatures(
-      items.map((item) => toImage(item.input)),
-      'off',
-    );
-    answers.forEach(({ features }, i) => memory.add(features, items[i].label));
+    const { memory } = await buildMemory(items, featuresIn(recognizer), recognizer.featureSize);
     return memory;
   }
 }

@@ -19,7 +19,7 @@ import {
 import type { LocalModel } from './in-browser.ts';
 import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
 import { LocalAdaptation } from './local-adaptation.ts';
-import { readingOf, shapeOf, type Reading } from '../recognizer/answers.ts';
+import type { Reading } from '../recognizer/answers.ts';
 import type { Ensemble } from '../core/vote.ts';
 
 type Mode = 'server' | 'browser';
@@ -223,11 +223,7 @@ async function recognise(where: Mode): Promise<{ reading: Reading; from: Provena
   const plain = readLocally(model, pad.toGrayBitmap(), ensemble);
   // Each digit adapts here to the user's corrections: this browser's in the static build, the
   // server's on the server page (while it answers), so both modes know what the user taught.
-  const reading = readingOf(
-    await localAdaptation.adapt(model.recognizer, plain.digits),
-    plain.ms,
-    shapeOf(plain),
-  );
+  const reading = await localAdaptation.adaptReading(model.recognizer, plain);
   return { reading, from: { where: 'browser', backend: model.backend } };
 }
 

@@ -7,6 +7,7 @@
  * browser (test/unit/number-view.test.ts); `mountNumberView` binds them to the DOM.
  */
 import { describeAdaptation } from '../core/adapt.ts';
+import { byteOfUnit } from '../core/image.ts';
 import type { DigitReading, Reading } from '../recognizer/answers.ts';
 import { percent } from './format.ts';
 
@@ -121,7 +122,7 @@ export function drawInput(canvas: HTMLCanvasElement, input: readonly number[]): 
   const side = Math.round(Math.sqrt(input.length));
   const image = ctx.createImageData(side, side);
   input.forEach((v, i) => {
-    const level = Math.round(Math.max(0, Math.min(1, v)) * 255);
+    const level = byteOfUnit(v);
     image.data.set([level, level, level, 255], i * 4);
   });
   ctx.putImageData(image, 0, 0);

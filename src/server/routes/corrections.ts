@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { MODEL_PIXELS } from '../../core/image.ts';
+import { byteOfUnit, MODEL_PIXELS, unitOfByte } from '../../core/image.ts';
 import { MNIST_CSV_HEADER, mnistCsvRow } from '../../data/mnist-csv.ts';
 import {
   CorrectionLimitError,
@@ -76,12 +76,20 @@ function storeError(err: unknown, what: string): never {
 /** 0..1 (ink = 1) to 0..255 bytes: the stored and exported form. */
 export function toBytes(input: ArrayLike<number>): Uint8Array {
   const bytes = new Uint8Array(MODEL_PIXELS);
-  for (let i = 0; i < MODEL_PIXELS; i++)
-    bytes[i] = Math.round(Math.min(1, Math.max(0, input[i])) * 255);
+  for (let i = 0; i < MODEL_PIXELS; i++) bytes[i] = byteOfUnit(input[i]);
   return bytes;
 }
 
-const toUnit = (bytes: Uint8Array) => Array.from(bytes, (b) => Math.round((b / 255) * 1e4) / 1e4);
+/**
+ * Stored bytes as the listing's 0..1, rounded to 4 decimals: the only conversion that rounds,
+ * and rightly, as it is the wire form, not the network's input. It loses nothing (the 256
+ * levels are 1/255 apart, 78 times the rounding, so Math.round(v * 255) gives each byte back)
+ * and keeps the 784 numbers short ("0.5020", not "0.5019607843137255"). The server adapts from
+ * the exact bytes / 255; the page, adapting in the browser with the listed corrections, sees
+ * values at most 0.00005 off, too little to move a feature.
+ */
+const toUnit = (bytes: Uint8Array) =>
+  Array.from(bytes, (b) => Math.round(unitOfByte(b) * 1e4) / 1e4);
 
 const csvRows = (rows: Correction[]) =>
   rows.map((row) => mnistCsvRow(row.label, row.input)).join('');
