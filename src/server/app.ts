@@ -27,8 +27,9 @@ import type { WorkBudget } from './work-ledger.ts';
 import { registerMetrics, routeLabel } from './metrics.ts';
 import { registerCorrectionsRoutes } from './routes/corrections.ts';
 import { registerHealthRoute } from './routes/health.ts';
-import { registerPredictRoutes } from './routes/predict.ts';
-import { registerReadRoutes } from './routes/read.ts';
+import { registerOperationRoutes } from './routes/operation-routes.ts';
+import { predictRoutes } from './routes/predict.ts';
+import { readRoutes } from './routes/read.ts';
 import { DEFAULT_BODY_LIMIT } from './schemas.ts';
 import { isUnbuiltPage, registerStatic } from './static.ts';
 import { createAjv, validationFormatter } from './validation.ts';
@@ -323,9 +324,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     const maxBatchPixels = options.maxBatchPixels ?? DEFAULT_MAX_BATCH_PIXELS;
     await app.register(corrections, { store: options.corrections ?? false });
     adaptation.start();
-    registerPredictRoutes(app, { pool, ajv, maxBatchPixels, adaptation });
+    const work = { pool, ajv, maxBatchPixels, adaptation };
+    registerOperationRoutes(app, predictRoutes, work);
     registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken, adaptation });
-    registerReadRoutes(app, { pool, ajv, maxBatchPixels, adaptation });
+    registerOperationRoutes(app, readRoutes, work);
     await registerStatic(app, { webRoot, modelDir, lineModelDir: DEFAULT_LINE_MODEL_DIR });
   } catch (err) {
     // Nobody will close an app that was never returned: stop its workers and store here.

@@ -107,8 +107,8 @@ export type PoolState = 'starting' | 'ready' | 'closing' | 'closed' | 'failed';
 
 type AnyResult = WorkResult | ReadResult;
 
-/** A request's work: its results fill in as its pieces come back. */
-interface Job {
+/** A request in the pool: its results fill in as its pieces come back. */
+interface PoolRequest {
   /** Set once the request is admitted. */
   ticket?: Ticket;
   readonly operation: WorkOperation;
@@ -120,8 +120,8 @@ interface Job {
 
 /** What a worker is handed: some consecutive inputs of one request. */
 interface PieceWork {
-  readonly job: Job;
-  /** Index of the piece's first input in the job's results. */
+  readonly request: PoolRequest;
+  /** Index of the piece's first input in the request's results. */
   readonly offset: number;
   readonly inputs: WorkInput[];
 }
@@ -147,13 +147,13 @@ class Slot {
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Cuts a request's inputs into pieces of at most one forward pass and PIECE_COST. */
-function cut(job: Job, inputs: readonly CostedInput[]): Piece<PieceWork>[] {
+function cut(request: PoolRequest, inputs: readonly CostedInput[]): Piece<PieceWork>[] {
   const pieces: Piece<PieceWork>[] = [];
   let start = 0;
   let cost = 0;
   const close = (end: number) => {
     if (end > start) {
-      const work = { job, offset: start, inputs: inputs.slice(start, end).map((c) => c.input) };
+      const work = { request, offset: start, inputs: inputs.slice(start, end).map((c) => c.input) };
       pieces.push({ cost, work });
     }
     start = end;
@@ -320,9 +320,9 @@ export class InferencePool {
     const client = options.client ?? 'local';
     const early = this.precheck(client);
     if (early) return Promise.reject(early);
-    let job!: Job;
+    let request!: PoolRequest;
     const promise = new Promise<WorkResults[Op][]>((resolve, reject) => {
-      job = {
+      request = {
         operation,
         results: new Array<AnyResult>(inputs.length),
         // The worker answers each input with the result of the operation it was asked for.
@@ -332,21 +332,21 @@ export class InferencePool {
       };
     });
     const pixels = inputs.reduce((sum, item) => sum + item.pixels, 0);
-    const pieces = cut(job, inputs);
+    const pieces = cut(request, inputs);
     const admitted = this.scheduler.admit(client, pieces, inputs.length, options.bytes);
     if (!(admitted instanceof Ticket)) {
       this.countShed(admitted.reason);
       return Promise.reject(refusalError(admitted));
     }
-    job.ticket = admitted;
+    request.ticket = admitted;
     if (pieces.some((piece) => !this.isHeavy(piece.cost))) this.lastLight = performance.now();
     this.ledger.charge(client, inputs.length, pixels);
     this.admitted.images += inputs.length;
     this.admitted.pixels += pixels;
-    if (admitted.settled) this.complete(job);
+    if (admitted.settled) this.complete(request);
     const { signal } = options;
-    if (signal && !job.done) {
-      const abort = () => this.abandon(job);
+    if (signal && !request.done) {
+      const abort = () => this.abandon(request);
       signal.addEventListener('abort', abort, { once: true });
       const forget = () => signal.removeEventListener('abort', abort);
       promise.then(forget, forget);
@@ -356,23 +356,23 @@ export class InferencePool {
   }
 
   /** The client went away: its work not yet at a worker is dropped. */
-  private abandon(job: Job): void {
-    if (job.done || !job.ticket) return;
-    this.scheduler.cancel(job.ticket);
-    this.fail(job, new ApiError(499, 'client_closed', 'the client closed the connection'));
+  private abandon(request: PoolRequest): void {
+    if (request.done || !request.ticket) return;
+    this.scheduler.cancel(request.ticket);
+    this.fail(request, new ApiError(499, 'client_closed', 'the client closed the connection'));
     this.checkDrained();
   }
 
-  private complete(job: Job): void {
-    if (job.done) return;
-    job.done = true;
-    job.resolve(job.results);
+  private complete(request: PoolRequest): void {
+    if (request.done) return;
+    request.done = true;
+    request.resolve(request.results);
   }
 
-  private fail(job: Job, error: Error): void {
-    if (job.done) return;
-    job.done = true;
-    job.reject(error);
+  private fail(request: PoolRequest, error: Error): void {
+    if (request.done) return;
+    request.done = true;
+    request.reject(error);
   }
 
   /** Stops taking work, lets the admitted work finish, then stops the workers. */
@@ -408,7 +408,8 @@ export class InferencePool {
 
   /** Refuses every request that still has work waiting here. */
   private dropQueued(): void {
-    for (const piece of this.scheduler.cancelAll()) this.fail(piece.work.job, this.unavailable());
+    for (const piece of this.scheduler.cancelAll())
+      this.fail(piece.work.request, this.unavailable());
     this.checkDrained();
   }
 
@@ -461,7 +462,7 @@ export class InferencePool {
 
   private send(slot: Slot, running: Running): void {
     const id = this.nextId++;
-    const { inputs, job } = running.piece.work;
+    const { inputs, request } = running.piece.work;
     slot.running.set(id, running);
     slot.load += running.piece.cost;
     running.heavy = this.isHeavy(running.piece.cost);
@@ -471,7 +472,7 @@ export class InferencePool {
       if (paused && now - this.lastHeavyDone > LIGHT_RECENT_MS) this.heavySince = now;
       slot.heavy++;
     }
-    const message: ToWorker = { type: 'recognize', id, inputs, operation: job.operation };
+    const message: ToWorker = { type: 'recognize', id, inputs, operation: request.operation };
     // Pixel arrays move to the worker without a copy (they are not used here afterwards).
     const transfer = inputs.flatMap((input) =>
       input.kind === 'pixels'
@@ -541,11 +542,11 @@ export class InferencePool {
         this.lastHeavyDone = performance.now();
       }
       estimated += running.piece.cost;
-      const { job, offset } = running.piece.work;
+      const { request, offset } = running.piece.work;
       this.recognizedInputs += results.length;
-      results.forEach((result, i) => (job.results[offset + i] = result));
+      results.forEach((result, i) => (request.results[offset + i] = result));
       this.scheduler.finish(running.ticket, running.piece);
-      if (running.ticket.settled) this.complete(job);
+      if (running.ticket.settled) this.complete(request);
     }
     this.learnSpeed(message.ms * 1000, estimated);
     this.checkDrained();
@@ -580,10 +581,10 @@ export class InferencePool {
     slot.status = 'stopped';
     for (const running of slot.running.values()) {
       this.scheduler.finish(running.ticket, running.piece);
-      const { job } = running.piece.work;
-      if (!job.done && job.ticket) this.scheduler.cancel(job.ticket);
+      const { request } = running.piece.work;
+      if (!request.done && request.ticket) this.scheduler.cancel(request.ticket);
       this.fail(
-        job,
+        request,
         new ApiError(
           500,
           'internal_error',

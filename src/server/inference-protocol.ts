@@ -28,11 +28,12 @@ export type WorkInput = (
     }
 ) & { readonly features?: boolean };
 
-export type WorkErrorCode = InputErrorCode | 'internal_error';
+export type WorkFailureCode = InputErrorCode | 'internal_error';
 
-export type WorkError = {
+/** A worker's result for an input it could not answer: the input's fault, or its own. */
+export type WorkFailure = {
   readonly ok: false;
-  readonly code: WorkErrorCode;
+  readonly code: WorkFailureCode;
   readonly message: string;
 };
 
@@ -43,10 +44,10 @@ export type WorkResult =
       /** The network's features of the plain input, when the work asked for them. */
       readonly features?: Float32Array;
     }
-  | WorkError;
+  | WorkFailure;
 
 /** The answer to reading a number (POST /api/read). */
-export type ReadResult = { readonly ok: true; readonly reading: Reading } | WorkError;
+export type ReadResult = { readonly ok: true; readonly reading: Reading } | WorkFailure;
 
 /** What a task asks of the worker: one digit per input, or a whole number per input. */
 export type WorkOperation = 'recognize' | 'read';

@@ -57,8 +57,11 @@ function emptyMessage(input: RawInput): string {
     : 'the pixels have no ink (all near black): send a white digit on black, or set `ink` to "dark"';
 }
 
-/** An input on its way through one drain: prepared, then recognized (or read) or refused. */
-interface Job {
+/**
+ * One input of a task on its way through a drain: prepared, then recognized (or read) or
+ * refused. Not the pool's request: a task holds several of these.
+ */
+interface WorkItem {
   readonly input: WorkInput;
   readonly operation: WorkOperation;
   /** The 28x28 of a digit to recognize. */
@@ -69,26 +72,26 @@ interface Job {
   result?: WorkResult | ReadResult;
 }
 
-function prepare(recognizer: Recognizer, job: Job): void {
+function prepare(recognizer: Recognizer, item: WorkItem): void {
   const start = performance.now();
   try {
-    const { input } = job;
+    const { input } = item;
     if (input.kind === 'input') {
       // A stored correction's 28x28: already prepared.
-      job.image = { width: MODEL_SIZE, height: MODEL_SIZE, data: input.input };
-    } else if (job.operation === 'read') {
+      item.image = { width: MODEL_SIZE, height: MODEL_SIZE, data: input.input };
+    } else if (item.operation === 'read') {
       const { bitmap, ink } = bitmapOf(input);
       const number = recognizer.prepareNumber(bitmap, ink);
       if (!number) throw new InputError('empty_image', emptyMessage(input));
-      job.number = number;
+      item.number = number;
     } else {
       const { bitmap, ink } = bitmapOf(input);
       const image = preprocess(bitmap, ink);
       if (!image) throw new InputError('empty_image', emptyMessage(input));
-      job.image = image;
+      item.image = image;
     }
   } catch (err) {
-    job.result =
+    item.result =
       err instanceof InputError
         ? { ok: false, code: err.code, message: err.message }
         : {
@@ -97,66 +100,66 @@ function prepare(recognizer: Recognizer, job: Job): void {
             message: `could not read the input: ${String(err)}`,
           };
   }
-  job.prepareMs = performance.now() - start;
+  item.prepareMs = performance.now() - start;
 }
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
-/** Jobs grouped by what their forward pass must be: the ensemble, and whether with features. */
-function byPass(jobs: Job[]): Map<string, Job[]> {
-  const groups = new Map<string, Job[]>();
-  for (const job of jobs) {
-    const key = `${job.input.ensemble}:${job.input.features === true}`;
+/** Items grouped by what their forward pass must be: the ensemble, and whether with features. */
+function byPass(items: WorkItem[]): Map<string, WorkItem[]> {
+  const groups = new Map<string, WorkItem[]>();
+  for (const item of items) {
+    const key = `${item.input.ensemble}:${item.input.features === true}`;
     const group = groups.get(key) ?? [];
-    group.push(job);
+    group.push(item);
     groups.set(key, group);
   }
   return groups;
 }
 
 /**
- * Recognizes the prepared jobs: the digits in one forward pass per ensemble and
+ * Recognizes the prepared items: the digits in one forward pass per ensemble and
  * MAX_PASS_INPUTS; the numbers together, in their two passes per ensemble.
  */
-function recognize(recognizer: Recognizer, jobs: Job[]): string | undefined {
+function recognize(recognizer: Recognizer, items: WorkItem[]): string | undefined {
   let fatal: string | undefined;
-  const attempt = (chunk: Job[], work: () => void) => {
+  const attempt = (chunk: WorkItem[], work: () => void) => {
     try {
       work();
     } catch (err) {
       fatal = String(err);
-      for (const job of chunk)
-        job.result = { ok: false, code: 'internal_error', message: 'the recognizer failed' };
+      for (const item of chunk)
+        item.result = { ok: false, code: 'internal_error', message: 'the recognizer failed' };
     }
   };
-  for (const group of byPass(jobs.filter((job) => job.image)).values()) {
+  for (const group of byPass(items.filter((item) => item.image)).values()) {
     const { ensemble, features } = group[0].input;
     for (let i = 0; i < group.length; i += MAX_PASS_INPUTS) {
       const chunk = group.slice(i, i + MAX_PASS_INPUTS);
       attempt(chunk, () => {
-        const images = chunk.map((job) => job.image as GrayImage);
+        const images = chunk.map((item) => item.image as GrayImage);
         // With features (adaptation), they come from the same pass (features.ts).
         const answers = features
           ? recognizer.recognizeWithFeatures(images, ensemble)
           : recognizer.recognizeInputs(images, ensemble).map((recognition) => ({ recognition }));
-        chunk.forEach((job, k) => {
+        chunk.forEach((item, k) => {
           const { recognition, ...extra } = answers[k];
-          const ms = round2(job.prepareMs + recognition.ms);
-          job.result = { ok: true, recognition: { ...recognition, ms }, ...extra };
+          const ms = round2(item.prepareMs + recognition.ms);
+          item.result = { ok: true, recognition: { ...recognition, ms }, ...extra };
         });
       });
     }
   }
-  for (const group of byPass(jobs.filter((job) => job.number)).values()) {
+  for (const group of byPass(items.filter((item) => item.number)).values()) {
     const { ensemble } = group[0].input;
     attempt(group, () => {
       const readings = recognizer.readPrepared(
-        group.map((job) => job.number as PreparedNumber),
+        group.map((item) => item.number as PreparedNumber),
         ensemble,
       );
-      group.forEach((job, k) => {
+      group.forEach((item, k) => {
         const { reading, forwardMs } = readings[k];
-        job.result = { ok: true, reading: { ...reading, ms: round2(job.prepareMs + forwardMs) } };
+        item.result = { ok: true, reading: { ...reading, ms: round2(item.prepareMs + forwardMs) } };
       });
     });
   }
@@ -189,22 +192,22 @@ function drain(recognizer: Recognizer): void {
     tasks.push(task);
     inputs += task.inputs.length;
   }
-  const jobsPerTask = tasks.map((task) =>
-    task.inputs.map((input): Job => ({
+  const itemsPerTask = tasks.map((task) =>
+    task.inputs.map((input): WorkItem => ({
       input,
       operation: task.operation ?? 'recognize',
       prepareMs: 0,
     })),
   );
-  const jobs = jobsPerTask.flat();
-  jobs.forEach((job) => prepare(recognizer, job));
-  const fatal = recognize(recognizer, jobs);
+  const items = itemsPerTask.flat();
+  items.forEach((item) => prepare(recognizer, item));
+  const fatal = recognize(recognizer, items);
   // One message for the whole pass: each message costs a wake-up of the main thread.
   const answers = tasks.map((task, t) => ({
     id: task.id,
-    results: jobsPerTask[t].map(
-      (job): WorkResult | ReadResult =>
-        job.result ?? { ok: false, code: 'internal_error', message: 'not recognized' },
+    results: itemsPerTask[t].map(
+      (item): WorkResult | ReadResult =>
+        item.result ?? { ok: false, code: 'internal_error', message: 'not recognized' },
     ),
   }));
   send({ type: 'results', answers, ms: performance.now() - start, tensors: liveTensors() });
@@ -229,10 +232,10 @@ function warmUpPipeline(recognizer: Recognizer): void {
   for (const ensemble of ['vote', 'off'] as const) {
     for (const operation of ['recognize', 'read'] as const) {
       const input: WorkInput = { kind: 'image', image: dataUrl, ensemble };
-      const job: Job = { input, operation, prepareMs: 0 };
-      prepare(recognizer, job);
-      recognize(recognizer, [job]);
-      if (!job.result?.ok) throw new Error(`warm-up ${operation} failed`);
+      const item: WorkItem = { input, operation, prepareMs: 0 };
+      prepare(recognizer, item);
+      recognize(recognizer, [item]);
+      if (!item.result?.ok) throw new Error(`warm-up ${operation} failed`);
     }
   }
 }

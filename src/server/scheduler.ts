@@ -74,14 +74,15 @@ export class Ticket {
   }
 }
 
-interface Entry<T> {
+/** A piece waiting for a worker, with the request it belongs to. */
+interface QueuedPiece<T> {
   readonly ticket: Ticket;
   readonly piece: Piece<T>;
 }
 
 class ClientState<T> {
   /** Pieces waiting, oldest first (its requests in arrival order). */
-  readonly waiting: Entry<T>[] = [];
+  readonly waiting: QueuedPiece<T>[] = [];
   /** Cost of the pieces admitted and not finished (waiting and running). */
   cost = 0;
   /** Admitted requests not yet settled. */
@@ -328,12 +329,12 @@ export class FairScheduler<T> {
     ticket.cancelled = true;
     const state = this.clients.get(ticket.client);
     if (!state || ticket.queued === 0) return 0;
-    const kept = state.waiting.filter((entry) => entry.ticket !== ticket);
+    const kept = state.waiting.filter((queued) => queued.ticket !== ticket);
     let dropped = 0;
-    for (const entry of state.waiting) {
-      if (entry.ticket !== ticket) continue;
+    for (const queued of state.waiting) {
+      if (queued.ticket !== ticket) continue;
       dropped++;
-      this.release(state, entry.piece.cost);
+      this.release(state, queued.piece.cost);
     }
     state.waiting.splice(0, state.waiting.length, ...kept);
     ticket.queued = 0;
@@ -353,9 +354,9 @@ export class FairScheduler<T> {
     const pieces: Piece<T>[] = [];
     const tickets = new Set<Ticket>();
     for (const state of this.ring) {
-      for (const entry of state.waiting) {
-        pieces.push(entry.piece);
-        tickets.add(entry.ticket);
+      for (const queued of state.waiting) {
+        pieces.push(queued.piece);
+        tickets.add(queued.ticket);
       }
     }
     for (const ticket of tickets) this.cancel(ticket);

@@ -30,7 +30,7 @@ import { ApiError } from '../errors.ts';
 import type { InferencePool } from '../inference-pool.ts';
 import { errorResponses } from '../schemas.ts';
 import { toWorkInput, validationFormatter } from '../validation.ts';
-import { runOptions, workError } from './work.ts';
+import { apiErrorOf, runOptions } from './work.ts';
 
 export interface CorrectionsRoutesOptions {
   readonly pool: InferencePool;
@@ -122,7 +122,7 @@ export function registerCorrectionsRoutes(
       const { label, user } = request.body;
       const work = costOf({ ...toWorkInput(request.body, 'off'), features: true });
       const [result] = await pool.recognize([work], runOptions(request, reply));
-      if (!result.ok) throw workError(result);
+      if (!result.ok) throw apiErrorOf(result);
       // Resolved once every instance has heard of it (SqlStore, acknowledgedWrite).
       const stored = await store
         .add({ user, label, input: toBytes(result.recognition.input) })

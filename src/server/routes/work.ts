@@ -1,7 +1,7 @@
 /**
  * What the routes of work share: admission before the body is read, the client and its
  * going away, the cost of every input (an image its header refuses is that item's 422), a
- * batch's pixel limit (413), a worker's input error as the contract's error, and the answers
+ * batch's pixel limit (413), a worker's failure as the contract's error, and the answers
  * of a batch, whose bad items each get their own error object.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,18 +10,27 @@ import { abandonedSignal, clientOf, declaredBytes } from '../admission.ts';
 import { batchPixelsError, costOf, type CostedInput } from '../cost.ts';
 import { ApiError, fromInputError, type ErrorBody } from '../errors.ts';
 import type { RunOptions } from '../inference-pool.ts';
-import type { WorkError, WorkOperation } from '../inference-protocol.ts';
+import type { WorkFailure, WorkOperation } from '../inference-protocol.ts';
 import type { ItemCheck } from '../validation.ts';
 
-const STATUS: Record<WorkError['code'], number> = {
+const STATUS: Record<WorkFailure['code'], number> = {
   invalid_request: 400,
   invalid_image: 422,
   empty_image: 422,
   internal_error: 500,
 };
 
-export function workError(result: WorkError): ApiError {
-  return new ApiError(STATUS[result.code], result.code, result.message);
+/** The contract's error (status, code, message) for a worker's failure. */
+export function apiErrorOf(failure: WorkFailure): ApiError {
+  return new ApiError(STATUS[failure.code], failure.code, failure.message);
+}
+
+/** A worker's result when it answered; its failure is thrown as the contract's error. */
+export function succeeded<Result extends { readonly ok: true } | WorkFailure>(
+  result: Result,
+): Exclude<Result, WorkFailure> {
+  if (!result.ok) throw apiErrorOf(result);
+  return result as Exclude<Result, WorkFailure>;
 }
 
 /** Who asks, and a signal for their going away: what the pool needs besides the inputs. */
@@ -32,10 +41,6 @@ export function runOptions(request: FastifyRequest, reply: FastifyReply): RunOpt
     bytes: declaredBytes(request),
   };
 }
-
-/** Errors every route of work can give besides its own, for its OpenAPI description. */
-export const WORK_ERRORS =
-  '413 payload_too_large (body over the size limit, or a batch over its pixel limit), 429 rate_limited (over the request or work rate limit, or this client already has its share of work waiting), 503 overloaded (the server has as much work waiting as it takes), with Retry-After where a retry helps.';
 
 type CostedCheck =
   | { readonly ok: true; readonly input: CostedInput }
@@ -61,11 +66,11 @@ function costItem(check: ItemCheck, index: number, operation: WorkOperation): Co
  * `maxPixels`, runs them in one call, and answers every item in order: its value, or its
  * error (a failed check, its header's, or the worker's) naming the item.
  */
-export async function answerBatch<Result extends { ok: true } | WorkError, Answer>(
+export async function answerBatch<Result extends { ok: true } | WorkFailure, Answer>(
   checks: readonly ItemCheck[],
   batch: { readonly operation: WorkOperation; readonly maxPixels: number },
   run: (inputs: CostedInput[]) => Promise<Result[]>,
-  answer: (result: Exclude<Result, WorkError>) => Answer,
+  answer: (result: Exclude<Result, WorkFailure>) => Answer,
 ): Promise<(Answer | ErrorBody)[]> {
   const costed = checks.map((check, i) => costItem(check, i, batch.operation));
   const inputs = costed.flatMap((check) => (check.ok ? [check.input] : []));
@@ -76,8 +81,8 @@ export async function answerBatch<Result extends { ok: true } | WorkError, Answe
   return costed.map((check, i): Answer | ErrorBody => {
     if (!check.ok) return check.error.body;
     const result = results[next++];
-    if (result.ok) return answer(result as Exclude<Result, WorkError>);
-    const error = workError(result as WorkError);
+    if (result.ok) return answer(result as Exclude<Result, WorkFailure>);
+    const error = apiErrorOf(result as WorkFailure);
     return { error: { code: error.code, message: `items[${i}]: ${error.message}` } };
   });
 }

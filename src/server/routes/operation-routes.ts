@@ -1,0 +1,150 @@
+/**
+ * The two routes of one operation of the inference pool: POST `path` (one image) and POST
+ * `path/batch` (up to MAX_BATCH). Recognizing a digit and reading a number take the same
+ * bodies, checks, admission and errors; what differs between them is data, an
+ * `OperationRoutes` that each passes in: the words of its OpenAPI, the schema of its
+ * answer, and how a user's corrections adapt that answer. The schemas are the single
+ * source of the validation, the serialization, the OpenAPI and the bodies' types.
+ */
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { Ajv } from 'ajv';
+import type { CorrectionMemory } from '../../core/adapt.ts';
+import type { UserAdaptation } from '../adaptation.ts';
+import {
+  adaptivePredictRequestSchema,
+  type AdaptivePredictRequest,
+} from '../corrections-schemas.ts';
+import { costOf, type CostedInput } from '../cost.ts';
+import type { ErrorBody } from '../errors.ts';
+import type { InferencePool, RunOptions } from '../inference-pool.ts';
+import type { WorkFailure, WorkOperation, WorkResults } from '../inference-protocol.ts';
+import {
+  batchEnvelopeSchema,
+  batchRequestSchema,
+  errorResponses,
+  type BatchRequest,
+} from '../schemas.ts';
+import { createItemChecker, toWorkInput, validationFormatter } from '../validation.ts';
+import { admissionHook } from '../admission.ts';
+import { answerBatch, runOptions, succeeded } from './work.ts';
+
+/** A worker's result for an input it answered. */
+export type Answered<Op extends WorkOperation> = Exclude<WorkResults[Op], WorkFailure>;
+
+/** One route's part of the OpenAPI; its errors are added by registerOperationRoutes. */
+export interface RouteDescription {
+  readonly summary: string;
+  readonly description: string;
+  /** The 200 answer's schema (it also serializes the answer). */
+  readonly answerSchema: object;
+}
+
+export interface OperationRoutes<Op extends WorkOperation, Answer> {
+  readonly operation: Op;
+  /** The single route's path; the batch route is this with `/batch`. */
+  readonly path: string;
+  readonly single: RouteDescription;
+  readonly batch: RouteDescription;
+  /** The answer in a worker's result. */
+  answerOf(result: Answered<Op>): Answer;
+  /** What the work must ask of the worker for `adapt` (default: nothing more). */
+  adaptableInput?(input: CostedInput): CostedInput;
+  /** The answer adapted to a user's corrections. */
+  adapt(
+    adaptation: UserAdaptation,
+    result: Answered<Op>,
+    memory: CorrectionMemory,
+    run: RunOptions,
+  ): Answer | Promise<Answer>;
+}
+
+export interface OperationRoutesOptions {
+  readonly pool: InferencePool;
+  readonly ajv: Ajv;
+  /** Pixels one batch may hold (413 beyond). */
+  readonly maxBatchPixels: number;
+  /** Adapts answers to a user's corrections (a single request with `user`). */
+  readonly adaptation?: UserAdaptation;
+}
+
+/** Errors every route of work can give besides its own, for its OpenAPI description. */
+const WORK_ROUTE_ERRORS_DOC =
+  '413 payload_too_large (body over the size limit, or a batch over its pixel limit), 429 rate_limited (over the request or work rate limit, or this client already has its share of work waiting), 503 overloaded (the server has as much work waiting as it takes), with Retry-After where a retry helps.';
+
+const SINGLE_ERRORS_DOC = `Errors: 400 invalid_request, 415 unsupported_media_type, 422 invalid_image (not a PNG or JPEG, or over 2048x2048, told from its header before decoding) or empty_image, ${WORK_ROUTE_ERRORS_DOC}`;
+
+const BATCH_ERRORS_DOC = `Errors of the whole batch: 400 invalid_request, 415 unsupported_media_type, ${WORK_ROUTE_ERRORS_DOC}`;
+
+/** A route's schema: its body's and answer's, and its words in the OpenAPI. */
+function routeSchema(route: RouteDescription, errorsDoc: string, body: object): FastifySchema {
+  return {
+    summary: route.summary,
+    description: `${route.description} ${errorsDoc}`,
+    tags: ['recognition'],
+    body,
+    response: { 200: route.answerSchema, ...errorResponses },
+  };
+}
+
+export function registerOperationRoutes<Op extends WorkOperation, Answer>(
+  app: FastifyInstance,
+  routes: OperationRoutes<Op, Answer>,
+  options: OperationRoutesOptions,
+): void {
+  const { pool, ajv, maxBatchPixels, adaptation } = options;
+  const { operation, single, batch } = routes;
+  const onRequest = admissionHook(pool);
+
+  app.post<{ Body: AdaptivePredictRequest }>(
+    routes.path,
+    {
+      schema: routeSchema(single, SINGLE_ERRORS_DOC, adaptivePredictRequestSchema),
+      schemaErrorFormatter: validationFormatter('prediction'),
+      onRequest,
+    },
+    async (request, reply): Promise<Answer> => {
+      const { user, ...body } = request.body;
+      const input = costOf(toWorkInput(body, 'vote'), operation);
+      const run = runOptions(request, reply);
+      if (!user || !adaptation) {
+        const [result] = await pool.run(operation, [input], run);
+        return routes.answerOf(succeeded(result));
+      }
+      const adaptable = routes.adaptableInput?.(input) ?? input;
+      const [[result], memory] = await adaptation.withMemory(
+        user,
+        pool.run(operation, [adaptable], run),
+        run.client,
+      );
+      const answered = succeeded(result);
+      if (!memory) return routes.answerOf(answered);
+      return routes.adapt(adaptation, answered, memory, run);
+    },
+  );
+
+  const checkItem = createItemChecker(ajv);
+  const validateEnvelope = ajv.compile(batchEnvelopeSchema);
+
+  app.post<{ Body: BatchRequest }>(
+    `${routes.path}/batch`,
+    {
+      schema: routeSchema(batch, BATCH_ERRORS_DOC, batchRequestSchema),
+      // The documented schema describes the items; up front only the envelope is checked,
+      // so that one bad item gets its own error instead of failing the batch.
+      validatorCompiler: () => validateEnvelope,
+      schemaErrorFormatter: validationFormatter('batch'),
+      onRequest,
+    },
+    async (request, reply): Promise<{ results: (Answer | ErrorBody)[] }> => {
+      const ensemble = request.body.ensemble ?? 'vote';
+      const checks = request.body.items.map((item, i) => checkItem(item, i, ensemble));
+      const results = await answerBatch(
+        checks,
+        { operation, maxPixels: maxBatchPixels },
+        (inputs) => pool.run(operation, inputs, runOptions(request, reply)),
+        (result) => routes.answerOf(result),
+      );
+      return { results };
+    },
+  );
+}
