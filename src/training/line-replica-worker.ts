@@ -10,7 +10,7 @@ import { tf, useBackend } from '../model/backend.ts';
 import { ctcLossOp } from '../model/ctc-loss.ts';
 import { buildLineModel } from '../model/line-architecture.ts';
 import type { FromLineReplica, ToLineReplica } from './protocol.ts';
-import { ReplicaWeights } from './replica-weights.ts';
+import { answerInOrder, ReplicaWeights } from './replica-weights.ts';
 import {
   lineSample,
   type LineDataConfig,
@@ -93,21 +93,12 @@ async function logits(msg: Extract<ToLineReplica, { type: 'logits' }>): Promise<
   send({ type: 'logits', logits: values }, [values.buffer]);
 }
 
-// Messages are handled strictly in order: an `apply` always lands before the next batch.
-let queue = Promise.resolve();
-port.on('message', (msg: ToLineReplica) => {
-  queue = queue.then(async () => {
-    try {
-      if (msg.type === 'init') await init(msg);
-      else if (msg.type === 'gradients') gradients(msg);
-      else if (msg.type === 'apply') weights.apply(msg.gradients, msg.learningRate, msg.step);
-      else if (msg.type === 'logits') await logits(msg);
-      else send({ type: 'state', state: await weights.state() });
-    } catch (err) {
-      send({
-        type: 'error',
-        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
-      });
-    }
-  });
-});
+answerInOrder<ToLineReplica>(
+  port,
+  () => weights,
+  async (msg) => {
+    if (msg.type === 'init') await init(msg);
+    else if (msg.type === 'gradients') gradients(msg);
+    else if (msg.type === 'logits') await logits(msg);
+  },
+);

@@ -20,47 +20,51 @@ export interface ReplicaState {
   readonly averagedWeightData: ArrayBuffer | null;
 }
 
-export type ToReplica =
-  | {
-      type: 'init';
-      architecture: ArchitectureConfig;
-      seed: number;
-      state: ReplicaState | null;
-      averageDecay: number | null;
-    }
-  | { type: 'gradients'; images: Float32Array; labels: Uint8Array; count: number }
-  | { type: 'apply'; gradients: Float32Array; learningRate: number; step: number }
-  | { type: 'predict'; images: Float32Array; count: number; averaged: boolean }
-  | { type: 'state' };
+/** What every replica is sent besides its own work: the averaged step, and "your state". */
+export type ApplyRequest = {
+  type: 'apply';
+  gradients: Float32Array;
+  learningRate: number;
+  step: number;
+};
+type SharedRequests = ApplyRequest | { type: 'state' };
 
-export type FromReplica =
+/** How a replica starts: fresh weights from `architecture` and `seed`, or those of `state`. */
+interface InitRequest<A> {
+  type: 'init';
+  architecture: A;
+  seed: number;
+  state: ReplicaState | null;
+  averageDecay: number | null;
+}
+
+/** What every replica answers besides its own work. */
+type SharedReplies =
   | { type: 'ready'; params: number }
-  | { type: 'gradients'; gradients: Float32Array; loss: number; correct: number; count: number }
-  | { type: 'predict'; probabilities: Float32Array }
   | { type: 'state'; state: ReplicaState }
   | { type: 'error'; message: string };
+
+export type ToReplica =
+  | SharedRequests
+  | InitRequest<ArchitectureConfig>
+  | { type: 'gradients'; images: Float32Array; labels: Uint8Array; count: number }
+  | { type: 'predict'; images: Float32Array; count: number; averaged: boolean };
+
+export type FromReplica =
+  | SharedReplies
+  | { type: 'gradients'; gradients: Float32Array; loss: number; correct: number; count: number }
+  | { type: 'predict'; probabilities: Float32Array };
 
 /** Messages between the line model's training coordinator and its replicas. */
 export type ToLineReplica =
-  | {
-      type: 'init';
-      architecture: LineArchitecture;
-      data: LineDataConfig;
-      dirs: LineSourceDirs;
-      seed: number;
-      state: ReplicaState | null;
-      averageDecay: number | null;
-    }
+  | SharedRequests
+  | (InitRequest<LineArchitecture> & { data: LineDataConfig; dirs: LineSourceDirs })
   /** Draw `count` training strips from `seed` and answer their mean gradient. */
   | { type: 'gradients'; count: number; seed: number }
-  | { type: 'apply'; gradients: Float32Array; learningRate: number; step: number }
   /** Logits of strips of equal width (count x LINE_HEIGHT x width), from the averaged weights if asked. */
-  | { type: 'logits'; images: Float32Array; count: number; width: number; averaged: boolean }
-  | { type: 'state' };
+  | { type: 'logits'; images: Float32Array; count: number; width: number; averaged: boolean };
 
 export type FromLineReplica =
-  | { type: 'ready'; params: number }
+  | SharedReplies
   | { type: 'gradients'; gradients: Float32Array; loss: number; count: number; columns: number }
-  | { type: 'logits'; logits: Float32Array }
-  | { type: 'state'; state: ReplicaState }
-  | { type: 'error'; message: string };
+  | { type: 'logits'; logits: Float32Array };

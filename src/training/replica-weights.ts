@@ -6,7 +6,10 @@
  */
 import { tf } from '../model/backend.ts';
 import { modelArtifacts } from '../model/model-io.ts';
-import type { ReplicaState, SerializedTensor } from './protocol.ts';
+import type { MessagePort } from 'node:worker_threads';
+import type { ApplyRequest, ReplicaState, SerializedTensor } from './protocol.ts';
+
+const isApply = (msg: { type: string }): msg is ApplyRequest => msg.type === 'apply';
 
 function setLearningRate(opt: tf.AdamOptimizer, lr: number): void {
   // tfjs reads the field on every step but declares it protected.
@@ -133,4 +136,35 @@ export class ReplicaWeights {
       averagedWeightData: averaged ? (averaged.weightData as ArrayBuffer) : null,
     };
   }
+}
+
+/**
+ * A replica thread's message loop: each message handled strictly in order (an `apply` always
+ * lands before the next batch), `apply` and `state` answered from `weights()`, a failure
+ * answered as an error message. `handle` does the replica's own work.
+ */
+export function answerInOrder<M extends { type: string }>(
+  port: Pick<MessagePort, 'on' | 'postMessage'>,
+  weights: () => ReplicaWeights,
+  handle: (msg: M) => void | Promise<void>,
+): void {
+  let queue = Promise.resolve();
+  port.on('message', (msg: M) => {
+    queue = queue.then(async () => {
+      try {
+        if (isApply(msg)) {
+          weights().apply(msg.gradients, msg.learningRate, msg.step);
+        } else if (msg.type === 'state') {
+          port.postMessage({ type: 'state', state: await weights().state() });
+        } else {
+          await handle(msg);
+        }
+      } catch (err) {
+        port.postMessage({
+          type: 'error',
+          message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        });
+      }
+    });
+  });
 }

@@ -8,7 +8,7 @@ import { MODEL_SIZE } from '../core/image.ts';
 import { tf, useBackend } from '../model/backend.ts';
 import { buildModel } from '../model/architecture.ts';
 import type { FromReplica, ToReplica } from './protocol.ts';
-import { ReplicaWeights } from './replica-weights.ts';
+import { answerInOrder, ReplicaWeights } from './replica-weights.ts';
 
 if (!parentPort) throw new Error('replica-worker must run in a worker thread');
 const port = parentPort;
@@ -59,21 +59,12 @@ async function predict(msg: Extract<ToReplica, { type: 'predict' }>): Promise<vo
   send({ type: 'predict', probabilities }, [probabilities.buffer]);
 }
 
-// Messages are handled strictly in order: an `apply` always lands before the next batch.
-let queue = Promise.resolve();
-port.on('message', (msg: ToReplica) => {
-  queue = queue.then(async () => {
-    try {
-      if (msg.type === 'init') await init(msg);
-      else if (msg.type === 'gradients') gradients(msg);
-      else if (msg.type === 'apply') weights.apply(msg.gradients, msg.learningRate, msg.step);
-      else if (msg.type === 'predict') await predict(msg);
-      else send({ type: 'state', state: await weights.state() });
-    } catch (err) {
-      send({
-        type: 'error',
-        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
-      });
-    }
-  });
-});
+answerInOrder<ToReplica>(
+  port,
+  () => weights,
+  async (msg) => {
+    if (msg.type === 'init') await init(msg);
+    else if (msg.type === 'gradients') gradients(msg);
+    else if (msg.type === 'predict') await predict(msg);
+  },
+);
