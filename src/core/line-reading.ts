@@ -162,12 +162,22 @@ export interface LineDigit {
   readonly box: { x: number; y: number; width: number; height: number };
   /** Its ink alone, prepared as the digit model expects (28x28); null if it has none. */
   readonly input: GrayImage | null;
+  /** Its place among all the tokens read, in reading order. */
+  readonly order: number;
+}
+
+/** A separator (`.` `,` `-` `/`) or a mark that is no digit. */
+export interface LineMark {
+  readonly kind: 'separator' | 'other';
+  readonly box: LineDigit['box'];
+  /** A mark that is no digit: its ink, prepared as a digit's (a second opinion may read one). */
+  readonly input: GrayImage | null;
+  readonly order: number;
 }
 
 export interface LineReading {
   readonly digits: LineDigit[];
-  /** Separators (`.` `,` `-` `/`) and marks that are no digit, with their boxes. */
-  readonly marks: { kind: 'separator' | 'other'; box: LineDigit['box'] }[];
+  readonly marks: LineMark[];
   /** A mark that is no digit and no separator was read, or no digit at all. */
   readonly notANumber: boolean;
 }
@@ -198,9 +208,12 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
       y1: line.ink.height,
     };
     if (!isDigitToken(t.token)) {
+      const other = t.token !== SEPARATOR;
       marks.push({
-        kind: t.token === SEPARATOR ? 'separator' : 'other',
+        kind: other ? 'other' : 'separator',
         box: at(cut?.box ?? fallback),
+        input: other && cut ? normalizeInk(cut.image) : null,
+        order: i,
       });
       return;
     }
@@ -211,6 +224,7 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
       probabilities: digitProbabilities(read, t),
       box: at(cut?.box ?? fallback),
       input,
+      order: i,
     });
   });
   const notANumber = digits.length === 0 || tokens.some((t) => t.token === OTHER_MARK);

@@ -367,7 +367,13 @@ export class Recognizer {
     return out;
   }
 
-  /** The line model's readings of `lines`, each digit's ink then read by the digit model. */
+  /**
+   * The line model's readings of `lines`, each digit's ink then read by the digit model. A
+   * mark the line model takes for no digit, in a drawing of more digits than such marks, is
+   * read by the digit model too, and kept as a digit when that model is sure of one: the line
+   * model now and then takes a hurried digit of a number for a letter, and one mark must not
+   * turn a number into "not a number" against the digit model's word.
+   */
   private readLines(lines: readonly PreparedLine[], ensemble: Ensemble): PreparedReading[] {
     if (!this.line) throw new Error('this recognizer has no line model');
     const start = now();
@@ -376,22 +382,48 @@ export class Recognizer {
     const placed = lines.map((line, k) =>
       placeTokens(line, decodeLine(logits[k], line.strip.image.width / LINE_STRIDE)),
     );
-    const inputs = placed.flatMap((p) => p.digits.flatMap((d) => (d.input ? [d.input] : [])));
+    const doubted = placed.map(({ digits, marks }) => {
+      const others = marks.filter((m) => m.kind === 'other');
+      return others.length <= digits.length ? others : [];
+    });
+    const inputs = placed.flatMap((p, k) =>
+      [...p.digits, ...doubted[k]].flatMap((d) => (d.input ? [d.input] : [])),
+    );
     const recognitions = this.recognizeInputs(inputs, ensemble);
     let next = 0;
-    return placed.map(({ digits, marks, notANumber }) => {
-      const single = digits.length === 1 && marks.length === 0;
+    return placed.map(({ digits, marks, notANumber }, k) => {
       let forwardMs = lineMs;
-      const read = digits.map((d): DigitReading => {
+      const recognitionOf = (d: { input: GrayImage | null }) => {
         const rec = d.input ? recognitions[next++] : null;
         forwardMs += rec?.ms ?? 0;
-        // One digit alone is read as /api/predict reads it: the digit model's answer.
-        if (rec && single) return { ...rec, box: d.box };
-        return { ...this.digitOfNumber(d, rec, ensemble), box: d.box };
+        return rec;
+      };
+      const read = digits.map((d) => ({ d, rec: recognitionOf(d) }));
+      const promoted = doubted[k].flatMap((m) => {
+        const rec = recognitionOf(m);
+        return rec && !rec.unsure ? [{ order: m.order, reading: { ...rec, box: m.box } }] : [];
       });
-      const notOne = single && read[0].reason === 'not_a_digit';
+      const kept = marks.filter((m) => !promoted.some((p) => p.order === m.order));
+      const single = read.length + promoted.length === 1 && kept.length === 0;
+      const all = [
+        ...read.map(({ d, rec }) => ({
+          order: d.order,
+          // One digit alone is read as /api/predict reads it: the digit model's answer.
+          reading:
+            rec && single
+              ? { ...rec, box: d.box }
+              : { ...this.digitOfNumber(d, rec, ensemble), box: d.box },
+        })),
+        ...promoted,
+      ].sort((a, b) => a.order - b.order);
+      const digitReadings: DigitReading[] = all.map((x) => x.reading);
+      const notOne = single && digitReadings[0].reason === 'not_a_digit';
+      const stillNot = notANumber && (all.length === 0 || kept.some((m) => m.kind === 'other'));
       return {
-        reading: readingOf(read, 0, { marks, notANumber: notANumber || notOne }),
+        reading: readingOf(digitReadings, 0, {
+          marks: kept.map(({ kind, box }) => ({ kind, box })),
+          notANumber: stillNot || notOne,
+        }),
         forwardMs,
       };
     });
