@@ -29,8 +29,9 @@ import {
 import { evaluateNumbers, type NumberTally } from '../evaluation/numbers.ts';
 import { numberPad, renderStrokes } from '../node/render-strokes.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
-import type { Recognizer } from '../recognizer/recognizer.ts';
-import { penValidationDigits } from '../evaluation/validation-sets.ts';
+import { DIGIT_COMBINATION, type Recognizer } from '../recognizer/recognizer.ts';
+import type { DigitCombination } from '../core/line-reading.ts';
+import { penValidationDigits, unipenValidationDigits } from '../evaluation/validation-sets.ts';
 import { DIGIT_LIKE, isUnipenValidationWriter, TRAIN } from '../training/config.ts';
 import { positiveInt } from './args.ts';
 
@@ -41,6 +42,7 @@ const USAGE = `usage: npm run eval:numbers -- [options]
   --ensemble MODE   vote (default), mean or off
   --source S        pendigits, unipen or both (default both), each reported apart
   --reader R        line, segmenter or both (default both)
+  --combine HOW     how a digit of a number is decided: product, line, digit or apart
   --words N         words of letters to read per pen (default 150)
   --singles N       single digits of each source to read (default 600)
   --model DIR       the digit model folder (default: models/mnist-cnn)
@@ -139,6 +141,7 @@ async function main(): Promise<number> {
       'line-model': { type: 'string' },
       source: { type: 'string' },
       reader: { type: 'string' },
+      combine: { type: 'string' },
       words: { type: 'string' },
       singles: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -160,15 +163,22 @@ async function main(): Promise<number> {
   const readerArg = values.reader ?? 'both';
   if (!['line', 'segmenter', 'both'].includes(readerArg))
     throw new Error(`--reader must be line, segmenter or both, got "${readerArg}"`);
-  const recognizer = await loadRecognizer(values.model, { lineDir: values['line-model'] });
+  const combination = (values.combine ?? DIGIT_COMBINATION) as DigitCombination;
+  if (!['product', 'line', 'digit', 'apart'].includes(combination))
+    throw new Error(`--combine must be product, line, digit or apart, got "${combination}"`);
+  const recognizer = await loadRecognizer(values.model, {
+    lineDir: values['line-model'],
+    combination,
+  });
   const readers: Reader[] = readerArg === 'both' ? ['line', 'segmenter'] : [readerArg as Reader];
   if (readers.includes('line') && !recognizer.line)
     throw new Error('no line model: train one with npm run train:line, or pass --line-model DIR');
 
-  const sources: { name: string; digits: WrittenDigit[] }[] = [];
+  // `singles` are placed in the pen box as a pad shows a digit; numbers take each digit's own box.
+  const sources: { name: string; digits: WrittenDigit[]; singles: WrittenDigit[] }[] = [];
   if (source !== 'unipen') {
     const digits = await penValidationDigits(TRAIN, values.pendigits);
-    sources.push({ name: 'pen digits, validation writers', digits });
+    sources.push({ name: 'pen digits, validation writers', digits, singles: digits });
   }
   if (source !== 'pendigits') {
     const samples = await loadUnipen('digits', values.unipen);
@@ -178,11 +188,12 @@ async function main(): Promise<number> {
         ? [{ label, writer: s.writer, strokes: s.strokes }]
         : [];
     });
-    sources.push({ name: 'UNIPEN, validation writers', digits });
+    const singles = await unipenValidationDigits(TRAIN, values.unipen);
+    sources.push({ name: 'UNIPEN, validation writers', digits, singles });
   }
   const mistakes: string[] = [];
   const tty = process.stderr.isTTY;
-  for (const { name, digits } of sources) {
+  for (const { name, digits, singles: placed } of sources) {
     const bank = new DigitBank(digits);
     const rng = new Random(seed);
     const numbers: ComposedNumber[] = [];
@@ -195,7 +206,8 @@ async function main(): Promise<number> {
         }
     console.log(
       `${name}: numbers by ${bank.writers.length} writers who wrote every digit (${digits.length} digits), ` +
-        `${per} per composition and length 1-10, seed ${seed}, ensemble ${ensemble}.`,
+        `${per} per composition and length 1-10, seed ${seed}, ensemble ${ensemble}, ` +
+        `a digit of several decided by ${combination}.`,
     );
     for (const reader of readers) {
       const result = await evaluateNumbers(recognizer, numbers, {
@@ -217,8 +229,8 @@ async function main(): Promise<number> {
     }
     const sample = new Random(seed + 1);
     const singles = Array.from(
-      { length: Math.min(singleCount, digits.length) },
-      () => digits[sample.int(digits.length)],
+      { length: Math.min(singleCount, placed.length) },
+      () => placed[sample.int(placed.length)],
     );
     for (const reader of readers) {
       const s = await readSingles(recognizer, singles, reader);

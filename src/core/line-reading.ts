@@ -96,7 +96,14 @@ export function digitProbabilities(read: LineTokens, token: EmittedToken): numbe
  * between their marks where the strip has least ink: in the gap between two digits, or
  * across the thinnest ink where they touch (the middle of the emptiest run of columns).
  */
-export function tokenSpans(tokens: readonly EmittedToken[], strip: GrayImage): [number, number][] {
+export interface TokenSpan {
+  readonly x0: number;
+  readonly x1: number;
+  /** No ink at either cut: the token's ink stands apart from its neighbours'. */
+  readonly apart: boolean;
+}
+
+export function tokenSpans(tokens: readonly EmittedToken[], strip: GrayImage): TokenSpan[] {
   const columnInk = new Float32Array(strip.width);
   for (let y = 0; y < strip.height; y++)
     for (let x = 0; x < strip.width; x++) columnInk[x] += strip.data[y * strip.width + x];
@@ -113,12 +120,13 @@ export function tokenSpans(tokens: readonly EmittedToken[], strip: GrayImage): [
         first = last = x;
       } else if (columnInk[x] <= least + 1e-6 && last === x - 1) last = x;
     }
-    return (first + last + 1) / 2;
+    return { at: (first + last + 1) / 2, blank: least <= 1e-6 };
   });
-  return tokens.map((_, i) => [
-    i === 0 ? 0 : cuts[i - 1],
-    i === tokens.length - 1 ? strip.width : cuts[i],
-  ]);
+  return tokens.map((_, i) => {
+    const left = i === 0 ? { at: 0, blank: true } : cuts[i - 1];
+    const right = i === tokens.length - 1 ? { at: strip.width, blank: true } : cuts[i];
+    return { x0: left.at, x1: right.at, apart: left.blank && right.blank };
+  });
 }
 
 /**
@@ -164,6 +172,8 @@ export interface LineDigit {
   readonly input: GrayImage | null;
   /** Its place among all the tokens read, in reading order. */
   readonly order: number;
+  /** Its ink stands apart from its neighbours' (its cut-out is the digit, whole and alone). */
+  readonly apart: boolean;
 }
 
 /** A separator (`.` `,` `-` `/`) or a mark that is no digit. */
@@ -182,6 +192,18 @@ export interface LineReading {
   readonly notANumber: boolean;
 }
 
+/** The whole drawing as one digit: prepared as /api/predict prepares it, and its ink's box. */
+export function wholeDrawing(line: PreparedLine): {
+  input: GrayImage | null;
+  box: LineDigit['box'];
+} {
+  const b = line.strip.ink;
+  return {
+    input: normalizeInk(line.ink),
+    box: { x: line.offsetX + b.x0, y: line.offsetY + b.y0, width: widthOf(b), height: heightOf(b) },
+  };
+}
+
 /** Places the tokens of `read` in the drawing and cuts out each digit's ink. */
 export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
   const { strip } = line;
@@ -192,8 +214,8 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
   const single = tokens.length === 1 && isDigitToken(tokens[0].token);
   tokens.forEach((t, i) => {
     // Strip pixels to the ink map's: the strip's origin and scale.
-    const x0 = strip.originX + spans[i][0] / strip.scale;
-    const x1 = strip.originX + spans[i][1] / strip.scale;
+    const x0 = strip.originX + spans[i].x0 / strip.scale;
+    const x1 = strip.originX + spans[i].x1 / strip.scale;
     const cut = inkInColumns(line.ink, x0, x1);
     const at = (b: Box) => ({
       x: line.offsetX + b.x0,
@@ -225,6 +247,7 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
       box: at(cut?.box ?? fallback),
       input,
       order: i,
+      apart: spans[i].apart,
     });
   });
   const notANumber = digits.length === 0 || tokens.some((t) => t.token === OTHER_MARK);
@@ -233,17 +256,22 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
 
 /**
  * How the line model's and the digit model's probabilities of one digit of a number combine:
- * `line` takes the line model's alone; `product` multiplies the two (renormalised), so each
- * model's confidence counts where the other is unsure. Chosen by npm run eval:numbers.
+ * `line` takes the line model's alone, `digit` the digit model's alone (on the digit's cut-out
+ * ink); `product` multiplies the two (renormalised), so each model's confidence counts where
+ * the other is unsure; `apart` is `digit` for a digit whose ink stands apart from its
+ * neighbours' (the digit model then reads it as it reads a single digit) and `product` for
+ * one that touches them. Chosen by npm run eval:numbers.
  */
-export type DigitCombination = 'line' | 'product';
+export type DigitCombination = 'line' | 'product' | 'digit' | 'apart';
 
 export function combineDigit(
   line: readonly number[],
   digitModel: readonly number[],
   how: DigitCombination,
+  apart = false,
 ): number[] {
   if (how === 'line') return [...line];
+  if (how === 'digit' || (how === 'apart' && apart)) return [...digitModel];
   const p = line.map((v, d) => v * digitModel[d]);
   const sum = p.reduce((s, v) => s + v, 0);
   return sum > 0 ? p.map((v) => v / sum) : [...line];

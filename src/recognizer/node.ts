@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { useBackend } from '../model/backend.ts';
 import { loadModel, METRICS_JSON, MODEL_JSON } from '../model/model-io.ts';
 import { LineModel } from './line-model.ts';
+import type { DigitCombination } from '../core/line-reading.ts';
 import { Recognizer } from './recognizer.ts';
 
 /** The shipped digit model. */
@@ -29,6 +30,8 @@ export interface LoadOptions {
    * segmenter alone, as does a default folder that holds no model.
    */
   readonly lineDir?: string | null;
+  /** How a digit of a number is decided from both models (default DIGIT_COMBINATION). */
+  readonly combination?: DigitCombination;
 }
 
 async function loadLineModel(dir: string | null | undefined): Promise<LineModel | null> {
@@ -53,7 +56,13 @@ export async function loadRecognizer(
     loadLineModel(options.lineDir),
     modelName(dir),
   ]);
-  const recognizer = new Recognizer(model, name ?? model.name, undefined, line);
+  const recognizer = new Recognizer(
+    model,
+    name ?? model.name,
+    undefined,
+    line,
+    options.combination,
+  );
   if (options.warmUp ?? true) recognizer.warmUp();
   return recognizer;
 }

@@ -23,6 +23,7 @@ import {
   placeTokens,
   prepareLine,
   type DigitCombination,
+  wholeDrawing,
   type LineDigit,
   type PreparedLine,
 } from '../core/line-reading.ts';
@@ -59,7 +60,11 @@ export interface PreparedReading {
 
 /**
  * How a digit of a number of several is decided from the two models (line-reading.ts); a
- * number of one digit is always the digit model's, as /api/predict answers.
+ * number of one digit is always the digit model's, as /api/predict answers. `npm run
+ * eval:numbers -- --per 6 --combine C` with the shipped models (docs/benchmarks.md): the
+ * product beats the line model alone and the digit model alone on touching digits by 5-30
+ * points; `apart` (the digit model alone where a digit's ink stands apart) read 1-3 more
+ * spaced numbers in 60 but flagged 5-10 points more of them.
  */
 export const DIGIT_COMBINATION: DigitCombination = 'product';
 
@@ -372,7 +377,9 @@ export class Recognizer {
    * mark the line model takes for no digit, in a drawing of more digits than such marks, is
    * read by the digit model too, and kept as a digit when that model is sure of one: the line
    * model now and then takes a hurried digit of a number for a letter, and one mark must not
-   * turn a number into "not a number" against the digit model's word.
+   * turn a number into "not a number" against the digit model's word. Likewise a drawing in
+   * which it reads no digit and at most one mark is read whole by the digit model, as
+   * /api/predict reads it, and is that digit when the digit model is sure of it.
    */
   private readLines(lines: readonly PreparedLine[], ensemble: Ensemble): PreparedReading[] {
     if (!this.line) throw new Error('this recognizer has no line model');
@@ -382,7 +389,9 @@ export class Recognizer {
     const placed = lines.map((line, k) =>
       placeTokens(line, decodeLine(logits[k], line.strip.image.width / LINE_STRIDE)),
     );
-    const doubted = placed.map(({ digits, marks }) => {
+    const doubted = placed.map(({ digits, marks }, k) => {
+      if (digits.length === 0 && marks.length <= 1)
+        return [{ ...wholeDrawing(lines[k]), kind: 'other' as const, order: 0 }];
       const others = marks.filter((m) => m.kind === 'other');
       return others.length <= digits.length ? others : [];
     });
@@ -436,7 +445,7 @@ export class Recognizer {
    */
   private digitOfNumber(d: LineDigit, rec: Recognition | null, ensemble: Ensemble): Recognition {
     const probabilities = rec
-      ? combineDigit(d.probabilities, rec.probabilities, this.combination)
+      ? combineDigit(d.probabilities, rec.probabilities, this.combination, d.apart)
       : d.probabilities;
     const digit = probabilities.indexOf(Math.max(...probabilities));
     const decision = {

@@ -132,13 +132,13 @@ describe('placing what the line model read', () => {
       [30, 4, 12, 24],
     ]);
     expect(tokenSpans([t(2, 2), t(5, 9)], strip)).toEqual([
-      [0, 25],
-      [25, 56],
+      { x0: 0, x1: 25, apart: true },
+      { x0: 25, x1: 56, apart: true },
     ]);
     // Touching: the thinnest column between the marks, wherever it is.
     const touching = inkMapOf(56, LINE_HEIGHT, [[8, 4, 40, 24]]);
     for (let y = 5; y < 28; y++) touching.data[y * 56 + 33] = 0;
-    expect(tokenSpans([t(2, 2), t(5, 11)], touching)[0][1]).toBe(33.5);
+    expect(tokenSpans([t(2, 2), t(5, 11)], touching)[0]).toEqual({ x0: 0, x1: 33.5, apart: false });
   });
 
   it('boxes each digit in the input image and cuts out its ink alone', () => {
