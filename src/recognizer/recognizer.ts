@@ -377,9 +377,10 @@ export class Recognizer {
    * mark the line model takes for no digit, in a drawing of more digits than such marks, is
    * read by the digit model too, and kept as a digit when that model is sure of one: the line
    * model now and then takes a hurried digit of a number for a letter, and one mark must not
-   * turn a number into "not a number" against the digit model's word. Likewise a drawing in
-   * which it reads no digit and at most one mark is read whole by the digit model, as
-   * /api/predict reads it, and is that digit when the digit model is sure of it.
+   * turn a number into "not a number" against the digit model's word. A drawing in which it
+   * reads no digit and at most one mark is one mark: it is read whole by the digit model, and
+   * answered as /api/predict answers it (the best guess, "not a number" when the digit model
+   * takes it for no digit), so that one digit is never read worse as a number.
    */
   private readLines(lines: readonly PreparedLine[], ensemble: Ensemble): PreparedReading[] {
     if (!this.line) throw new Error('this recognizer has no line model');
@@ -391,7 +392,7 @@ export class Recognizer {
     );
     const doubted = placed.map(({ digits, marks }, k) => {
       if (digits.length === 0 && marks.length <= 1)
-        return [{ ...wholeDrawing(lines[k]), kind: 'other' as const, order: 0 }];
+        return [{ ...wholeDrawing(lines[k]), kind: 'other' as const, order: 0, whole: true }];
       const others = marks.filter((m) => m.kind === 'other');
       return others.length <= digits.length ? others : [];
     });
@@ -410,7 +411,8 @@ export class Recognizer {
       const read = digits.map((d) => ({ d, rec: recognitionOf(d) }));
       const promoted = doubted[k].flatMap((m) => {
         const rec = recognitionOf(m);
-        return rec && !rec.unsure ? [{ order: m.order, reading: { ...rec, box: m.box } }] : [];
+        const keep = rec && ('whole' in m || !rec.unsure);
+        return keep ? [{ order: m.order, reading: { ...rec, box: m.box } }] : [];
       });
       const kept = marks.filter((m) => !promoted.some((p) => p.order === m.order));
       const single = read.length + promoted.length === 1 && kept.length === 0;

@@ -95,13 +95,18 @@ describe('Recognizer.read', () => {
     expect(reading.digits[0].input).toEqual(single.input);
   });
 
-  it('reads a pair of digits whose strokes cross', () => {
-    // 4 then 7, 50 pad pixels apart at half scale: the 4's bar runs into the 7's stem.
-    const drawing = drawNumber([FOUR, SEVEN], { pitch: 50 });
-    expect(touches(drawing)).toBe(true);
-    const reading = recognizer.read(bitmap(drawing));
-    expect(reading.text).toBe('47');
-    expect(reading.reason).not.toBe('not_a_number');
+  it('reads a pair of digits whose strokes touch, in either order', () => {
+    // 55 pad pixels apart at half scale: the 4's bar runs into the 7, the 7's bar into the 4.
+    for (const [digits, text] of [
+      [[FOUR, SEVEN], '47'],
+      [[SEVEN, FOUR], '74'],
+    ] as const) {
+      const drawing = drawNumber([...digits], { pitch: 55 });
+      expect(touches(drawing)).toBe(true);
+      const reading = recognizer.read(bitmap(drawing));
+      expect(reading.text).toBe(text);
+      expect(reading.reason).not.toBe('not_a_number');
+    }
   });
 
   it('reads one digit drawn in two strokes that do not meet as one digit', () => {
