@@ -12,7 +12,7 @@ import cliProgress from 'cli-progress';
 import { describeLine } from '../model/line-architecture.ts';
 import { LINE_TRAIN, type LineTrainConfig } from '../training/line-config.ts';
 import { trainLine, type LineValidation } from '../training/line-train.ts';
-import { positiveInt } from './args.ts';
+import { formatSeconds, positiveInt } from './args.ts';
 
 const USAGE = `usage: npm run train:line -- [options]
 
@@ -26,12 +26,6 @@ const USAGE = `usage: npm run train:line -- [options]
   --pendigits DIR  the pen-digits data folder (default ../shared/data/pendigits-train)
   --unipen DIR     the UNIPEN data folder (default ../shared/data/unipen)
   -h, --help       this text`;
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
-}
 
 const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
 

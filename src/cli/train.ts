@@ -12,17 +12,11 @@ import cliProgress from 'cli-progress';
 import { describe } from '../model/architecture.ts';
 import { TRAIN, type TrainConfig } from '../training/config.ts';
 import { train } from '../training/train.ts';
-import { positiveInt } from './args.ts';
+import { formatSeconds, positiveInt } from './args.ts';
 
 const USAGE = `usage: npm run train -- [--epochs N] [--limit N] [--seed N] [--out DIR] [--workers N] [--resume]
        [--pendigits DIR | --no-pendigits] [--unipen DIR | --no-unipen] [--mnist-dir DIR]
        [--corrections FILE.csv]`;
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
