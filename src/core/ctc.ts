@@ -20,6 +20,13 @@ export type LineToken = number;
 export const digitToken = (d: number): LineToken => DIGIT_CLASS + d;
 export const isDigitToken = (k: LineToken): boolean => k >= DIGIT_CLASS && k < DIGIT_CLASS + 10;
 
+/** The number `tokens` write: their digits, separators and other marks left out. */
+export const digitText = (tokens: readonly LineToken[]): string =>
+  tokens
+    .filter(isDigitToken)
+    .map((k) => k - DIGIT_CLASS)
+    .join('');
+
 function logSumExp(a: number, b: number): number {
   if (a === -Infinity) return b;
   if (b === -Infinity) return a;

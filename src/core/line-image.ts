@@ -7,7 +7,13 @@
  */
 import { heightOf, widthOf, type Box } from './box.ts';
 import type { GrayImage } from './image.ts';
-import { inkBox, resampleArea } from './preprocess.ts';
+import {
+  atFullStrength,
+  inkBox,
+  inkComponents,
+  resampleArea,
+  type Component,
+} from './preprocess.ts';
 
 /** Rows of the strip the line model reads. */
 export const LINE_HEIGHT = 32;
@@ -33,26 +39,28 @@ export interface LineImage {
   readonly image: GrayImage;
   /** Strip pixels per input pixel. */
   readonly scale: number;
-  /** Where the strip's pixel (0, 0) lies in the input image. */
+  /** Where the strip's pixel (0, 0) lies in the ink map. */
   readonly originX: number;
   readonly originY: number;
-  /** The ink's box in the input image (specks left out). */
+  /** The ink's box in the ink map's pixels (specks left out). */
   readonly ink: Box;
 }
 
-/** The strip of an ink map (ink = 1), placed in the map's own pixels; null when it has no ink. */
-export function lineOfInk(img: GrayImage): LineImage | null {
-  const box = inkBox(img);
+/**
+ * The strip of an ink map (ink = 1), placed in the map's own pixels; null when it has no ink.
+ * `components` are the map's inkComponents when the caller has them already.
+ */
+export function lineOfInk(
+  img: GrayImage,
+  components: readonly Component[] = inkComponents(img),
+): LineImage | null {
+  const box = inkBox(img, components);
   if (!box) return null;
   const [bw, bh] = [widthOf(box), heightOf(box)];
   const scale = LINE_INK_HEIGHT / Math.max(bh, bw / LINE_MAX_ASPECT);
   const w = Math.max(1, Math.round(bw * scale));
   const h = Math.max(1, Math.round(bh * scale));
-  const fitted = resampleArea(img, box, w, h);
-  // Area-averaging a big drawing down dims its strokes; restore full-strength ink.
-  let peak = 0;
-  for (const v of fitted.data) peak = Math.max(peak, v);
-  if (peak > 0 && peak < 1) for (let i = 0; i < fitted.data.length; i++) fitted.data[i] /= peak;
+  const fitted = atFullStrength(resampleArea(img, box, w, h));
   const width = Math.ceil((w + 2 * LINE_MARGIN) / LINE_STRIDE) * LINE_STRIDE;
   const left = Math.floor((width - w) / 2);
   const top = Math.floor((LINE_HEIGHT - h) / 2);

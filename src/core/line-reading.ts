@@ -19,7 +19,7 @@ import { DIGITS } from './classes.ts';
 import type { GrayImage } from './image.ts';
 import { flattenPaper } from './paper.ts';
 import { InputError } from './errors.ts';
-import { MAX_MARKS } from './segment.ts';
+import { MAX_MARKS, type DigitBox } from './segment.ts';
 import {
   checkBitmap,
   inkComponents,
@@ -64,7 +64,7 @@ export function prepareLine(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): Prep
       `the drawing has ${marks} separate marks: too many to read as a number (write up to 20 digits)`,
     );
   }
-  const strip = lineOfInk(map);
+  const strip = lineOfInk(map, components);
   return strip && { strip, ink: map, offsetX: extent.x0, offsetY: extent.y0 };
 }
 
@@ -167,7 +167,7 @@ export interface LineDigit {
   /** The line model's probabilities of the ten digits where it marked this one. */
   readonly probabilities: number[];
   /** The box of its ink in the input image. */
-  readonly box: { x: number; y: number; width: number; height: number };
+  readonly box: DigitBox;
   /** Its ink alone, prepared as the digit model expects (28x28); null if it has none. */
   readonly input: GrayImage | null;
   /** Its place among all the tokens read, in reading order. */
@@ -179,7 +179,7 @@ export interface LineDigit {
 /** A separator (`.` `,` `-` `/`) or a mark that is no digit. */
 export interface LineMark {
   readonly kind: 'separator' | 'other';
-  readonly box: LineDigit['box'];
+  readonly box: DigitBox;
   /** A mark that is no digit: its ink, prepared as a digit's (a second opinion may read one). */
   readonly input: GrayImage | null;
   readonly order: number;
@@ -192,16 +192,14 @@ export interface LineReading {
   readonly notANumber: boolean;
 }
 
+/** A box of the ink map's pixels in the input image's. */
+function inInput(line: PreparedLine, b: Box): DigitBox {
+  return { x: line.offsetX + b.x0, y: line.offsetY + b.y0, width: widthOf(b), height: heightOf(b) };
+}
+
 /** The whole drawing as one digit: prepared as /api/predict prepares it, and its ink's box. */
-export function wholeDrawing(line: PreparedLine): {
-  input: GrayImage | null;
-  box: LineDigit['box'];
-} {
-  const b = line.strip.ink;
-  return {
-    input: normalizeInk(line.ink),
-    box: { x: line.offsetX + b.x0, y: line.offsetY + b.y0, width: widthOf(b), height: heightOf(b) },
-  };
+export function wholeDrawing(line: PreparedLine): { input: GrayImage | null; box: DigitBox } {
+  return { input: normalizeInk(line.ink), box: inInput(line, line.strip.ink) };
 }
 
 /** Places the tokens of `read` in the drawing and cuts out each digit's ink. */
@@ -217,12 +215,6 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
     const x0 = strip.originX + spans[i].x0 / strip.scale;
     const x1 = strip.originX + spans[i].x1 / strip.scale;
     const cut = inkInColumns(line.ink, x0, x1);
-    const at = (b: Box) => ({
-      x: line.offsetX + b.x0,
-      y: line.offsetY + b.y0,
-      width: widthOf(b),
-      height: heightOf(b),
-    });
     const fallback: Box = {
       x0: Math.max(0, Math.round(x0)),
       y0: 0,
@@ -233,18 +225,18 @@ export function placeTokens(line: PreparedLine, read: LineTokens): LineReading {
       const other = t.token !== SEPARATOR;
       marks.push({
         kind: other ? 'other' : 'separator',
-        box: at(cut?.box ?? fallback),
+        box: inInput(line, cut?.box ?? fallback),
         input: other && cut ? normalizeInk(cut.image) : null,
         order: i,
       });
       return;
     }
     // A number of one digit is the whole drawing, prepared exactly as /api/predict prepares it.
-    const input = single ? normalizeInk(line.ink) : cut && normalizeInk(cut.image);
+    const input = single ? wholeDrawing(line).input : cut && normalizeInk(cut.image);
     digits.push({
       digit: t.token - DIGIT_CLASS,
       probabilities: digitProbabilities(read, t),
-      box: at(cut?.box ?? fallback),
+      box: inInput(line, cut?.box ?? fallback),
       input,
       order: i,
       apart: spans[i].apart,

@@ -195,8 +195,11 @@ function findComponents(
  * the pen, a speck of dust in a scan) are left out; detached parts of the digit itself,
  * like the bar of a 5 drawn separately, are near the main strokes or large, and stay.
  */
-export function inkBox(img: GrayImage): Box | null {
-  const comps = inkComponents(img).sort((a, b) => b.mass - a.mass);
+export function inkBox(
+  img: GrayImage,
+  components: readonly Component[] = inkComponents(img),
+): Box | null {
+  const comps = [...components].sort((a, b) => b.mass - a.mass);
   if (comps.length === 0) return null;
   const main = comps[0];
   let box = main.box;
@@ -260,6 +263,17 @@ export function resampleArea(img: GrayImage, box: Box, w: number, h: number): Gr
   return { width: w, height: h, data: out };
 }
 
+/**
+ * `img` (just resampled) with its strongest ink at 1, in place: area-averaging a big drawing
+ * down dims its strokes.
+ */
+export function atFullStrength(img: GrayImage): GrayImage {
+  let peak = 0;
+  for (const v of img.data) peak = Math.max(peak, v);
+  if (peak > 0 && peak < 1) for (let i = 0; i < img.data.length; i++) img.data[i] /= peak;
+  return img;
+}
+
 /** Places `img` in a size x size canvas with its centre of mass at the centre. */
 export function centreByMass(img: GrayImage, size = MODEL_SIZE): GrayImage {
   let mass = 0;
@@ -297,12 +311,7 @@ export function normalizeInk(img: GrayImage): GrayImage | null {
   const scale = FIT_SIZE / Math.max(bw, bh);
   const w = Math.max(1, Math.min(FIT_SIZE, Math.round(bw * scale)));
   const h = Math.max(1, Math.min(FIT_SIZE, Math.round(bh * scale)));
-  const fitted = resampleArea(img, box, w, h);
-  // Area-averaging a big drawing down dims its strokes; restore full-strength ink.
-  let peak = 0;
-  for (const v of fitted.data) peak = Math.max(peak, v);
-  if (peak > 0 && peak < 1) for (let i = 0; i < fitted.data.length; i++) fitted.data[i] /= peak;
-  return centreByMass(fitted);
+  return centreByMass(atFullStrength(resampleArea(img, box, w, h)));
 }
 
 /** Throws a RangeError for a bitmap whose size and data disagree (or that is empty). */

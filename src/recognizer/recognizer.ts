@@ -401,7 +401,7 @@ export class Recognizer {
     );
     const recognitions = this.recognizeInputs(inputs, ensemble);
     let next = 0;
-    return placed.map(({ digits, marks, notANumber }, k) => {
+    return placed.map(({ digits, marks }, k) => {
       let forwardMs = lineMs;
       const recognitionOf = (d: { input: GrayImage | null }) => {
         const rec = d.input ? recognitions[next++] : null;
@@ -428,12 +428,16 @@ export class Recognizer {
         ...promoted,
       ].sort((a, b) => a.order - b.order);
       const digitReadings: DigitReading[] = all.map((x) => x.reading);
-      const notOne = single && digitReadings[0].reason === 'not_a_digit';
-      const stillNot = notANumber && (all.length === 0 || kept.some((m) => m.kind === 'other'));
+      // No number: no digit, a mark that is none left after the second opinions, or one mark
+      // that the digit model takes for no digit.
+      const notANumber =
+        all.length === 0 ||
+        kept.some((m) => m.kind === 'other') ||
+        (single && digitReadings[0].reason === 'not_a_digit');
       return {
         reading: readingOf(digitReadings, 0, {
           marks: kept.map(({ kind, box }) => ({ kind, box })),
-          notANumber: stillNot || notOne,
+          notANumber,
         }),
         forwardMs,
       };
