@@ -5,7 +5,7 @@
  * words and symbols that are not numbers, and scribbles. Each is drawn into an ink map and
  * made into a strip by the same lineOfInk every reader uses, with the tokens it must read.
  */
-import { OTHER_MARK, SEPARATOR, digitToken, type LineToken } from '../core/ctc.ts';
+import { OTHER_MARK, SEPARATOR, digitText, digitToken, type LineToken } from '../core/ctc.ts';
 import type { GrayImage } from '../core/image.ts';
 import { lineOfInk } from '../core/line-image.ts';
 import { boundsOf, type Point } from '../core/pen-points.ts';
@@ -290,9 +290,5 @@ function drawSample(sources: LineSources, rng: Random, config: LineDataConfig): 
   const line = lineOfInk(drawn);
   if (!line || !holdsAllInk(drawn, line.ink)) return null;
   const tokens = glyphs.map((g) => g.token);
-  const text = tokens
-    .filter((t) => t !== SEPARATOR && t !== OTHER_MARK)
-    .map((t) => String(t - digitToken(0)))
-    .join('');
-  return { image: line.image, tokens, text, kind };
+  return { image: line.image, tokens, text: digitText(tokens), kind };
 }

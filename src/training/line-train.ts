@@ -6,9 +6,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { greedyDecode, isDigitToken, OTHER_MARK, softmaxRows, DIGIT_CLASS } from '../core/ctc.ts';
+import { digitText, LINE_CLASSES, OTHER_MARK } from '../core/ctc.ts';
 import { LINE_HEIGHT, LINE_STRIDE, padStrips } from '../core/line-image.ts';
-import { LINE_CLASSES } from '../core/ctc.ts';
+import { decodeLine } from '../core/line-reading.ts';
 import { Random } from '../core/random.ts';
 import { saveArtifacts, writeAtomic } from '../model/model-io.ts';
 import { describeLine } from '../model/line-architecture.ts';
@@ -17,7 +17,7 @@ import { lineLearningRateAt, type LineTrainConfig } from './line-config.ts';
 import { lineSample, type LineSample } from './line-samples.ts';
 import { loadLineSources, type LineSourceDirs } from './line-sources.ts';
 import type { FromLineReplica, ReplicaState, ToLineReplica } from './protocol.ts';
-import { Replica } from './replicas.ts';
+import { averageGradients, Replica } from './replicas.ts';
 
 type LineReplica = Replica<ToLineReplica, FromLineReplica>;
 
@@ -136,14 +136,8 @@ async function readStrips(replica: LineReplica, samples: readonly LineSample[], 
         k * columns * LINE_CLASSES,
         (k * columns + steps) * LINE_CLASSES,
       );
-      const tokens = greedyDecode(softmaxRows(rows, steps, LINE_CLASSES), steps, LINE_CLASSES);
-      out[i] = {
-        text: tokens
-          .filter((t) => isDigitToken(t.token))
-          .map((t) => t.token - DIGIT_CLASS)
-          .join(''),
-        other: tokens.some((t) => t.token === OTHER_MARK),
-      };
+      const tokens = decodeLine(rows, steps).tokens.map((t) => t.token);
+      out[i] = { text: digitText(tokens), other: tokens.includes(OTHER_MARK) };
     });
   }
   return out;
@@ -178,14 +172,17 @@ export async function trainLine(
     hooks.onValidation?.(record);
     return record;
   };
-  const checkpoint = async (loss: number) => {
+  /** Reads the held-out sets, saves a checkpoint and hands back the state it saved. */
+  const checkpoint = async (loss: number): Promise<ReplicaState> => {
     const record = await validate(loss);
     progress = { ...progress, history: [...progress.history, record] };
+    const { state } = await replicas[0].request<'state'>({ type: 'state' });
     await saveReplicaCheckpoint(
       options.out,
       { ...progress, config } satisfies LineCheckpoint,
-      await replicas[0].request<'state'>({ type: 'state' }).then((r) => r.state),
+      state,
     );
+    return state;
   };
 
   try {
@@ -194,9 +191,18 @@ export async function trainLine(
     let losses = 0;
     let started = performance.now();
     let stepsTimed = 0;
+    let saved: ReplicaState | null = null;
+    /** Steps' time since the last checkpoint counts as training; the checkpoint's does not. */
+    const checkpointNow = async (loss: number) => {
+      progress = { ...progress, seconds: progress.seconds + (performance.now() - started) / 1000 };
+      const state = await checkpoint(loss);
+      started = performance.now();
+      stepsTimed = 0;
+      return state;
+    };
     while (progress.step < config.steps) {
       if (hooks.shouldStop?.()) {
-        await checkpoint(losses ? recentLoss / losses : NaN);
+        await checkpointNow(losses ? recentLoss / losses : NaN);
         return { completed: false, progress, params };
       }
       const step = progress.step;
@@ -210,11 +216,7 @@ export async function trainLine(
         ),
       );
       const total = replies.reduce((n, r) => n + r.count, 0);
-      const mean = new Float32Array(replies[0].gradients.length);
-      for (const r of replies) {
-        const w = r.count / total;
-        for (let i = 0; i < mean.length; i++) mean[i] += r.gradients[i] * w;
-      }
+      const mean = averageGradients(replies);
       let norm = 0;
       for (const g of mean) norm += g * g;
       norm = Math.sqrt(norm);
@@ -227,7 +229,7 @@ export async function trainLine(
       losses++;
       stepsTimed++;
       const elapsed = (performance.now() - started) / 1000;
-      progress = { ...progress, step: step + 1, seconds: progress.seconds + 0 };
+      progress = { ...progress, step: step + 1 };
       const perStep = elapsed / stepsTimed;
       hooks.onStep?.({
         step: step + 1,
@@ -238,15 +240,13 @@ export async function trainLine(
         secondsLeft: perStep * (config.steps - step - 1),
       });
       if ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps) {
-        progress = { ...progress, seconds: progress.seconds + elapsed };
-        await checkpoint(recentLoss / losses);
+        saved = await checkpointNow(recentLoss / losses);
         recentLoss = 0;
         losses = 0;
-        started = performance.now();
-        stepsTimed = 0;
       }
     }
-    const state = (await replicas[0].request<'state'>({ type: 'state' })).state;
+    // The last step always checkpoints; a resumed run that had nothing left to do did not.
+    const state = saved ?? (await replicas[0].request<'state'>({ type: 'state' })).state;
     await saveArtifacts(options.out, {
       modelTopology: state.modelTopology,
       weightSpecs: state.weightSpecs as never,

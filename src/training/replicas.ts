@@ -61,6 +61,22 @@ export interface StepResult {
   readonly count: number;
 }
 
+/**
+ * The batch's mean gradient from the replicas' replies: each is its own slice's mean, weighted
+ * here by the slice's size.
+ */
+export function averageGradients(
+  replies: readonly { gradients: Float32Array; count: number }[],
+): Float32Array {
+  const total = replies.reduce((n, r) => n + r.count, 0);
+  const mean = new Float32Array(replies[0].gradients.length);
+  for (const r of replies) {
+    const w = r.count / total;
+    for (let i = 0; i < mean.length; i++) mean[i] += r.gradients[i] * w;
+  }
+  return mean;
+}
+
 type DigitReplica = Replica<ToReplica, FromReplica>;
 
 export class Replicas {
@@ -116,12 +132,7 @@ export class Replicas {
         ),
       ),
     );
-    // Each replica returns its slice's mean gradient: weight by slice size.
-    const mean = new Float32Array(replies[0].gradients.length);
-    for (const r of replies) {
-      const w = r.count / batch.count;
-      for (let i = 0; i < mean.length; i++) mean[i] += r.gradients[i] * w;
-    }
+    const mean = averageGradients(replies);
     for (const r of this.replicas) r.post({ type: 'apply', gradients: mean, learningRate, step });
     return {
       loss: replies.reduce((s, r) => s + r.loss * r.count, 0) / batch.count,
