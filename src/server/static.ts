@@ -1,7 +1,8 @@
 /**
  * Static files: the built web page at / and the model files at /models/mnist-cnn/ and
- * /models/line-cnn/, from which the page can run the models in the browser. The page is built by Vite into
- * dist/web/; until it is, / answers 503 page_not_built (see notFound in app.ts).
+ * /models/line-cnn/, from which the page can run the models in the browser. The page is
+ * built by Vite into dist/web/; until it is, / answers 503 page_not_built (see notFound in
+ * app.ts).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,16 +24,12 @@ export async function registerStatic(
     // A missing dist/web/ is expected before `npm run build`: not worth a warning.
     logLevel: 'warn',
   });
-  await app.register(fastifyStatic, {
-    root: resolve(options.modelDir),
-    prefix: MODEL_ROUTE_PREFIX,
-    decorateReply: false,
-  });
-  await app.register(fastifyStatic, {
-    root: resolve(options.lineModelDir),
-    prefix: LINE_MODEL_ROUTE_PREFIX,
-    decorateReply: false,
-  });
+  for (const [dir, prefix] of [
+    [options.modelDir, MODEL_ROUTE_PREFIX],
+    [options.lineModelDir, LINE_MODEL_ROUTE_PREFIX],
+  ]) {
+    await app.register(fastifyStatic, { root: resolve(dir), prefix, decorateReply: false });
+  }
 }
 
 /** Whether `url` asks for the page itself and the page has not been built. */

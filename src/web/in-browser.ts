@@ -76,8 +76,8 @@ async function load(modelUrl: string, lineModelUrl: string): Promise<LocalModel>
   ]);
   const recognizer = new Recognizer(model, model.name, undefined, new LineModel(line));
   recognizer.warmUp();
-  // Also compiles the preprocessing, segmentation and variants code paths, so the first
-  // drawing is fast.
+  // Also compiles the preprocessing, the line reading and the variants' code paths, so the
+  // first drawing is fast.
   recognizer.read(warmUpBitmap(), { ink: 'dark', ensemble: 'vote' });
   return { recognizer, backend, loadMs: performance.now() - start };
 }
