@@ -1,10 +1,14 @@
 /**
- * npm run eval:paper -- [--model DIR] [--pendigits DIR]
+ * npm run eval:paper -- [--model DIR] [--line-model DIR] [--checks DIR] [--pendigits DIR]
+ *                       [--drawn N] [--mistakes N]
  *
- * How digits on paper that is not white are read: the pen-digit validation writers' digits
- * (never trained on) drawn on white, then as a scan and as photos of a page in uneven light
- * (src/evaluation/photographed.ts), each read one digit at a time and as a number. Accuracy
- * (`vote`) and the share flagged unsure.
+ * How writing on paper is read:
+ * - real scanned check amounts (the development checks, ../shared/data/orand-car-a-dev): each
+ *   field read as `POST /api/read` reads an upload, scored as the field's benchmark scores
+ *   it (the digit string, exact). No model has been trained on them.
+ * - the pen-digit validation writers' digits (never trained on) drawn on white, then as a
+ *   scan and as photos of a page in uneven light (src/evaluation/photographed.ts), each read
+ *   one digit at a time and as a number. Accuracy (`vote`) and the share flagged unsure.
  */
 import { parseArgs } from 'node:util';
 import { Random } from '../core/random.ts';
@@ -13,11 +17,19 @@ import { renderStrokes } from '../node/render-strokes.ts';
 import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
 import { penValidationDigits } from '../evaluation/validation-sets.ts';
 import { TRAIN } from '../training/config.ts';
+import { defaultChecksDir, loadScannedFields } from '../data/scanned-fields.ts';
+import { readScannedFields } from '../evaluation/scanned.ts';
+import type { Recognizer } from '../recognizer/recognizer.ts';
+import { positiveInt } from './args.ts';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: DEFAULT_MODEL_DIR },
+    'line-model': { type: 'string' },
+    checks: { type: 'string' },
     pendigits: { type: 'string' },
+    drawn: { type: 'string' },
+    mistakes: { type: 'string' },
   },
 });
 
@@ -34,9 +46,30 @@ const PAPERS: { name: string; paper: Paper }[] = [
   },
 ];
 
+const percent = (part: number, whole: number) =>
+  whole ? `${((100 * part) / whole).toFixed(1)}%` : '-';
+
+async function readChecks(recognizer: Recognizer): Promise<void> {
+  const dir = values.checks ?? defaultChecksDir();
+  const fields = await loadScannedFields(dir);
+  const t = await readScannedFields(recognizer, dir, fields);
+  console.log(
+    `real scanned check amounts (${dir}): ${t.fields} fields, exact ${percent(t.exact, t.fields)} ` +
+      `(${t.exact}), digit count right ${percent(t.countRight, t.fields)}, digits right ` +
+      `${percent(t.digitsRight, t.digits)}, flagged ${percent(t.flagged, t.fields)} ` +
+      `(of the right ones ${percent(t.rightFlagged, t.exact)}), ` +
+      `${(t.milliseconds / t.fields).toFixed(1)} ms a field`,
+  );
+  const shown = positiveInt('mistakes', values.mistakes, 12);
+  for (const m of t.mistakes.slice(0, shown))
+    console.log(`  ${m.path}: ${m.digits} -> "${m.read}"`);
+}
+
 async function main(): Promise<void> {
-  const recognizer = await loadRecognizer(values.model);
-  const digits = await penValidationDigits(TRAIN, values.pendigits);
+  const recognizer = await loadRecognizer(values.model, { lineDir: values['line-model'] });
+  await readChecks(recognizer);
+  const drawn = positiveInt('drawn', values.drawn, Number.MAX_SAFE_INTEGER);
+  const digits = (await penValidationDigits(TRAIN, values.pendigits)).slice(0, drawn);
   const pct = (n: number) => `${((100 * n) / digits.length).toFixed(2)}%`;
   console.log(`${digits.length} pen digits of the validation writers, brush 12 on a 280 px pad`);
   for (const { name, paper } of PAPERS) {

@@ -9,6 +9,7 @@
  * MNIST's own convention) is the same with the levels turned over.
  */
 import type { GrayBitmap, InkPolarity } from './preprocess.ts';
+import { dropPrint, dropRules } from './print.ts';
 
 /** Cells across the longer side: the paper's light is taken as even within one. */
 const CELLS = 16;
@@ -109,9 +110,11 @@ export function flattenPaper(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): Gra
       const i = column[x];
       const tx = across[x];
       const p = row[clampI(i)] * (1 - tx) + row[clampI(i + 1)] * tx;
-      const flat = Math.min(255, (level(y * w + x) * 255) / Math.max(p, 1));
-      out[y * w + x] = ink === 'dark' ? flat : 255 - flat;
+      out[y * w + x] = Math.min(255, (level(y * w + x) * 255) / Math.max(p, 1));
     }
   }
-  return { width: w, height: h, data: out };
+  // Paper that was not plain may have print on it: a check's pattern, a form's lines.
+  const clean = dropRules(dropPrint({ width: w, height: h, data: out }));
+  if (ink === 'dark') return clean;
+  return { width: w, height: h, data: Uint8ClampedArray.from(clean.data, (v) => 255 - v) };
 }
