@@ -25,6 +25,8 @@ const USAGE = `usage: npm run train:line -- [options]
   --resume         continue from <out>/checkpoint
   --pendigits DIR  the pen-digits data folder (default ../shared/data/pendigits-train)
   --unipen DIR     the UNIPEN data folder (default ../shared/data/unipen)
+  --checks DIR     real scanned fields with labels.tsv, two thirds trained on, a third held
+                   out (default ../shared/data/orand-car-a-dev, when it is there)
   -h, --help       this text`;
 
 const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
       resume: { type: 'boolean', default: false },
       pendigits: { type: 'string' },
       unipen: { type: 'string' },
+      checks: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
       resume: values.resume,
       pendigitsDir: values.pendigits,
       unipenDir: values.unipen,
+      checksDir: values.checks,
       validationSize: positiveInt('validation', values.validation, 300),
     },
     {

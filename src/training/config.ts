@@ -236,3 +236,14 @@ export function learningRateAt(cfg: TrainConfig, epoch: number): number {
     (cfg.maxLearningRate - cfg.minLearningRate) * 0.5 * (1 + Math.cos(Math.PI * Math.min(t, 1)))
   );
 }
+
+/**
+ * The development checks (data/scanned-fields.ts): a third of them, chosen by their file's
+ * name, is held out of the line model's training and is what eval:paper reports on apart;
+ * the same split on every machine and in every session.
+ */
+export const SCANNED_FIELDS = { validationModulo: 3 } as const;
+
+export function isValidationField(path: string): boolean {
+  return writerHash(path) % SCANNED_FIELDS.validationModulo === 0;
+}

@@ -15,6 +15,7 @@ import type { DigitBank } from '../data/compose-numbers.ts';
 import { PEN_BOX } from '../data/pendigits.ts';
 import { scribbles } from './scribbles.ts';
 import { rasterizeStrokes } from './stroke-raster.ts';
+import { varyStrip, type FieldStrip } from './field-strips.ts';
 import {
   composeImages,
   pickImage,
@@ -37,6 +38,8 @@ export interface LineSources {
   readonly marks: ReadonlyMap<string, readonly WrittenMark[]>;
   /** Scanned digits (MNIST's training images), when numbers are also made of them. */
   readonly images?: ImageDigits;
+  /** Real scanned fields, as strips, when there are some. */
+  readonly fields?: readonly FieldStrip[];
 }
 
 export type GapRange = readonly [number, number];
@@ -71,6 +74,8 @@ export interface LineDataConfig {
   readonly scanned: number;
   /** Their separators' pen, as a share of the height: a ballpoint's on a 20 px digit. */
   readonly scannedBrush: readonly [number, number];
+  /** Share of drawings that are real scanned fields, varied, when the sources have them. */
+  readonly fields: number;
 }
 
 export interface LineSample {
@@ -326,6 +331,10 @@ export function lineSample(sources: LineSources, rng: Random, config: LineDataCo
 }
 
 function drawSample(sources: LineSources, rng: Random, config: LineDataConfig): LineSample | null {
+  if (sources.fields?.length && rng.next() < config.fields) {
+    const field = pick(sources.fields, rng);
+    return { image: varyStrip(field, rng), tokens: field.tokens, text: field.text, kind: 'number' };
+  }
   const u = rng.next();
   const kind: LineSample['kind'] =
     u < config.words && sources.marks.size > 0

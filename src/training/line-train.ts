@@ -102,17 +102,20 @@ async function startReplicas(
 
 /** The held-out sets read at each checkpoint: tight and spaced numbers, and words. */
 async function validationSets(config: LineTrainConfig, dirs: LineSourceDirs, size: number) {
-  const sources = await loadLineSources('validation', dirs);
+  const { fields, ...sources } = await loadLineSources('validation', dirs);
   const rng = new Random(1207);
   const make = (name: string, data: LineTrainConfig['data']) => ({
     name,
     samples: Array.from({ length: size }, () => lineSample(sources, rng, data)),
   });
   const numbers = { ...config.data, words: 0, scribbles: 0, separators: 0, singleDigit: 0 };
+  // The held-out checks as they are, when there are some.
+  const checks: LineSample[] = fields.map((f) => ({ ...f, kind: 'number' }));
   return [
     make('tight', { ...numbers, gaps: [{ range: [-0.1, 0.12], weight: 1 }] }),
     make('spaced', { ...numbers, gaps: [{ range: [0.1, 0.45], weight: 1 }] }),
     make('words', { ...config.data, words: 1, scribbles: 0 }),
+    ...(checks.length ? [{ name: 'checks', samples: checks }] : []),
   ];
 }
 
@@ -152,7 +155,12 @@ export async function trainLine(
   const config: LineTrainConfig = resumed
     ? { ...resumed.meta.config, steps: Math.max(resumed.meta.config.steps, options.config.steps) }
     : options.config;
-  const dirs = { pendigitsDir: options.pendigitsDir, unipenDir: options.unipenDir };
+  const dirs: LineSourceDirs = {
+    pendigitsDir: options.pendigitsDir,
+    unipenDir: options.unipenDir,
+    mnistDir: options.mnistDir,
+    checksDir: options.checksDir,
+  };
   const validation = await validationSets(config, dirs, options.validationSize ?? 300);
   const { replicas, params } = await startReplicas(config, dirs, resumed?.state ?? null);
   let progress: LineProgress = resumed?.meta ?? { step: 0, seconds: 0, history: [] };

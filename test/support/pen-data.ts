@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PENDIGITS_FILE } from '../../src/data/pendigits.ts';
 import { UNIPEN_FILES } from '../../src/data/unipen.ts';
-import { PEN_DIGITS, writerHash, UNIPEN } from '../../src/training/config.ts';
+import { PNG } from 'pngjs';
+import { isValidationField, PEN_DIGITS, writerHash, UNIPEN } from '../../src/training/config.ts';
 
 type Polyline = [number, number][];
 
@@ -186,9 +187,10 @@ function unipenWriters(validation: boolean, count: number): string[] {
 /** Writes both folders under `root`; returns their paths. */
 export async function writeTinyPenData(
   root: string,
-): Promise<{ pendigitsDir: string; unipenDir: string }> {
+): Promise<{ pendigitsDir: string; unipenDir: string; checksDir: string }> {
   const pendigitsDir = join(root, 'pendigits');
   const unipenDir = join(root, 'unipen');
+  const checksDir = await writeTinyChecks(join(root, 'checks'));
   await mkdir(pendigitsDir, { recursive: true });
   await mkdir(unipenDir, { recursive: true });
 
@@ -229,5 +231,33 @@ export async function writeTinyPenData(
   // Lower-case letters and symbols: the same letters, written smaller.
   await writeFile(join(unipenDir, UNIPEN_FILES.lower), gz(upper));
   await writeFile(join(unipenDir, UNIPEN_FILES.symbols), gz(upper.slice(0, 2)));
-  return { pendigitsDir, unipenDir };
+  return { pendigitsDir, unipenDir, checksDir };
+}
+
+/**
+ * A tiny folder of scanned fields (data/scanned-fields.ts): grey patterned paper with 1s
+ * written on it as dark bars, labelled; fields of both splits (config.ts: isValidationField).
+ */
+export async function writeTinyChecks(dir: string): Promise<string> {
+  await mkdir(join(dir, 'images'), { recursive: true });
+  const labels: string[] = [];
+  const split = { training: 0, validation: 0 };
+  for (let n = 0; split.training < 4 || split.validation < 2; n++) {
+    const path = `images/field_${n}.png`;
+    const which = isValidationField(path) ? 'validation' : 'training';
+    if (split[which] >= (which === 'training' ? 4 : 2)) continue;
+    split[which]++;
+    const count = 1 + (n % 4);
+    const png = new PNG({ width: 40 + 30 * count, height: 50 });
+    for (let y = 0; y < png.height; y++)
+      for (let x = 0; x < png.width; x++) {
+        const bar = x >= 20 && (x - 20) % 30 < 4 && y >= 8 && y < 42 && (x - 20) / 30 < count;
+        const level = bar ? 30 : (x + 2 * y) % 9 < 2 ? 165 : 215;
+        png.data.set([level, level, level, 255], 4 * (y * png.width + x));
+      }
+    await writeFile(join(dir, path), PNG.sync.write(png));
+    labels.push(`${path}\t${'1'.repeat(count)}`);
+  }
+  await writeFile(join(dir, 'labels.tsv'), labels.join('\n') + '\n');
+  return dir;
 }

@@ -46,6 +46,19 @@ describe('the line model training', () => {
       );
     }
     expect(kinds).toEqual(new Set(['number', 'word', 'scribble']));
+    // The scanned fields of each split, as strips whose tokens are their digits.
+    expect(training.fields.map((f) => f.text).join('')).toMatch(/^1+$/);
+    expect(training.fields).toHaveLength(4);
+    expect(validation.fields).toHaveLength(2);
+    expect(training.fields.map((f) => f.path)).not.toContain(validation.fields[0].path);
+    const fieldsOnly = { ...LINE_TRAIN.data, fields: 1 };
+    for (let i = 0; i < 20; i++) {
+      const s = lineSample(training, rng, fieldsOnly);
+      expect(training.fields.map((f) => f.text)).toContain(s.text);
+      expect(s.image.height).toBe(LINE_HEIGHT);
+      expect(s.image.width % LINE_STRIDE).toBe(0);
+      expect(s.image.width / LINE_STRIDE).toBeGreaterThanOrEqual(2 * s.tokens.length);
+    }
   });
 
   it('trains, reads held-out writers at each checkpoint, saves the model and resumes', async () => {
@@ -61,7 +74,7 @@ describe('the line model training', () => {
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(first.progress.history.map((h) => h.step)).toEqual([3, 6]);
     for (const h of first.progress.history) {
-      expect(Object.keys(h.exact).sort()).toEqual(['spaced', 'tight']);
+      expect(Object.keys(h.exact).sort()).toEqual(['checks', 'spaced', 'tight']);
       expect(h.wordsFlagged).toBeGreaterThanOrEqual(0);
     }
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
