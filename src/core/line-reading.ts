@@ -30,6 +30,7 @@ import {
   type InkPolarity,
 } from './preprocess.ts';
 import { lineOfInk, LINE_STRIDE, type LineImage } from './line-image.ts';
+import { rowsOf, textLines } from './text-lines.ts';
 
 /** A drawing made ready for the line model: its strip, and its ink map to cut digits from. */
 export interface PreparedLine {
@@ -50,11 +51,42 @@ const SPECK_SHARE = 0.02;
  * counted in one pass over the ink, before anything else is done with it.
  */
 export function prepareLine(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): PreparedLine | null {
+  const page = plainInk(bitmap, ink);
+  return page && lineOfMap(page.map, page.extent.x0, page.extent.y0);
+}
+
+/** The most lines a page is read in (a form, a list of amounts). */
+export const MAX_LINES = 40;
+
+/**
+ * A page made ready line by line (text-lines.ts), top to bottom; empty when it has no ink.
+ * Each line is bounded as a drawing is (MAX_MARKS), and the page by MAX_LINES lines.
+ */
+export function prepareLines(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): PreparedLine[] {
+  const page = plainInk(bitmap, ink);
+  if (!page) return [];
+  const bands = textLines(page.map);
+  if (bands.length > MAX_LINES)
+    throw new InputError(
+      'invalid_image',
+      `the image has ${bands.length} lines of writing: too many to read (up to ${MAX_LINES})`,
+    );
+  return bands.flatMap((band) => {
+    const line = lineOfMap(rowsOf(page.map, band), page.extent.x0, page.extent.y0 + band.from);
+    return line ? [line] : [];
+  });
+}
+
+/** The ink map of a bitmap's ink extent, its paper made plain; null when it has no ink. */
+function plainInk(bitmap: GrayBitmap, ink: InkPolarity) {
   checkBitmap(bitmap);
   const plain = flattenPaper(bitmap, ink);
   const extent = inkExtent(plain, ink);
-  if (!extent) return null;
-  const map = inkMap(plain, ink, extent);
+  return extent && { map: inkMap(plain, ink, extent), extent };
+}
+
+/** An ink map as one line, its (0, 0) at (offsetX, offsetY) of the input; refuses too many marks. */
+function lineOfMap(map: GrayImage, offsetX: number, offsetY: number): PreparedLine | null {
   const components = inkComponents(map);
   const heaviest = Math.max(0, ...components.map((c) => c.mass));
   const marks = components.filter((c) => c.mass >= SPECK_SHARE * heaviest).length;
@@ -65,7 +97,7 @@ export function prepareLine(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): Prep
     );
   }
   const strip = lineOfInk(map, components);
-  return strip && { strip, ink: map, offsetX: extent.x0, offsetY: extent.y0 };
+  return strip && { strip, ink: map, offsetX, offsetY };
 }
 
 /** What the line model read in one strip. */

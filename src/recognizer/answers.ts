@@ -47,6 +47,53 @@ export interface Reading {
   readonly unsure: boolean;
   readonly reason: ReadingReason | null;
   readonly ms: number;
+  /**
+   * A page read line by line (`layout: "lines"`): its lines, top to bottom. The reading's
+   * digits and marks are all the lines', in order, and its text their texts, "\n" between.
+   */
+  readonly lines?: PageLine[];
+}
+
+/** One line of a page: what it reads, the box of its ink, and which of the page's digits are its. */
+export interface PageLine {
+  readonly text: string;
+  readonly unsure: boolean;
+  readonly reason: ReadingReason | null;
+  readonly box: DigitBox;
+  /** The line's digits are the reading's `digits[first]` to `digits[first + count - 1]`. */
+  readonly first: number;
+  readonly count: number;
+  readonly marks: Mark[];
+}
+
+/**
+ * The reading of a page from its lines' readings, top to bottom: unsure when any line is,
+ * not a number when no line is one.
+ */
+export function pageReading(
+  lines: readonly (Omit<Reading, 'ms' | 'lines'> & { box: DigitBox })[],
+  ms: number,
+): Reading {
+  let first = 0;
+  const pageLines: PageLine[] = lines.map(({ text, unsure, reason, box, digits, marks }) => {
+    const line = { text, unsure, reason, box, first, count: digits.length, marks };
+    first += digits.length;
+    return line;
+  });
+  const reason = lines.every((l) => l.reason === 'not_a_number')
+    ? 'not_a_number'
+    : lines.some((l) => l.unsure)
+      ? 'ambiguous'
+      : null;
+  return {
+    text: lines.map((l) => l.text).join('\n'),
+    digits: lines.flatMap((l) => l.digits),
+    marks: lines.flatMap((l) => l.marks),
+    unsure: reason !== null,
+    reason,
+    ms,
+    lines: pageLines,
+  };
 }
 
 export interface ReadingShape {
@@ -80,5 +127,14 @@ export function shapeOf(reading: Reading): ReadingShape {
  * whether it is unsure follow them; the marks, and a verdict that it is no number, stay.
  */
 export function withDigits(reading: Reading, digits: DigitReading[]): Reading {
-  return readingOf(digits, reading.ms, shapeOf(reading));
+  if (!reading.lines) return readingOf(digits, reading.ms, shapeOf(reading));
+  // A page: each line is rebuilt around its own share of the digits.
+  const lines = reading.lines.map((line) => ({
+    ...readingOf(digits.slice(line.first, line.first + line.count), 0, {
+      marks: line.marks,
+      notANumber: line.reason === 'not_a_number',
+    }),
+    box: line.box,
+  }));
+  return pageReading(lines, reading.ms);
 }

@@ -22,13 +22,20 @@ import {
   decodeLine,
   placeTokens,
   prepareLine,
+  prepareLines,
   type DigitCombination,
   wholeDrawing,
   type LineDigit,
   type PreparedLine,
 } from '../core/line-reading.ts';
 import { LINE_STRIDE } from '../core/line-image.ts';
-import { readingOf, type DigitReading, type Reading, type Recognition } from './answers.ts';
+import {
+  pageReading,
+  readingOf,
+  type DigitReading,
+  type Reading,
+  type Recognition,
+} from './answers.ts';
 import { splitForward, type SplitForward } from './features.ts';
 import { compileForward, type Forward } from './forward.ts';
 import type { LineModel } from './line-model.ts';
@@ -49,8 +56,17 @@ export interface SegmentationReading {
  * the segmenter's candidate digits.
  */
 export type PreparedNumber =
-  | { readonly line: PreparedLine; readonly segmentation?: undefined }
-  | { readonly segmentation: Segmentation; readonly line?: undefined };
+  | { readonly line: PreparedLine; readonly segmentation?: undefined; readonly page?: undefined }
+  | { readonly segmentation: Segmentation; readonly line?: undefined; readonly page?: undefined }
+  | {
+      readonly page: readonly PreparedLine[];
+      readonly line?: undefined;
+      readonly segmentation?: undefined;
+    };
+
+/** How an image is read: as one number, or as a page of lines, each read as a number. */
+export type Layout = 'number' | 'lines';
+export const LAYOUTS: readonly Layout[] = ['number', 'lines'];
 
 /** A number's reading without its time, and the time of its share of the forward passes. */
 export interface PreparedReading {
@@ -329,7 +345,13 @@ export class Recognizer {
     bitmap: GrayBitmap,
     ink: InkPolarity = 'dark',
     useLine = true,
+    layout: Layout = 'number',
   ): PreparedNumber | null {
+    if (layout === 'lines') {
+      if (!this.line) throw new Error('reading a page line by line needs the line model');
+      const page = prepareLines(bitmap, ink);
+      return page.length ? { page } : null;
+    }
     if (this.line && useLine) {
       const line = prepareLine(bitmap, ink);
       return line && { line };
@@ -362,12 +384,26 @@ export class Recognizer {
         out[i] = { reading: readingOf(digits, 0), forwardMs };
       });
     }
-    if (lines.length) {
+    const pages = prepared.flatMap((p, i) => (p.page ? [{ i, page: p.page }] : []));
+    if (lines.length || pages.length) {
+      // Every line of every page in the same passes as the numbers'.
       const readings = this.readLines(
-        lines.map((x) => x.line),
+        [...lines.map((x) => x.line), ...pages.flatMap((x) => x.page)],
         ensemble,
       );
       lines.forEach(({ i }, k) => (out[i] = readings[k]));
+      let next = lines.length;
+      for (const { i, page } of pages) {
+        const own = readings.slice(next, (next += page.length));
+        const pageLines = own.map(({ reading }, k) => ({
+          ...reading,
+          box: wholeDrawing(page[k]).box,
+        }));
+        out[i] = {
+          reading: pageReading(pageLines, 0),
+          forwardMs: own.reduce((sum, r) => sum + r.forwardMs, 0),
+        };
+      }
     }
     return out;
   }
@@ -475,9 +511,17 @@ export class Recognizer {
    * Reads a number: with the line model, the whole drawing at once (line-reading.ts); without
    * one, or with `segment`, the drawing cut into candidate digits (segment.ts).
    */
-  read(bitmap: GrayBitmap, options: RecognizeOptions & { segment?: boolean } = {}): Reading {
+  read(
+    bitmap: GrayBitmap,
+    options: RecognizeOptions & { segment?: boolean; layout?: Layout } = {},
+  ): Reading {
     const start = now();
-    const prepared = this.prepareNumber(bitmap, options.ink ?? 'dark', !options.segment);
+    const prepared = this.prepareNumber(
+      bitmap,
+      options.ink ?? 'dark',
+      !options.segment,
+      options.layout,
+    );
     if (!prepared) throw emptyImageError();
     const [{ reading }] = this.readPrepared([prepared], options.ensemble ?? 'vote');
     return { ...reading, ms: now() - start };

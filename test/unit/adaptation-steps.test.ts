@@ -13,7 +13,12 @@ import {
 import { within } from '../../src/core/deadline.ts';
 import { byteOfUnit, unitOfByte, unitsOfBytes } from '../../src/core/image.ts';
 import { judge, type UnsureThresholds } from '../../src/core/unsure.ts';
-import { readingOf, withDigits, type DigitReading } from '../../src/recognizer/answers.ts';
+import {
+  pageReading,
+  readingOf,
+  withDigits,
+  type DigitReading,
+} from '../../src/recognizer/answers.ts';
 
 const PARAMS: AdaptationParams = { k: 3, minSimilarity: 0.8, strength: 6, width: 0.2 };
 const THRESHOLDS: UnsureThresholds = { notDigit: 0.6, ambiguous: 0.7 };
@@ -158,6 +163,47 @@ describe('withDigits', () => {
     expect(withDigits(plain, [{ ...digitOn(0, 1, 7), unsure: false, reason: null }])).toMatchObject(
       { text: '1', unsure: false, reason: null },
     );
+  });
+});
+
+describe('pageReading', () => {
+  const sure = (axis: number, digit: number): DigitReading => ({
+    ...digitOn(axis, digit),
+    unsure: false,
+    reason: null,
+  });
+  const box = { x: 0, y: 0, width: 50, height: 20 };
+
+  it("is its lines' digits in order, and rebuilds each line around its own when they change", () => {
+    const page = pageReading(
+      [
+        { ...readingOf([sure(0, 4), sure(1, 2)], 0), box },
+        { ...readingOf([], 0, { notANumber: true }), box: { ...box, y: 40 } },
+        { ...readingOf([sure(2, 7)], 0), box: { ...box, y: 80 } },
+      ],
+      5,
+    );
+    expect(page.text).toBe('42\n\n7');
+    expect(page.lines!.map((l) => [l.first, l.count])).toEqual([
+      [0, 2],
+      [2, 0],
+      [2, 1],
+    ]);
+    expect(page.reason).toBe('ambiguous');
+    const adapted = withDigits(page, [sure(0, 4), sure(1, 3), { ...digitOn(2, 1), unsure: true }]);
+    expect(adapted.text).toBe('43\n\n1');
+    expect(adapted.lines!.map((l) => l.text)).toEqual(['43', '', '1']);
+    expect(adapted.lines![2].unsure).toBe(true);
+    expect(adapted.lines![1].reason).toBe('not_a_number');
+    expect(adapted.lines![2].box.y).toBe(80);
+    expect(adapted.ms).toBe(5);
+  });
+
+  it('is no number when none of its lines is one', () => {
+    const word = { ...readingOf([], 0, { notANumber: true }), box };
+    expect(pageReading([word, word], 0).reason).toBe('not_a_number');
+    const numbers = pageReading([{ ...readingOf([sure(0, 1)], 0), box }], 0);
+    expect([numbers.text, numbers.unsure, numbers.reason]).toEqual(['1', false, null]);
   });
 });
 

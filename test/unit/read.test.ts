@@ -76,6 +76,20 @@ function touches(d: Drawing): boolean {
   return inked.slice(first, last + 1).every(Boolean);
 }
 
+/** Bitmaps one above the other, `gap` white rows apart, on a white page as wide as the widest. */
+function stacked(rows: GrayBitmap[], gap: number): GrayBitmap {
+  const width = Math.max(...rows.map((r) => r.width));
+  const height = rows.reduce((h, r) => h + r.height, 0) + gap * (rows.length - 1);
+  const data = new Uint8ClampedArray(width * height).fill(255);
+  let top = 0;
+  for (const r of rows) {
+    for (let y = 0; y < r.height; y++)
+      for (let x = 0; x < r.width; x++) data[(top + y) * width + x] = r.data[y * r.width + x];
+    top += r.height + gap;
+  }
+  return { width, height, data };
+}
+
 describe('Recognizer.read', () => {
   it('reads spaced and touching digits, left to right', () => {
     for (const pitch of [160, 55]) {
@@ -129,6 +143,41 @@ describe('Recognizer.read', () => {
     expect(reading.reason).toBe('not_a_number');
     const a = recognizer.read(bitmap(drawDigit(LETTER_A)));
     expect(a.reason).toBe('not_a_number');
+  });
+
+  it('reads a page line by line, top to bottom, each line with its box', () => {
+    const rows = [
+      bitmap(drawNumber([SEVEN, FOUR, SEVEN], { pitch: 160 })),
+      bitmap(drawNumber([LETTER_K, LETTER_E, LETTER_Y], { pitch: 150 })),
+      bitmap(drawNumber([FOUR, SEVEN], { pitch: 160 })),
+    ];
+    const page = stacked(rows, 30);
+    const reading = recognizer.read(page, { layout: 'lines' });
+    expect(reading.lines?.map((l) => l.text)).toHaveLength(3);
+    expect(reading.lines?.map((l) => l.reason === 'not_a_number')).toEqual([false, true, false]);
+    const [first, word, last] = reading.lines!;
+    expect([first.text, last.text]).toEqual(['747', '47']);
+    expect(reading.text).toBe(`747\n${word.text}\n47`);
+    expect(reading.reason).toBe('ambiguous');
+    expect(reading.digits.map((d) => d.digit).join('')).toBe(reading.text.replace(/\n/g, ''));
+    // Each line's box lies within its own rows of the page, and the digits' boxes within it.
+    let top = 0;
+    reading.lines!.forEach((line, k) => {
+      expect(line.box.y).toBeGreaterThanOrEqual(top);
+      expect(line.box.y + line.box.height).toBeLessThanOrEqual(top + rows[k].height);
+      expect(line.first).toBe(
+        reading.lines![k - 1] ? reading.lines![k - 1].first + reading.lines![k - 1].count : 0,
+      );
+      for (const d of reading.digits.slice(line.first, line.first + line.count)) {
+        expect(d.box.y).toBeGreaterThanOrEqual(line.box.y);
+        expect(d.box.y + d.box.height).toBeLessThanOrEqual(line.box.y + line.box.height);
+      }
+      top += rows[k].height + 30;
+    });
+    // One line read as a page is the number read alone.
+    const alone = recognizer.read(rows[0], { layout: 'lines' });
+    expect(alone.text).toBe(recognizer.read(rows[0]).text);
+    expect(alone.lines).toHaveLength(1);
   });
 
   it('refuses a blank page as recognize() does', () => {
