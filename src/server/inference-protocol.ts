@@ -2,7 +2,7 @@
 import type { InputErrorCode } from '../core/errors.ts';
 import type { InkPolarity } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
-import type { ModelInfo } from '../recognizer/recognizer.ts';
+import type { Layout, ModelInfo } from '../recognizer/recognizer.ts';
 import type { Reading, Recognition } from '../recognizer/answers.ts';
 
 /**
@@ -26,7 +26,11 @@ export type WorkInput = (
       readonly input: Float32Array;
       readonly ensemble: Ensemble;
     }
-) & { readonly features?: boolean };
+) & {
+  readonly features?: boolean;
+  /** How a number's image is read (POST /api/read): one number, or a page of lines. */
+  readonly layout?: Layout;
+};
 
 export type WorkFailureCode = InputErrorCode | 'internal_error';
 

@@ -81,7 +81,7 @@ function prepare(recognizer: Recognizer, item: WorkItem): void {
       item.image = { width: MODEL_SIZE, height: MODEL_SIZE, data: input.input };
     } else if (item.operation === 'read') {
       const { bitmap, ink } = bitmapOf(input);
-      const number = recognizer.prepareNumber(bitmap, ink);
+      const number = recognizer.prepareNumber(bitmap, ink, true, input.layout);
       if (!number) throw new InputError('empty_image', emptyMessage(input));
       item.number = number;
     } else {

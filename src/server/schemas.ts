@@ -69,6 +69,12 @@ export const predictRequestSchema = {
         '`dark` (default): dark ink on a light background, as drawn. `light`: white digit on black, as MNIST itself.',
     },
     ensemble: ensembleSchema,
+    layout: {
+      type: 'string',
+      enum: ['number', 'lines'],
+      description:
+        'POST /api/read only. `number` (default): the image is one number. `lines`: a page (a form, a list of amounts) read line by line, top to bottom; the answer lists them in `lines`.',
+    },
   },
 } as const;
 
@@ -176,6 +182,20 @@ export const digitReadingSchema = {
   properties: { ...recognitionSchema.properties, box: boxSchema },
 } as const;
 
+const markList = {
+  type: 'array',
+  description:
+    'What was read beside the digits, in reading order: separators (`.` `,` `-` `/`) and marks that are no digit, each with its box.',
+  items: {
+    type: 'object',
+    required: ['kind', 'box'],
+    properties: {
+      kind: { type: 'string', enum: ['separator', 'other'] },
+      box: boxSchema,
+    },
+  },
+} as const;
+
 export const readingSchema = {
   type: 'object',
   description:
@@ -201,23 +221,36 @@ export const readingSchema = {
       items: digitReadingSchema,
       description: 'The digits in reading order (left to right).',
     },
-    marks: {
-      type: 'array',
-      description:
-        'What was read beside the digits, in reading order: separators (`.` `,` `-` `/`) and marks that are no digit, each with its box.',
-      items: {
-        type: 'object',
-        required: ['kind', 'box'],
-        properties: {
-          kind: { type: 'string', enum: ['separator', 'other'] },
-          box: boxSchema,
-        },
-      },
-    },
+    marks: markList,
     ms: {
       type: 'number',
       description:
         'Milliseconds the recognizer spent on this image: decoding, segmenting, preparing and its share of the forward pass.',
+    },
+    lines: {
+      type: 'array',
+      description:
+        'With `layout: "lines"`: the lines of the page, top to bottom. The reading\'s `digits` and `marks` are all the lines\', in order, and its `text` their texts with "\\n" between; it is `not_a_number` when no line is a number, and unsure when any line is.',
+      items: {
+        type: 'object',
+        required: ['text', 'unsure', 'reason', 'box', 'first', 'count', 'marks'],
+        properties: {
+          text: { type: 'string', description: "The line's digits." },
+          unsure: { type: 'boolean' },
+          reason: {
+            type: ['string', 'null'],
+            enum: ['not_a_number', 'ambiguous', null],
+            description: "As the reading's own `reason`, for this line.",
+          },
+          box: { ...boxSchema, description: "The line's ink, in the image's pixels." },
+          first: {
+            type: 'integer',
+            description: "The index in `digits` of the line's first digit.",
+          },
+          count: { type: 'integer', description: "How many of `digits` are the line's." },
+          marks: markList,
+        },
+      },
     },
   },
 } as const;

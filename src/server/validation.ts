@@ -8,7 +8,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifySchemaValidationError } from 'fastify';
 import type { Ensemble } from '../core/vote.ts';
 import { ApiError } from './errors.ts';
-import type { WorkInput } from './inference-protocol.ts';
+import type { WorkInput, WorkOperation } from './inference-protocol.ts';
 import { MAX_BATCH, MAX_PIXELS, predictRequestSchema, type PredictRequest } from './schemas.ts';
 import { MAX_SIDE } from '../node/decode.ts';
 
@@ -138,10 +138,14 @@ export function toWorkInput(
   body: PredictRequest,
   defaultEnsemble: Ensemble,
   where = '',
+  operation: WorkOperation = 'recognize',
 ): WorkInput {
   const fail = (message: string) => new ApiError(400, 'invalid_request', `${where}${message}`);
   const ensemble = body.ensemble ?? defaultEnsemble;
-  const { image, pixels, width, height, ink } = body;
+  const { image, pixels, width, height, ink, layout } = body;
+  if (layout !== undefined && operation !== 'read')
+    throw fail('`layout` is for POST /api/read: a prediction reads one digit');
+  const read = layout === undefined ? {} : { layout };
   if (image !== undefined && pixels !== undefined) {
     throw fail('send either `image` or `pixels`, not both');
   }
@@ -157,7 +161,7 @@ export function toWorkInput(
         `${stray.map((k) => `\`${k}\``).join(', ')} only go with \`pixels\`: an \`image\` carries its own size and is dark ink on light`,
       );
     }
-    return { kind: 'image', image, ensemble };
+    return { kind: 'image', image, ensemble, ...read };
   }
   if (pixels === undefined) {
     throw fail(
@@ -180,6 +184,7 @@ export function toWorkInput(
     height,
     ink: ink ?? 'dark',
     ensemble,
+    ...read,
   };
 }
 
@@ -190,6 +195,7 @@ export type ItemCheck =
 /** Checks batch items one by one, so that a bad item gets its own error. */
 export function createItemChecker(
   ajv: Ajv,
+  operation: WorkOperation,
 ): (item: unknown, index: number, ensemble: Ensemble) => ItemCheck {
   const validate = ajv.compile<PredictRequest>(predictRequestSchema);
   return (item, index, ensemble) => {
@@ -202,7 +208,7 @@ export function createItemChecker(
       return { ok: false, error: new ApiError(400, 'invalid_request', `${where}${message}`) };
     }
     try {
-      return { ok: true, input: toWorkInput(item, ensemble, where) };
+      return { ok: true, input: toWorkInput(item, ensemble, where, operation) };
     } catch (err) {
       if (err instanceof ApiError) return { ok: false, error: err };
       throw err;

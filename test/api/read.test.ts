@@ -125,6 +125,52 @@ describe('POST /api/read', () => {
     await expectHealthy(app);
   });
 
+  it('reads a page line by line with layout "lines", each line with its box and digits', async () => {
+    const [top, bottom] = [drawNumber([SEVEN, FOUR, SEVEN]), drawNumber([FOUR, SEVEN])];
+    const width = Math.max(top.width, bottom.width);
+    const gap = 40;
+    const height = top.height + gap + bottom.height;
+    const pixels = new Array<number>(width * height).fill(255);
+    for (const [drawing, y0] of [
+      [top, 0],
+      [bottom, top.height + gap],
+    ] as const) {
+      const gray = grayPixels(drawing);
+      for (let y = 0; y < drawing.height; y++)
+        for (let x = 0; x < drawing.width; x++)
+          pixels[(y0 + y) * width + x] = gray[y * drawing.width + x];
+    }
+    const res = await postJson(app, '/api/read', { pixels, width, height, layout: 'lines' });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json() as ReadingBody & {
+      lines: { text: string; box: DigitBody['box']; first: number; count: number }[];
+    };
+    expect(body.text).toBe('747\n47');
+    expect(body.lines.map((l) => [l.text, l.first, l.count])).toEqual([
+      ['747', 0, 3],
+      ['47', 3, 2],
+    ]);
+    expect(body.lines[0].box.y + body.lines[0].box.height).toBeLessThanOrEqual(top.height);
+    expect(body.lines[1].box.y).toBeGreaterThanOrEqual(top.height + gap);
+    expect(body.digits.slice(3).every((d) => d.box.y >= top.height + gap)).toBe(true);
+    // Without a layout, the same body is one number, with no `lines`.
+    const one = await postJson(app, '/api/read', { image: numberUrl, layout: 'number' });
+    expect(expectReading(one.json()).text).toBe('7447');
+  });
+
+  it('refuses a layout on /api/predict, and a layout it does not know', async () => {
+    expectError(
+      await postJson(app, '/api/predict', { image: numberUrl, layout: 'lines' }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await postJson(app, '/api/read', { image: numberUrl, layout: 'columns' }),
+      400,
+      'invalid_request',
+    );
+  });
+
   it('refuses a page of scattered dots, far more marks than a number has', async () => {
     const [width, height] = [220, 70];
     const pixels = new Array<number>(width * height).fill(255);

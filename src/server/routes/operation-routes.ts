@@ -104,7 +104,7 @@ export function registerOperationRoutes<Op extends WorkOperation, Answer>(
     },
     async (request, reply): Promise<Answer> => {
       const { user, ...body } = request.body;
-      const input = costOf(toWorkInput(body, 'vote'), operation);
+      const input = costOf(toWorkInput(body, 'vote', '', operation), operation);
       const run = runOptions(request, reply);
       if (!user || !adaptation) {
         const [result] = await pool.run(operation, [input], run);
@@ -122,7 +122,7 @@ export function registerOperationRoutes<Op extends WorkOperation, Answer>(
     },
   );
 
-  const checkItem = createItemChecker(ajv);
+  const checkItem = createItemChecker(ajv, operation);
   const validateEnvelope = ajv.compile(batchEnvelopeSchema);
 
   app.post<{ Body: BatchRequest }>(
