@@ -2,7 +2,7 @@
  * The `digits` command's logic (entry point: src/cli/digits.ts, bin/digits.js):
  *
  *   digits predict a.png b.jpg [--json] [--ensemble vote|mean|off] [--model DIR] [--ink dark|light]
- *   digits read a.png b.jpg [same options]
+ *   digits read a.png b.jpg [same options] [--lines]
  *
  * One line per file (`a.png: 7 (98.1%, votes 10/10)`; for `read`, the number and each
  * digit's confidence: `a.png: 2024 (99.1% 98.0% 99.9% 97.3%)`) or a JSON array with --json.
@@ -27,7 +27,8 @@ export const USAGE = `usage: digits predict FILE... [options]
 predict recognises the handwritten digit in each PNG or JPEG file (dark ink on a
 light background by default) and prints one line per file: "a.png: 7 (98.1%, votes 10/10)".
 read reads a whole handwritten number (one or more digits, left to right) in each file:
-"a.png: 2024 (99.1% 98.0% 99.9% 97.3%)", each digit's confidence in order.
+"a.png: 2024 (99.1% 98.0% 99.9% 97.3%)", each digit's confidence in order. A scan or a
+photo of a form or a check is made plain first (its paper, print and ruled lines).
 
 options:
   --json                    print a JSON array, one object per file, in order
@@ -35,6 +36,8 @@ options:
   --ink dark|light          dark ink on light paper (default), or light ink on dark
                             (MNIST's own convention)
   --model DIR               the model folder (default: the shipped models/mnist-cnn)
+  --lines                   read: the image is a page of numbers, read line by line,
+                            top to bottom (one line of output each)
   -h, --help                this text
 
 exit codes: 0 all files recognised, 1 some file could not be read or had no ink
@@ -48,6 +51,8 @@ export interface PredictArgs {
   readonly ensemble: Ensemble;
   readonly ink: InkPolarity;
   readonly model: string | undefined;
+  /** read: the image is a page, read line by line. */
+  readonly lines: boolean;
 }
 
 export type Operation = 'predict' | 'read';
@@ -80,6 +85,7 @@ export function parseCommand(argv: readonly string[]): Command {
         ensemble: { type: 'string' },
         ink: { type: 'string' },
         model: { type: 'string' },
+        lines: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -96,6 +102,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (files.length === 0) {
     throw new UsageError(`no files given: digits ${command} a.png [b.png ...]`);
   }
+  if (values.lines && command !== 'read') throw new UsageError('--lines goes with read');
   return {
     command,
     files,
@@ -103,6 +110,7 @@ export function parseCommand(argv: readonly string[]): Command {
     ensemble: oneOf('ensemble', values.ensemble, ENSEMBLES, 'vote'),
     ink: oneOf('ink', values.ink, ['dark', 'light'] as const, 'dark'),
     model: values.model,
+    lines: values.lines,
   };
 }
 
@@ -164,6 +172,18 @@ export function describeResult(r: Recognition): string {
  * drawing that is no number says that: `not a number: 14 (…)`, or `not a number` alone.
  */
 export function describeReading(r: Reading): string {
+  if (r.lines)
+    return [
+      `${r.lines.length} line${r.lines.length === 1 ? '' : 's'}`,
+      ...r.lines.map(
+        (line, k) =>
+          `  ${k + 1}: ${describeNumber({ ...line, digits: r.digits.slice(line.first, line.first + line.count) })}`,
+      ),
+    ].join('\n');
+  return describeNumber(r);
+}
+
+function describeNumber(r: Pick<Reading, 'digits' | 'text' | 'reason' | 'unsure'>): string {
   const each = r.digits.map((d) => `${(d.confidence * 100).toFixed(1)}%${d.unsure ? '?' : ''}`);
   if (r.reason === 'not_a_number')
     return r.digits.length ? `not a number: ${r.text} (${each.join(' ')})` : 'not a number';
@@ -196,7 +216,11 @@ const OPERATIONS = {
   },
   read: {
     run: (recognizer: Recognizer, bitmap: GrayBitmap, args: PredictArgs) =>
-      recognizer.read(bitmap, { ink: args.ink, ensemble: args.ensemble }),
+      recognizer.read(bitmap, {
+        ink: args.ink,
+        ensemble: args.ensemble,
+        layout: args.lines ? 'lines' : 'number',
+      }),
     line: describeReading,
     json: (r: Reading) => ({
       text: r.text,
@@ -204,6 +228,7 @@ const OPERATIONS = {
       reason: r.reason,
       digits: r.digits.map((d) => ({ ...recognitionJson(d), box: d.box })),
       marks: r.marks,
+      ...(r.lines && { lines: r.lines }),
       ms: round(r.ms, 2),
     }),
   },

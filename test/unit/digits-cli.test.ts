@@ -11,6 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { describeReading, parseCommand, UsageError } from '../../src/cli/predict.ts';
 import { readingOf } from '../../src/recognizer/answers.ts';
 import { renderStrokesPng } from '../../src/node/render-strokes.ts';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -67,6 +69,23 @@ beforeAll(async () => {
   );
   await writeFile(join(dir, 'number.png'), number);
   await writeFile(join(dir, 'text.png'), 'not a picture');
+  // The same number scanned from a check: grey patterned paper, a JPEG; and a page of two.
+  const drawn = PNG.sync.read(number);
+  const scan = Buffer.alloc(drawn.width * drawn.height * 4);
+  for (let i = 0; i < drawn.width * drawn.height; i++) {
+    const [x, y] = [i % drawn.width, Math.floor(i / drawn.width)];
+    const paper = (x + 2 * y) % 11 < 2 ? 160 : 210;
+    const v = Math.min(paper, drawn.data[4 * i] * 0.2 + 30 + (drawn.data[4 * i] / 255) * paper);
+    scan.fill(Math.round(Math.min(255, v)), 4 * i, 4 * i + 3);
+    scan[4 * i + 3] = 255;
+  }
+  const jpg = jpeg.encode({ data: scan, width: drawn.width, height: drawn.height }, 75);
+  await writeFile(join(dir, 'scan.jpg'), jpg.data);
+  const page = new PNG({ width: drawn.width, height: 2 * drawn.height + 40 });
+  page.data.fill(255);
+  drawn.data.copy(page.data, 0);
+  drawn.data.copy(page.data, 4 * drawn.width * (drawn.height + 40));
+  await writeFile(join(dir, 'page.png'), PNG.sync.write(page));
 });
 
 describe('digits predict', () => {
@@ -157,6 +176,21 @@ describe('digits read', () => {
   });
 });
 
+describe('digits read, on paper', () => {
+  it('reads a scan of a check as it reads the drawing, and a page line by line with --lines', async () => {
+    const r = await digits(['read', 'number.png', 'scan.jpg'], dir);
+    expect(r.stderr).toBe('');
+    const [drawn, scanned] = r.stdout.trim().split('\n');
+    const text = drawn.match(/^number\.png: (?:unsure: )?(\d+) /)![1];
+    expect(scanned).toMatch(new RegExp(`^scan\\.jpg: (unsure: )?${text} `));
+    const page = await digits(['read', '--lines', 'page.png'], dir);
+    expect(page.code).toBe(0);
+    expect(page.stdout).toMatch(
+      new RegExp(`^page\\.png: 2 lines\n  1: (unsure: )?${text} .*\n  2: (unsure: )?${text} `),
+    );
+  });
+});
+
 describe('describeReading', () => {
   it('says when a drawing is no number, with or without digits read in it', () => {
     expect(describeReading(readingOf([], 3))).toBe('not a number');
@@ -172,6 +206,7 @@ describe('parseCommand', () => {
       ensemble: 'vote',
       ink: 'dark',
       model: undefined,
+      lines: false,
     });
     expect(
       parseCommand(['predict', 'a.png', '--ensemble', 'mean', '--ink', 'light', '--model', 'm']),
@@ -181,6 +216,8 @@ describe('parseCommand', () => {
       model: 'm',
     });
     expect(parseCommand(['--help'])).toEqual({ command: 'help' });
+    expect(parseCommand(['read', 'a.png', '--lines'])).toMatchObject({ lines: true });
+    expect(() => parseCommand(['predict', 'a.png', '--lines'])).toThrow(/--lines goes with read/);
     expect(parseCommand(['read', 'a.png', '--json'])).toMatchObject({
       command: 'read',
       files: ['a.png'],
