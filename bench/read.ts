@@ -12,6 +12,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { PNG } from 'pngjs';
 import type { GrayBitmap } from '../src/core/preprocess.ts';
 import { Random } from '../src/core/random.ts';
 import type { Ensemble } from '../src/core/vote.ts';
@@ -85,6 +86,33 @@ async function main(): Promise<void> {
     }
   }
 
+  // A photo of a page of 10 numbers: the lines stacked, halved, on grey patterned paper.
+  const pages: { page: GrayBitmap; texts: string[] }[] = [];
+  for (let p = 0; p < 5; p++) {
+    const lines = Array.from({ length: 10 }, () =>
+      composeNumber(bank, rng, { kind: 'spaced', length: 3 + rng.int(6) }),
+    );
+    const drawn: GrayBitmap[] = [];
+    for (const c of lines) drawn.push(await renderStrokes(c.strokes, numberPad(c)));
+    pages.push({ page: photographedPage(drawn), texts: lines.map((c) => c.text) });
+  }
+  const { width, height } = pages[0].page;
+  for (let i = 0; i < 5; i++) recognizer.read(pages[i % 5].page, { layout: 'lines' });
+  const pageTimes: number[] = [];
+  let linesRight = 0;
+  for (let i = 0; i < 20; i++) {
+    const { page, texts } = pages[i % 5];
+    const t = performance.now();
+    const reading = recognizer.read(page, { layout: 'lines' });
+    pageTimes.push(performance.now() - t);
+    if (i < 5) linesRight += texts.filter((text, k) => reading.lines?.[k]?.text === text).length;
+  }
+  const page = percentiles(pageTimes);
+  console.log(
+    `a photo of a page of 10 numbers (about ${width}x${height}, 3-8 digits a line), layout "lines", vote: ` +
+      `p50 ${page.p50.toFixed(1)} ms, p99 ${page.p99.toFixed(1)} ms; lines read right ${linesRight}/50`,
+  );
+
   const app = await buildApp({ rateLimit: 0, logger: requestLog('info', '/dev/null') });
   await app.inference.whenReady();
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -95,6 +123,32 @@ async function main(): Promise<void> {
     { name: 'POST /api/read, 5 digits', url: '/api/read', number: numbers('spaced', 5)[0] },
     { name: 'POST /api/read, 10 digits', url: '/api/read', number: numbers('spaced', 10)[0] },
   ];
+  const pagePng = grayPng(pages[0].page).toString('base64');
+  const pageBody = JSON.stringify({ image: `data:image/png;base64,${pagePng}`, layout: 'lines' });
+  for (let i = 0; i < 3; i++)
+    await app.inject({
+      method: 'POST',
+      url: '/api/read',
+      headers: { 'content-type': 'application/json' },
+      payload: pageBody,
+    });
+  const served: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    const res = await fetch(`${address}/api/read`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: pageBody,
+    });
+    await res.json();
+    served.push(performance.now() - t);
+  }
+  const servedPage = percentiles(served);
+  console.log(
+    `\nPOST /api/read of that page as a PNG (${(pagePng.length / 1024).toFixed(0)} KB of base64), one at a time: ` +
+      `p50 ${servedPage.p50.toFixed(1)} ms, p99 ${servedPage.p99.toFixed(1)} ms`,
+  );
+
   for (const inFlight of [2, connections]) {
     console.log(
       `\nHTTP on loopback, ${app.inference.size} inference workers, ${inFlight} connections, ${duration} s each (after 3 s untimed); load ${load()}`,
@@ -123,6 +177,41 @@ async function main(): Promise<void> {
   }
   await app.close();
   console.log(`load average after: ${load()}`);
+}
+
+/** Bitmaps stacked 40 rows apart, halved (as a phone's photo of a page), on patterned grey paper. */
+function photographedPage(rows: readonly GrayBitmap[]): GrayBitmap {
+  const full = Math.max(...rows.map((r) => r.width));
+  const fullHeight = rows.reduce((h, r) => h + r.height + 40, -40);
+  const ink = new Float32Array(full * fullHeight);
+  let top = 0;
+  for (const r of rows) {
+    for (let y = 0; y < r.height; y++)
+      for (let x = 0; x < r.width; x++)
+        ink[(top + y) * full + x] = 1 - Number(r.data[y * r.width + x]) / 255;
+    top += r.height + 40;
+  }
+  const width = full >> 1;
+  const height = fullHeight >> 1;
+  const data = new Uint8ClampedArray(width * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const at = (dx: number, dy: number) => ink[(2 * y + dy) * full + 2 * x + dx];
+      const darkness = (at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1)) / 4;
+      const paper = 205 - (x * 30) / width + ((x + 3 * y) % 13 < 2 ? -40 : 0);
+      data[y * width + x] = paper - darkness * (paper - 40);
+    }
+  return { width, height, data };
+}
+
+/** A gray bitmap as a PNG. */
+function grayPng(b: GrayBitmap): Buffer {
+  const png = new PNG({ width: b.width, height: b.height });
+  for (let i = 0; i < b.width * b.height; i++) {
+    png.data.fill(Number(b.data[i]), 4 * i, 4 * i + 3);
+    png.data[4 * i + 3] = 255;
+  }
+  return PNG.sync.write(png);
 }
 
 main().catch((err: unknown) => {
