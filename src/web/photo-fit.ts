@@ -38,7 +38,7 @@ export function sizeProblem(size: Size): string | null {
     const megapixels = Math.round((size.width * size.height) / 1e6);
     return (
       `The image is ${size.width}×${size.height} (${megapixels} megapixels), too large to ` +
-      `open here: send one of at most ${MAX_PHOTO_PIXELS / 1e6} megapixels.`
+      `open here: pick one of at most ${MAX_PHOTO_PIXELS / 1e6} megapixels.`
     );
   }
   return null;
