@@ -24,6 +24,7 @@ import { browserCorrections, mountCorrections, serverCorrections, userId } from 
 import { LocalAdaptation } from './local-adaptation.ts';
 import type { Reading } from '../recognizer/answers.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
+import { InputError } from '../core/errors.ts';
 import type { Ensemble } from '../core/vote.ts';
 
 type Mode = 'server' | 'browser';
@@ -386,16 +387,17 @@ async function recogniseOrFallBack(
 }
 
 function explain(err: unknown, what: Source['what']): void {
-  if (err instanceof ApiError) {
-    if (err.code === 'empty_image') {
-      clearResults();
-      showMessage(
-        what === 'photo'
-          ? 'No writing was found in the photo.'
-          : 'No ink was found on the pad: draw a digit first.',
-        'info',
-      );
-    } else if (err.code === 'rate_limited') {
+  // No ink: the server's answer, or the in-browser recognizer's (a blank photo).
+  if ((err instanceof ApiError || err instanceof InputError) && err.code === 'empty_image') {
+    clearResults();
+    showMessage(
+      what === 'photo'
+        ? 'No writing was found in the photo.'
+        : 'No ink was found on the pad: draw a digit first.',
+      'info',
+    );
+  } else if (err instanceof ApiError) {
+    if (err.code === 'rate_limited') {
       showMessage('Too many requests at once: wait a moment, then press Predict.', 'error');
     } else if (err.status >= 500) {
       showMessage(`The server could not recognise the ${what}: ${err.message}`, 'error', true);

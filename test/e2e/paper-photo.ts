@@ -67,6 +67,15 @@ export function checkPhoto(text: string, width = 2400, height = 900): PaperPhoto
   return { jpeg: canvas.toBuffer('image/jpeg', 88), width, height };
 }
 
+/** A scan of a blank white sheet: nothing printed or written on it. */
+export function blankScan(width = 1200, height = 900): Buffer {
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, width, height);
+  return canvas.toBuffer('image/png');
+}
+
 /** A file as Playwright's setInputFiles takes it. */
 export interface UploadFile {
   readonly name: string;

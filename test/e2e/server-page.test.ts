@@ -21,6 +21,7 @@ import {
 } from './helpers.ts';
 import {
   badFiles,
+  blankScan,
   boxesOverDigits,
   checkPhoto,
   digitCentres,
@@ -281,6 +282,20 @@ describe('the page served by the API server', () => {
     }
     await page.screenshot({ path: screenshotPath('server-bad-photo-1280x800.png') });
     expect(predictions.length).toBe(sent);
+    // An image with nothing on it is opened and sent; the server's 422 empty_image is told.
+    watch.allow.push(/status of 422/);
+    await page
+      .getByTestId('upload')
+      .setInputFiles({ name: 'blank.png', mimeType: 'image/png', buffer: blankScan() });
+    await expect
+      .poll(() => page.getByTestId('message').textContent(), { timeout: 20_000 })
+      .toMatch(/No writing was found in the photo\./);
+    expect(predictions.length).toBe(sent + 1);
+    expect(await page.getByTestId('photo').isVisible()).toBe(true);
+    expect(await page.getByTestId('result').textContent()).toBe('');
+    // Back to the pad: the drawing was kept, and is read again.
+    await page.getByTestId('clear').click();
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('4');
     // The pad still works: the drawing goes on, and is read.
     await page.getByTestId('clear').click();
     await drawWithMouse(page, DIGIT_STROKES[3]);
