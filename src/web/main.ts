@@ -1,6 +1,6 @@
 /**
- * The page: wires the pad, the recognition (on the server or in this browser), the
- * settings and the results view together. See design.md, "The web page".
+ * The page: wires the pad (or a photo read in its place), the recognition (on the server or
+ * in this browser), the settings and the results view together. See design.md, "The web page".
  */
 import './styles.css';
 import { ApiError, readOnServer, ServerUnreachableError } from './api-client.ts';
@@ -17,9 +17,14 @@ import {
   type NumberState,
 } from './number-view.ts';
 import type { LocalModel } from './in-browser.ts';
+import type { Photo } from './photo.ts';
+import { listenForPhotos } from './photo-input.ts';
+import { mountPhotoView } from './photo-view.ts';
 import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
 import { LocalAdaptation } from './local-adaptation.ts';
 import type { Reading } from '../recognizer/answers.ts';
+import type { GrayBitmap } from '../core/preprocess.ts';
+import { InputError } from '../core/errors.ts';
 import type { Ensemble } from '../core/vote.ts';
 
 type Mode = 'server' | 'browser';
@@ -39,6 +44,7 @@ function byId<T extends HTMLElement>(id: string): T {
 
 const padCanvas = byId<HTMLCanvasElement>('pad');
 const padFrame = padCanvas.parentElement!;
+const padBoxes = byId('digit-boxes');
 const undoButton = byId<HTMLButtonElement>('undo');
 const clearButton = byId<HTMLButtonElement>('clear');
 const predictButton = byId<HTMLButtonElement>('predict');
@@ -56,13 +62,22 @@ const corrections = mountCorrections(byId('result-panel'), {
   backend: correctionsBackend,
   onChange: () => {
     localAdaptation.invalidate();
-    if (!pad.isEmpty) void predict();
+    if (hasSomethingToRead()) void predict();
   },
 });
-const numberView = mountNumberView(
-  { strip: byId('number-digits'), overlay: byId('digit-boxes') },
-  (index) => pick(index),
+const numberView = mountNumberView({ strip: byId('number-digits'), overlay: padBoxes }, (index) =>
+  pick(index),
 );
+const photoView = mountPhotoView({
+  view: byId('photo-view'),
+  stage: byId('photo-stage'),
+  overlay: byId('photo-boxes'),
+  caption: byId('photo-caption'),
+});
+/** The photo shown and read in place of the pad (whose drawing is kept under it), if any. */
+let photo: Photo | null = null;
+/** Counts the photos asked for: a file that opens after a newer one was given is dropped. */
+let photoRequest = 0;
 /** The number shown, its picked digit, and where its answer came from. */
 let number: NumberState = NO_NUMBER;
 let shown: { from: Provenance; strokes: number; drawing: number } | null = null;
@@ -110,10 +125,47 @@ const pad = new DrawingPad(padCanvas, {
   },
 });
 
+/** What is read: the pad's drawing, or the photo shown in its place. */
+interface Source {
+  readonly what: 'drawing' | 'photo';
+  readonly width: number;
+  readonly height: number;
+  readonly strokes: number;
+  image(): string;
+  gray(): GrayBitmap;
+}
+
+function currentSource(): Source {
+  if (photo) {
+    const { canvas } = photo;
+    return {
+      what: 'photo',
+      width: canvas.width,
+      height: canvas.height,
+      strokes: 0,
+      image: photo.toDataUrl,
+      gray: photo.toGrayBitmap,
+    };
+  }
+  return {
+    what: 'drawing',
+    width: padCanvas.width,
+    height: padCanvas.height,
+    strokes: pad.strokeCount,
+    image: () => pad.toPngDataUrl(),
+    gray: () => pad.toGrayBitmap(),
+  };
+}
+
+function hasSomethingToRead(): boolean {
+  return photo !== null || !pad.isEmpty;
+}
+
 function updateControls(): void {
   padFrame.classList.toggle('has-ink', !pad.isEmpty);
-  undoButton.disabled = pad.isEmpty;
-  clearButton.disabled = pad.isEmpty;
+  // While a photo is shown, Clear takes it away (back to the pad); Undo has no stroke to undo.
+  undoButton.disabled = pad.isEmpty || photo !== null;
+  clearButton.disabled = !hasSomethingToRead();
   // A button that disables itself under the keyboard's focus would drop it to the page.
   const focused = [undoButton, clearButton].find((b) => b === document.activeElement);
   if (focused?.disabled) predictButton.focus();
@@ -212,15 +264,18 @@ function setMode(next: Mode): void {
   describeMode();
 }
 
-/** Reads the pad: the number on it (one digit is a number of one digit). */
-async function recognise(where: Mode): Promise<{ reading: Reading; from: Provenance }> {
+/** Reads the pad or the photo: the number on it (one digit is a number of one digit). */
+async function recognise(
+  where: Mode,
+  source: Source,
+): Promise<{ reading: Reading; from: Provenance }> {
   if (where === 'server') {
-    const { reading, roundTripMs } = await readOnServer(pad.toPngDataUrl(), ensemble, user);
+    const { reading, roundTripMs } = await readOnServer(source.image(), ensemble, user);
     return { reading, from: { where: 'server', roundTripMs } };
   }
   const model = await ensureLocalModel();
   const { readLocally } = await import('./in-browser.ts');
-  const plain = readLocally(model, pad.toGrayBitmap(), ensemble);
+  const plain = readLocally(model, source.gray(), ensemble);
   // Each digit adapts here to the user's corrections: this browser's in the static build, the
   // server's on the server page (while it answers), so both modes know what the user taught.
   const reading = await localAdaptation.adaptReading(model.recognizer, plain);
@@ -259,19 +314,19 @@ function clearResults(): void {
 
 async function predict(): Promise<void> {
   clearTimeout(autoTimer);
-  if (pad.isDrawing) return; // the stroke's end schedules the prediction
+  if (!photo && pad.isDrawing) return; // the stroke's end schedules the prediction
   const id = ++sequence;
-  if (pad.isEmpty) {
+  if (!hasSomethingToRead()) {
     clearResults();
     showMessage('The pad is empty: draw a digit or a number first.', 'info');
     return;
   }
-  const strokes = pad.strokeCount;
+  const source = currentSource();
   const start = performance.now();
   results.setBusy(true);
   const version = drawing;
   try {
-    const { reading, from, fellBack } = await recogniseOrFallBack();
+    const { reading, from, fellBack } = await recogniseOrFallBack(source);
     if (id !== sequence) return;
     if (fellBack) {
       showMessage(
@@ -282,15 +337,15 @@ async function predict(): Promise<void> {
       hideMessage();
     }
     if (reading.digits.length === 0) {
-      // Nothing on the pad looks like a digit: no number to show.
+      // Nothing on the pad (or the photo) looks like a digit: no number to show.
       clearResults();
       showMessage(NOT_A_NUMBER, 'info');
       return;
     }
     // The same drawing answered again keeps its picked digit (if read as as many digits).
     const previous = shown?.drawing === version ? number : undefined;
-    number = showReading(reading, padCanvas.width, padCanvas.height, previous);
-    shown = { from, strokes, drawing: version };
+    number = showReading(reading, source.width, source.height, previous);
+    shown = { from, strokes: source.strokes, drawing: version };
     showNumber(true, readsAgain(previous, reading));
     // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
     performance.measure(`digits:prediction:${from.where}`, { start });
@@ -301,7 +356,7 @@ async function predict(): Promise<void> {
   } catch (err) {
     if (id !== sequence) return;
     results.setBusy(false);
-    explain(err);
+    explain(err, source.what);
   }
 }
 
@@ -309,11 +364,11 @@ async function predict(): Promise<void> {
  * recognise() where the user chose; a server that cannot be reached is answered for by the
  * model in this browser (loaded as a standby), as design.md asks, and asked again next time.
  */
-async function recogniseOrFallBack(): Promise<
-  Awaited<ReturnType<typeof recognise>> & { fellBack: boolean }
-> {
+async function recogniseOrFallBack(
+  source: Source,
+): Promise<Awaited<ReturnType<typeof recognise>> & { fellBack: boolean }> {
   try {
-    const answer = await recognise(mode);
+    const answer = await recognise(mode, source);
     if (mode === 'server' && serverAway) {
       serverAway = false;
       describeMode();
@@ -324,24 +379,30 @@ async function recogniseOrFallBack(): Promise<
     serverAway = true;
     describeMode();
     try {
-      return { ...(await recognise('browser')), fellBack: true };
+      return { ...(await recognise('browser', source)), fellBack: true };
     } catch {
       throw err; // the browser's model could not answer either: say why the server did not
     }
   }
 }
 
-function explain(err: unknown): void {
-  if (err instanceof ApiError) {
-    if (err.code === 'empty_image') {
-      clearResults();
-      showMessage('No ink was found on the pad: draw a digit first.', 'info');
-    } else if (err.code === 'rate_limited') {
+function explain(err: unknown, what: Source['what']): void {
+  // No ink: the server's answer, or the in-browser recognizer's (a blank photo).
+  if ((err instanceof ApiError || err instanceof InputError) && err.code === 'empty_image') {
+    clearResults();
+    showMessage(
+      what === 'photo'
+        ? 'No writing was found in the photo.'
+        : 'No ink was found on the pad: draw a digit first.',
+      'info',
+    );
+  } else if (err instanceof ApiError) {
+    if (err.code === 'rate_limited') {
       showMessage('Too many requests at once: wait a moment, then press Predict.', 'error');
     } else if (err.status >= 500) {
-      showMessage(`The server could not recognise the drawing: ${err.message}`, 'error', true);
+      showMessage(`The server could not recognise the ${what}: ${err.message}`, 'error', true);
     } else {
-      showMessage(`The server refused the drawing: ${err.message}`, 'error');
+      showMessage(`The server refused the ${what}: ${err.message}`, 'error');
     }
   } else if (err instanceof ServerUnreachableError) {
     // The in-browser model is offered unless it has just failed to load.
@@ -353,28 +414,102 @@ function explain(err: unknown): void {
   results.announce(messageText.textContent ?? '');
 }
 
+/**
+ * Opens an image file and reads it in place of the pad. A file that cannot be opened says
+ * why and changes nothing: the drawing, or the photo shown, and its answer stay.
+ */
+async function readPhotoFile(file: File): Promise<void> {
+  const request = ++photoRequest;
+  const name = file.name || 'the image';
+  showMessage(`Opening ${name}…`, 'info');
+  let opened: Photo;
+  try {
+    const { openPhoto } = await import('./photo.ts');
+    opened = await openPhoto(file, file.name);
+  } catch (err) {
+    if (request !== photoRequest) return;
+    const detail = err instanceof Error ? err.message : String(err);
+    // openPhoto's own errors are meant for the person; anything else is explained around it.
+    showMessage(
+      err instanceof Error && err.name === 'PhotoError'
+        ? detail
+        : `${name} could not be opened: ${detail}`,
+      'error',
+    );
+    results.announce(messageText.textContent ?? '');
+    return;
+  }
+  if (request !== photoRequest) return;
+  showPhoto(opened);
+}
+
+function showPhoto(next: Photo): void {
+  clearTimeout(autoTimer);
+  photo = next;
+  drawing++;
+  padFrame.hidden = true;
+  photoView.show(next);
+  numberView.drawBoxesOn(photoView.overlay);
+  hideMessage();
+  updateControls();
+  void predict();
+}
+
+/** Back to the pad, whose drawing was kept under the photo (and is read again). */
+function closePhoto(): void {
+  if (!photo) return;
+  photo = null;
+  photoRequest++;
+  drawing++;
+  sequence++; // the photo's answer, if still on its way, is not the pad's
+  photoView.hide();
+  padFrame.hidden = false;
+  numberView.drawBoxesOn(padBoxes);
+  hideMessage();
+  updateControls();
+  if (pad.isEmpty) {
+    clearResults();
+    results.announce('Back to the pad, which is clear.');
+  } else {
+    void predict();
+  }
+}
+
+/** Clear: a photo shown goes away first (back to the drawing), then the drawing. */
+function clearShown(): void {
+  if (photo) closePhoto();
+  else pad.clear();
+}
+
 // Controls
 predictButton.addEventListener('click', () => void predict());
-undoButton.addEventListener('click', () => pad.undo());
-clearButton.addEventListener('click', () => pad.clear());
+undoButton.addEventListener('click', () => {
+  if (!photo) pad.undo();
+});
+clearButton.addEventListener('click', clearShown);
 useBrowserButton.addEventListener('click', () => {
   hideMessage();
   setMode('browser');
-  if (!pad.isEmpty) void predict();
+  if (hasSomethingToRead()) void predict();
+});
+listenForPhotos({
+  input: byId<HTMLInputElement>('upload'),
+  dropZone: byId('pad-card'),
+  onFile: (file) => void readPhotoFile(file),
 });
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
   radio.addEventListener('change', () => {
     if (!radio.checked) return;
     hideMessage();
     setMode(radio.value as Mode);
-    if (!pad.isEmpty) void predict();
+    if (hasSomethingToRead()) void predict();
   });
 }
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="ensemble"]')) {
   radio.addEventListener('change', () => {
     if (!radio.checked) return;
     ensemble = radio.value as Ensemble;
-    if (!pad.isEmpty) void predict();
+    if (hasSomethingToRead()) void predict();
   });
 }
 
@@ -383,11 +518,12 @@ document.addEventListener('keydown', (e) => {
   const typing =
     target?.isContentEditable ||
     target instanceof HTMLTextAreaElement ||
-    (target instanceof HTMLInputElement && !['radio', 'checkbox', 'button'].includes(target.type));
+    (target instanceof HTMLInputElement &&
+      !['radio', 'checkbox', 'button', 'file'].includes(target.type));
   if (typing) return;
   if (e.key === 'Escape' && !e.ctrlKey && !e.metaKey && !e.altKey) {
     e.preventDefault();
-    pad.clear();
+    clearShown();
   } else if (
     (e.key === 'z' || e.key === 'Z') &&
     (e.ctrlKey || e.metaKey) &&
@@ -395,7 +531,7 @@ document.addEventListener('keydown', (e) => {
     !e.altKey
   ) {
     e.preventDefault();
-    pad.undo();
+    if (!photo) pad.undo();
   }
 });
 

@@ -1,6 +1,7 @@
 /**
  * The number view: the digits of a reading as a strip of buttons (each digit, its confidence
- * and the 28x28 it was read from) and a box around each digit on the pad. Picking a digit
+ * and the 28x28 it was read from) and a box around each digit on the pad (or on the photo
+ * read in its place). Picking a digit
  * shows its probabilities and votes in the results view.
  *
  * The state and what to show for it are plain data and functions, unit-tested without a
@@ -15,7 +16,7 @@ export interface NumberState {
   readonly reading: Reading | null;
   /** The picked digit's index in the reading. */
   readonly selected: number;
-  /** The size of the image the reading's boxes are in (the pad's pixels). */
+  /** The size of the image the reading's boxes are in (the pad's pixels, or the photo's). */
   readonly width: number;
   readonly height: number;
 }
@@ -139,6 +140,11 @@ export interface NumberView {
   render(state: NumberState): void;
   /** Takes the boxes off the pad (the drawing changed under them). */
   hideBoxes(): void;
+  /**
+   * Where the next render draws the boxes: the layer over what was read (the pad, or a
+   * photo shown in its place). The boxes of the previous layer are taken off.
+   */
+  drawBoxesOn(overlay: HTMLElement): void;
 }
 
 /** Binds the number view to the page; `onSelect` is called with the index of a picked digit. */
@@ -146,7 +152,8 @@ export function mountNumberView(
   elements: NumberViewElements,
   onSelect: (index: number) => void,
 ): NumberView {
-  const { strip, overlay } = elements;
+  const { strip } = elements;
+  let overlay = elements.overlay;
   strip.addEventListener('click', (e) => {
     const button = (e.target as HTMLElement).closest<HTMLElement>('[data-index]');
     if (button) onSelect(Number(button.dataset.index));
@@ -161,6 +168,10 @@ export function mountNumberView(
   });
   return {
     hideBoxes: () => overlay.replaceChildren(),
+    drawBoxesOn(next) {
+      overlay.replaceChildren();
+      overlay = next;
+    },
     render(state) {
       const chips = digitChips(state);
       strip.hidden = chips.length < 2;

@@ -5,8 +5,8 @@
  * strokes on white, a pen-like brush (core/brush.ts), a backing store at the screen's pixel ratio.
  */
 import { brushWidth } from '../core/brush.ts';
-import { rgbaToGray } from '../core/gray.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
+import { canvasGray } from './canvas-gray.ts';
 
 export interface Point {
   readonly x: number;
@@ -96,8 +96,7 @@ export class DrawingPad {
   /** The pad's pixels in grayscale, 0..255 (as the server decodes the PNG). */
   toGrayBitmap(): GrayBitmap {
     this.render();
-    const { width, height } = this.canvas;
-    return rgbaToGray(this.ctx.getImageData(0, 0, width, height).data, width, height);
+    return canvasGray(this.ctx);
   }
 
   private point(e: PointerEvent): Point {

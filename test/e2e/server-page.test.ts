@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { imageSize } from 'image-size';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
@@ -18,6 +19,15 @@ import {
   watchConsole,
   type ConsoleWatch,
 } from './helpers.ts';
+import {
+  badFiles,
+  blankScan,
+  boxesOverDigits,
+  checkPhoto,
+  digitCentres,
+  shownPhoto,
+  uploadPhoto,
+} from './paper-photo.ts';
 
 const newContext = browserPerFile();
 let webRoot: string;
@@ -203,6 +213,93 @@ describe('the page served by the API server', () => {
     expect(await resultFor(page, 1)).toBe('3');
     await page.waitForTimeout(400);
     await page.screenshot({ path: screenshotPath('server-phone-390x844.png') });
+    expect(watch.problems).toEqual([]);
+  });
+
+  test('reads a photo of a check given through "Read a photo", its digits boxed on it', async () => {
+    const check = checkPhoto('2047');
+    const file = { name: 'check.jpg', mimeType: 'image/jpeg', buffer: check.jpeg };
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 390, height: 844 },
+    ]) {
+      const { page, watch, predictions } = await open(server.url, viewport);
+      // A drawing first: the photo is read in its place, and Clear brings it back.
+      await drawWithMouse(page, DIGIT_STROKES[7]);
+      expect(await resultFor(page, 1)).toBe('7');
+      const sent = predictions.length;
+
+      await uploadPhoto(page, file);
+      expect(await page.getByTestId('result').textContent()).toBe('2047');
+      expect(await page.getByTestId('photo').isVisible()).toBe(true);
+      expect(await page.getByTestId('pad').isVisible()).toBe(false);
+      expect(await page.getByTestId('digit').count()).toBe(4);
+      const shown = await shownPhoto(page);
+      expect(boxesOverDigits(shown, digitCentres(check, 4))).toEqual([]);
+      expect(shown.photo.width).toBeLessThanOrEqual(viewport.width);
+      await expect(page.getByTestId('timing').textContent()).resolves.toMatch(/on the server/);
+      // Sent as the pad's drawing is, as an image data URL: scaled down in the browser first.
+      expect(predictions.length).toBe(sent + 1);
+      const { image } = JSON.parse(predictions.at(-1)!.postData() ?? '{}') as { image: string };
+      expect(image).toMatch(/^data:image\/jpeg;base64,/);
+      const size = imageSize(Buffer.from(image.slice(image.indexOf(',') + 1), 'base64'));
+      expect([size.width, size.height]).toEqual([1600, 600]);
+      await page.waitForTimeout(400); // the bars' transition
+      await page.screenshot({
+        path: screenshotPath(`server-photo-${viewport.width}x${viewport.height}.png`),
+        fullPage: true,
+      });
+
+      // Another ensemble reads the photo again, not the pad.
+      await page.locator('label[for="ensemble-mean"]').click();
+      await expect.poll(() => sentEnsemble(predictions.at(-1)!)).toBe('mean');
+      await expect.poll(() => page.getByTestId('result').textContent()).toBe('2047');
+
+      await page.getByTestId('clear').click();
+      expect(await page.getByTestId('photo').count()).toBe(0);
+      expect(await page.getByTestId('pad').isVisible()).toBe(true);
+      expect(await resultFor(page, 1)).toBe('7');
+      await expect.poll(() => page.getByTestId('digit-box').count()).toBe(1);
+      expect(watch.problems).toEqual([]);
+      await page.context().close();
+    }
+  });
+
+  test('a file that is no readable image says so, and the drawing stays', async () => {
+    const { page, watch, predictions } = await open(server.url);
+    await drawWithMouse(page, DIGIT_STROKES[4]);
+    expect(await resultFor(page, 2)).toBe('4');
+    const sent = predictions.length;
+    for (const { file, says } of badFiles()) {
+      await page.getByTestId('upload').setInputFiles(file);
+      await expect
+        .poll(() => page.getByTestId('message').textContent(), { timeout: 20_000 })
+        .toMatch(says);
+      expect(await page.getByTestId('message').getAttribute('data-kind')).toBe('error');
+      expect(await page.getByTestId('pad').isVisible()).toBe(true);
+      expect(await page.getByTestId('photo').count()).toBe(0);
+      expect(await page.getByTestId('result').textContent()).toBe('4');
+    }
+    await page.screenshot({ path: screenshotPath('server-bad-photo-1280x800.png') });
+    expect(predictions.length).toBe(sent);
+    // An image with nothing on it is opened and sent; the server's 422 empty_image is told.
+    watch.allow.push(/status of 422/);
+    await page
+      .getByTestId('upload')
+      .setInputFiles({ name: 'blank.png', mimeType: 'image/png', buffer: blankScan() });
+    await expect
+      .poll(() => page.getByTestId('message').textContent(), { timeout: 20_000 })
+      .toMatch(/No writing was found in the photo\./);
+    expect(predictions.length).toBe(sent + 1);
+    expect(await page.getByTestId('photo').isVisible()).toBe(true);
+    expect(await page.getByTestId('result').textContent()).toBe('');
+    // Back to the pad: the drawing was kept, and is read again.
+    await page.getByTestId('clear').click();
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('4');
+    // The pad still works: the drawing goes on, and is read.
+    await page.getByTestId('clear').click();
+    await drawWithMouse(page, DIGIT_STROKES[3]);
+    expect(await resultFor(page, 1)).toBe('3');
     expect(watch.problems).toEqual([]);
   });
 

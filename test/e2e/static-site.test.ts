@@ -19,6 +19,15 @@ import {
   type ConsoleWatch,
   type StaticServer,
 } from './helpers.ts';
+import {
+  boxesOverDigits,
+  checkPhoto,
+  digitCentres,
+  shownPhoto,
+  uploadPhoto,
+  waitForPhotoReading,
+  type UploadFile,
+} from './paper-photo.ts';
 
 const newContext = browserPerFile();
 let site: StaticServer;
@@ -45,6 +54,31 @@ async function open(
   return { page, watch, requests };
 }
 
+/**
+ * Gives the page a file as a person dragging it from their files would (`drop` on the pad's
+ * card) or pasting it (`paste` on the page), through the same DataTransfer a browser makes.
+ */
+async function handOver(page: Page, file: UploadFile, how: 'drop' | 'paste'): Promise<void> {
+  await page.evaluate(
+    ({ name, mimeType, base64, how }) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], name, { type: mimeType }));
+      const target = how === 'drop' ? document.getElementById('pad-card')! : document.body;
+      const event =
+        how === 'drop'
+          ? new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true })
+          : new ClipboardEvent('paste', {
+              clipboardData: transfer,
+              bubbles: true,
+              cancelable: true,
+            });
+      target.dispatchEvent(event);
+    },
+    { name: file.name, mimeType: file.mimeType, base64: file.buffer.toString('base64'), how },
+  );
+}
+
 /** Dark pixels on the pad (its backing store). */
 function inkPixels(page: Page): Promise<number> {
   return page.getByTestId('pad').evaluate((canvas: HTMLCanvasElement) => {
@@ -69,6 +103,50 @@ describe('static site, recognition in the browser', () => {
     expect(await page.getByTestId('timing').textContent()).toMatch(/in your browser/);
     await page.waitForTimeout(400);
     await page.screenshot({ path: screenshotPath('static-number-1280x800.png') });
+    expect(watch.problems).toEqual([]);
+  });
+
+  test('reads a photo of a check in the browser: uploaded, dropped or pasted', async () => {
+    for (const viewport of [
+      { width: 390, height: 844 },
+      { width: 1280, height: 800 },
+    ]) {
+      const { page, watch, requests } = await open({ viewport });
+      const check = checkPhoto('2047');
+      await uploadPhoto(page, { name: 'check.jpg', mimeType: 'image/jpeg', buffer: check.jpeg });
+      expect(await page.getByTestId('result').textContent()).toBe('2047');
+      expect(await page.getByTestId('photo').isVisible()).toBe(true);
+      const shown = await shownPhoto(page);
+      expect(boxesOverDigits(shown, digitCentres(check, 4))).toEqual([]);
+      expect(shown.photo.x + shown.photo.width).toBeLessThanOrEqual(viewport.width);
+      expect(await page.getByTestId('timing').textContent()).toMatch(/in your browser/);
+      await page.waitForTimeout(400); // the bars' transition
+      await page.screenshot({
+        path: screenshotPath(`static-photo-${viewport.width}x${viewport.height}.png`),
+        fullPage: true,
+      });
+      expect(requests.filter((u) => !u.startsWith(site.url))).toEqual([]);
+      expect(watch.problems).toEqual([]);
+      await page.context().close();
+    }
+
+    const { page, watch } = await open({ viewport: { width: 1280, height: 800 } });
+    for (const [how, text] of [
+      ['drop', '3150'],
+      ['paste', '4705'],
+    ] as const) {
+      const check = checkPhoto(text, 1500, 500);
+      await handOver(page, { name: 'image.png', mimeType: 'image/jpeg', buffer: check.jpeg }, how);
+      await expect
+        .poll(() => page.getByTestId('result').textContent(), { timeout: 60_000 })
+        .toBe(text);
+      await waitForPhotoReading(page);
+      expect(boxesOverDigits(await shownPhoto(page), digitCentres(check, 4)), how).toEqual([]);
+    }
+    // Escape goes back to the pad, which is clear.
+    await page.keyboard.press('Escape');
+    expect(await page.getByTestId('pad').isVisible()).toBe(true);
+    expect(await page.getByTestId('result').textContent()).toBe('');
     expect(watch.problems).toEqual([]);
   });
 
@@ -209,7 +287,9 @@ describe('static site, recognition in the browser', () => {
     await drawWithMouse(page, DIGIT_STROKES[1]);
     await page.locator('body').focus();
     const focused: string[] = [];
-    for (let i = 0; i < 6; i++) {
+    // Round the page once from where the last click left the focus (the controls, "Read a
+    // photo", the settings, the skip link), and on to the toolbar again.
+    for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
       focused.push(
         await page.evaluate(() => {
