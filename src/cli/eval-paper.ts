@@ -5,7 +5,8 @@
  * How writing on paper is read:
  * - real scanned check amounts (the development checks, ../shared/data/orand-car-a-dev): each
  *   field read as `POST /api/read` reads an upload, scored as the field's benchmark scores
- *   it (the digit string, exact). No model has been trained on them.
+ *   it (the digit string, exact); the third held out of the line model's training
+ *   (config.ts, SCANNED_FIELDS) apart from the two thirds it learned from.
  * - the pen-digit validation writers' digits (never trained on) drawn on white, then as a
  *   scan and as photos of a page in uneven light (src/evaluation/photographed.ts), each read
  *   one digit at a time and as a number. Accuracy (`vote`) and the share flagged unsure.
@@ -16,7 +17,7 @@ import { photographed, type Paper } from '../evaluation/photographed.ts';
 import { renderStrokes } from '../node/render-strokes.ts';
 import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
 import { penValidationDigits } from '../evaluation/validation-sets.ts';
-import { TRAIN } from '../training/config.ts';
+import { isValidationField, TRAIN } from '../training/config.ts';
 import { defaultChecksDir, loadScannedFields } from '../data/scanned-fields.ts';
 import { readScannedFields } from '../evaluation/scanned.ts';
 import type { Recognizer } from '../recognizer/recognizer.ts';
@@ -52,17 +53,28 @@ const percent = (part: number, whole: number) =>
 async function readChecks(recognizer: Recognizer): Promise<void> {
   const dir = values.checks ?? defaultChecksDir();
   const fields = await loadScannedFields(dir);
-  const t = await readScannedFields(recognizer, dir, fields);
-  console.log(
-    `real scanned check amounts (${dir}): ${t.fields} fields, exact ${percent(t.exact, t.fields)} ` +
-      `(${t.exact}), digit count right ${percent(t.countRight, t.fields)}, digits right ` +
-      `${percent(t.digitsRight, t.digits)}, flagged ${percent(t.flagged, t.fields)} ` +
-      `(of the right ones ${percent(t.rightFlagged, t.exact)}), ` +
-      `${(t.milliseconds / t.fields).toFixed(1)} ms a field`,
-  );
-  const shown = positiveInt('mistakes', values.mistakes, 12);
-  for (const m of t.mistakes.slice(0, shown))
-    console.log(`  ${m.path}: ${m.digits} -> "${m.read}"`);
+  const heldOut = fields.filter((f) => isValidationField(f.path));
+  const trained = fields.filter((f) => !isValidationField(f.path));
+  console.log(`real scanned check amounts (${dir}), read as POST /api/read reads an upload:`);
+  for (const [name, part] of [
+    ['held out of training (a third)', heldOut],
+    ['the line model trained on them', trained],
+    ['all', fields],
+  ] as const) {
+    const t = await readScannedFields(recognizer, dir, part);
+    console.log(
+      `  ${name.padEnd(32)} ${String(t.fields).padStart(4)} fields: exact ${percent(t.exact, t.fields)} ` +
+        `(${t.exact}), digit count right ${percent(t.countRight, t.fields)}, digits right ` +
+        `${percent(t.digitsRight, t.digits)}, flagged ${percent(t.flagged, t.fields)} ` +
+        `(of the right ones ${percent(t.rightFlagged, t.exact)}), ` +
+        `${(t.milliseconds / t.fields).toFixed(1)} ms a field`,
+    );
+    if (part === heldOut) {
+      const shown = positiveInt('mistakes', values.mistakes, 12);
+      for (const m of t.mistakes.slice(0, shown))
+        console.log(`    ${m.path}: ${m.digits} -> "${m.read}"`);
+    }
+  }
 }
 
 async function main(): Promise<void> {

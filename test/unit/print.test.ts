@@ -71,6 +71,15 @@ describe('dropPrint', () => {
     expect(at(clean, 60, 11)).toBeLessThan(30);
   });
 
+  it('finds nothing written on a blank grey sheet lit unevenly', () => {
+    const data = new Uint8ClampedArray(W * H);
+    for (let i = 0; i < W * H; i++)
+      data[i] = 150 + Math.round((80 * (i % W)) / W) + ((i * 7919) % 5);
+    const clean = flattenPaper({ width: W, height: H, data });
+    expect(darkPixels(clean)).toBe(0);
+    expect(Math.min(...Array.from(clean.data))).toBe(255);
+  });
+
   it('is applied by flattenPaper to paper that was not plain, never to a canvas', () => {
     const data = checkPaper(2);
     write(data, DIGITS);
