@@ -5,6 +5,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, expectHealthy, readyApp } from './contract.ts';
+import jpeg from 'jpeg-js';
 import { dataUrl, drawDigit, pngClaiming, SEVEN, truncatedPng, whitePng } from './images.ts';
 
 let app: FastifyInstance;
@@ -331,6 +332,13 @@ const cases: Case[] = [
     mentions: /PNG/,
   },
   {
+    name: 'a truncated JPEG (a photo cut off in upload)',
+    request: json({ image: `data:image/jpeg;base64,${truncatedJpeg().toString('base64')}` }),
+    status: 422,
+    code: 'invalid_image',
+    mentions: /JPEG is damaged/,
+  },
+  {
     name: 'a PNG header claiming 100000x100000',
     request: json({ image: dataUrl(pngClaiming(100_000, 100_000)) }),
     status: 422,
@@ -370,6 +378,13 @@ const cases: Case[] = [
     code: 'empty_image',
   },
 ];
+
+/** The first half of a JPEG of grey. */
+function truncatedJpeg(): Buffer {
+  const data = Buffer.alloc(200 * 100 * 4, 128);
+  const jpg = jpeg.encode({ data, width: 200, height: 100 }, 80).data;
+  return jpg.subarray(0, jpg.length >> 1);
+}
 
 describe('bad input to POST /api/predict', () => {
   it.each(cases)('$name -> $status $code, then a good request works', async (c) => {
