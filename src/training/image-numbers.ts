@@ -5,7 +5,7 @@
  * the thickness, blots and soft edges of real ink, which is what a photo of a form shows.
  */
 import type { GrayImage } from '../core/image.ts';
-import type { Point } from '../core/pen-points.ts';
+import { boundsOf, type Point } from '../core/pen-points.ts';
 import type { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
 import { rasterizeStrokes } from './stroke-raster.ts';
@@ -75,14 +75,7 @@ export function strokesAsImage(
   height: number,
   brush: number,
 ): GrayImage {
-  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const s of strokes)
-    for (const p of s) {
-      x0 = Math.min(x0, p.x);
-      x1 = Math.max(x1, p.x);
-      y0 = Math.min(y0, p.y);
-      y1 = Math.max(y1, p.y);
-    }
+  const { x0, y0, x1, y1 } = boundsOf(strokes);
   const scale = height / Math.max(1e-9, y1 - y0, (x1 - x0) / 4);
   const margin = Math.ceil(brush / 2) + 1;
   const width = Math.ceil((x1 - x0) * scale) + 2 * margin;
