@@ -40,6 +40,8 @@ export interface PreparedLine {
   /** Where the ink map's (0, 0) lies in the input image. */
   readonly offsetX: number;
   readonly offsetY: number;
+  /** Separate marks of the ink, specks left out. */
+  readonly marks: number;
 }
 
 /** Marks that weigh less than this share of the heaviest are specks, not marks of the writing. */
@@ -97,7 +99,7 @@ function lineOfMap(map: GrayImage, offsetX: number, offsetY: number): PreparedLi
     );
   }
   const strip = lineOfInk(map, components);
-  return strip && { strip, ink: map, offsetX, offsetY };
+  return strip && { strip, ink: map, offsetX, offsetY, marks };
 }
 
 /** What the line model read in one strip. */
@@ -227,6 +229,25 @@ export interface LineReading {
 /** A box of the ink map's pixels in the input image's. */
 function inInput(line: PreparedLine, b: Box): DigitBox {
   return { x: line.offsetX + b.x0, y: line.offsetY + b.y0, width: widthOf(b), height: heightOf(b) };
+}
+
+/**
+ * Whether a reading of two tokens, a digit and a digit or a mark that is none, is more likely
+ * one digit the line model split: the drawing is one mark, no wider than high (a slanted 8's
+ * two loops, a 4's hook). Two digits side by side, touching, are wider than high.
+ */
+export function oneDigitSplit(
+  line: PreparedLine,
+  read: Pick<LineReading, 'digits' | 'marks'>,
+): boolean {
+  const { ink } = line.strip;
+  return (
+    read.digits.length >= 1 &&
+    read.digits.length + read.marks.length === 2 &&
+    read.marks.every((m) => m.kind === 'other') &&
+    line.marks === 1 &&
+    widthOf(ink) <= heightOf(ink)
+  );
 }
 
 /** The whole drawing as one digit: prepared as /api/predict prepares it, and its ink's box. */

@@ -15,6 +15,7 @@ import {
 import {
   combineDigit,
   decodeLine,
+  oneDigitSplit,
   placeTokens,
   prepareLine,
   tokenSpans,
@@ -190,6 +191,51 @@ describe('placing what the line model read', () => {
     expect(placeTokens(line, decodeLine(logitsOf(withLetter), columns)).notANumber).toBe(true);
     const nothing = new Array<number>(columns).fill(BLANK);
     expect(placeTokens(line, decodeLine(logitsOf(nothing), columns)).notANumber).toBe(true);
+  });
+});
+
+describe('oneDigitSplit', () => {
+  /** Two tokens read over the left and right halves of the drawing. */
+  const twoTokens = (bitmap: GrayBitmap, second: number) => {
+    const line = prepareLine(bitmap)!;
+    const columns = line.strip.image.width / LINE_STRIDE;
+    const path = Array.from({ length: columns }, (_, c) =>
+      c === Math.floor(columns / 3)
+        ? digitToken(8)
+        : c === Math.floor((2 * columns) / 3)
+          ? second
+          : BLANK,
+    );
+    return { line, read: placeTokens(line, decodeLine(logitsOf(path), columns)) };
+  };
+  // One mark, taller than wide: a slanted 8's two loops as two overlapping blocks.
+  const oneTall = bitmapOf(100, 120, [
+    [20, 10, 40, 50],
+    [40, 55, 40, 55],
+  ]);
+
+  it('suspects one mark no wider than high, read as a digit and a digit or a mark', () => {
+    for (const second of [digitToken(3), OTHER_MARK]) {
+      const { line, read } = twoTokens(oneTall, second);
+      expect(line.marks).toBe(1);
+      expect(oneDigitSplit(line, read)).toBe(true);
+    }
+  });
+
+  it('trusts two digits side by side, two marks, or a separator', () => {
+    const wide = twoTokens(bitmapOf(160, 80, [[10, 10, 140, 60]]), digitToken(3));
+    expect(oneDigitSplit(wide.line, wide.read)).toBe(false);
+    const apart = twoTokens(
+      bitmapOf(120, 80, [
+        [20, 10, 10, 60],
+        [70, 10, 10, 60],
+      ]),
+      digitToken(3),
+    );
+    expect(apart.line.marks).toBe(2);
+    expect(oneDigitSplit(apart.line, apart.read)).toBe(false);
+    const separated = twoTokens(oneTall, SEPARATOR);
+    expect(oneDigitSplit(separated.line, separated.read)).toBe(false);
   });
 });
 
