@@ -22,6 +22,7 @@ import { listenForPhotos } from './photo-input.ts';
 import { mountPhotoView } from './photo-view.ts';
 import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
 import { LocalAdaptation } from './local-adaptation.ts';
+import { PhaseClock } from './prediction-phases.ts';
 import type { Reading } from '../recognizer/answers.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 import { InputError } from '../core/errors.ts';
@@ -268,17 +269,30 @@ function setMode(next: Mode): void {
 async function recognise(
   where: Mode,
   source: Source,
+  clock: PhaseClock,
 ): Promise<{ reading: Reading; from: Provenance }> {
   if (where === 'server') {
-    const { reading, roundTripMs } = await readOnServer(source.image(), ensemble, user);
+    const image = source.image();
+    clock.lap('capture');
+    const { reading, roundTripMs } = await readOnServer(image, ensemble, user);
+    clock.skip();
+    clock.add('server', reading.ms);
+    clock.add('request', roundTripMs - reading.ms);
     return { reading, from: { where: 'server', roundTripMs } };
   }
+  const gray = source.gray();
+  clock.lap('capture');
   const model = await ensureLocalModel();
-  const { readLocally } = await import('./in-browser.ts');
-  const plain = readLocally(model, source.gray(), ensemble);
+  const { readLocallyTimed } = await import('./in-browser.ts');
+  clock.lap('modelWait');
+  const { reading: plain, preprocessMs, inferenceMs } = readLocallyTimed(model, gray, ensemble);
+  clock.skip();
+  clock.add('preprocess', preprocessMs);
+  clock.add('inference', inferenceMs);
   // Each digit adapts here to the user's corrections: this browser's in the static build, the
   // server's on the server page (while it answers), so both modes know what the user taught.
   const reading = await localAdaptation.adaptReading(model.recognizer, plain);
+  clock.lap('adaptation');
   return { reading, from: { where: 'browser', backend: model.backend } };
 }
 
@@ -322,11 +336,12 @@ async function predict(): Promise<void> {
     return;
   }
   const source = currentSource();
-  const start = performance.now();
+  const clock = new PhaseClock();
   results.setBusy(true);
   const version = drawing;
   try {
-    const { reading, from, fellBack } = await recogniseOrFallBack(source);
+    const { reading, from, fellBack } = await recogniseOrFallBack(source, clock);
+    clock.skip();
     if (id !== sequence) return;
     if (fellBack) {
       showMessage(
@@ -347,8 +362,13 @@ async function predict(): Promise<void> {
     number = showReading(reading, source.width, source.height, previous);
     shown = { from, strokes: source.strokes, drawing: version };
     showNumber(true, readsAgain(previous, reading));
-    // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
-    performance.measure(`digits:prediction:${from.where}`, { start });
+    clock.lap('render');
+    // For measurements (test/e2e/measure.ts): each prediction's time and its phases, and
+    // the first result.
+    performance.measure(`digits:prediction:${from.where}`, {
+      start: clock.start,
+      detail: clock.phases,
+    });
     if (!firstResultMarked) {
       firstResultMarked = true;
       performance.mark('digits:first-result');
@@ -366,9 +386,10 @@ async function predict(): Promise<void> {
  */
 async function recogniseOrFallBack(
   source: Source,
+  clock: PhaseClock,
 ): Promise<Awaited<ReturnType<typeof recognise>> & { fellBack: boolean }> {
   try {
-    const answer = await recognise(mode, source);
+    const answer = await recognise(mode, source, clock);
     if (mode === 'server' && serverAway) {
       serverAway = false;
       describeMode();
@@ -379,7 +400,7 @@ async function recogniseOrFallBack(
     serverAway = true;
     describeMode();
     try {
-      return { ...(await recognise('browser', source)), fellBack: true };
+      return { ...(await recognise('browser', source, clock)), fellBack: true };
     } catch {
       throw err; // the browser's model could not answer either: say why the server did not
     }
