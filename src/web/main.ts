@@ -16,7 +16,7 @@ import {
   showReading,
   type NumberState,
 } from './number-view.ts';
-import type { LocalModel } from './in-browser.ts';
+import { RecognitionWorker } from './recognition-client.ts';
 import type { Photo } from './photo.ts';
 import { listenForPhotos } from './photo-input.ts';
 import { mountPhotoView } from './photo-view.ts';
@@ -93,14 +93,19 @@ let autoTimer: ReturnType<typeof setTimeout> | undefined;
 /** Identifies the latest prediction: an older answer arriving late is dropped. */
 let sequence = 0;
 let firstResultMarked = false;
-let localModel: Promise<LocalModel> | null = null;
-let local: { state: 'none' | 'loading' | 'failed' } | { state: 'ready'; model: LocalModel } = {
-  state: 'none',
-};
+let localModel: Promise<RecognitionWorker> | null = null;
+let local: { state: 'none' | 'loading' | 'failed' } | { state: 'ready'; model: RecognitionWorker } =
+  {
+    state: 'none',
+  };
 
 const pad = new DrawingPad(padCanvas, {
   onStrokeStart: () => {
     clearTimeout(autoTimer);
+    // The in-browser model loads as the first stroke begins, if it is needed and not loading
+    // yet: fetched and compiled while the drawing is made, never only after Predict.
+    if (!localModel && (mode === 'browser' || serverAway))
+      ensureLocalModel().catch(() => undefined);
     numberView.hideBoxes();
     hideMessage();
     updateControls();
@@ -197,27 +202,28 @@ function schedulePrediction(): void {
   autoTimer = setTimeout(() => void predict(), AUTO_PREDICT_MS);
 }
 
-/** Loads the in-browser model once (tfjs is downloaded only when first needed). */
-function ensureLocalModel(): Promise<LocalModel> {
+/**
+ * Loads the in-browser model once, in its own worker (tfjs is downloaded only when first
+ * needed, by the worker): the page goes on drawing while it loads and while it reads.
+ */
+function ensureLocalModel(): Promise<RecognitionWorker> {
   if (!localModel) {
     local = { state: 'loading' };
     describeMode();
-    localModel = import('./in-browser.ts')
-      .then(({ loadLocalModel }) => loadLocalModel(MODEL_URL, LINE_MODEL_URL))
-      .then(
-        (model) => {
-          performance.mark('digits:model-ready');
-          local = { state: 'ready', model };
-          describeMode();
-          return model;
-        },
-        (err: unknown) => {
-          localModel = null;
-          local = { state: 'failed' };
-          describeMode();
-          throw err;
-        },
-      );
+    localModel = RecognitionWorker.start(MODEL_URL, LINE_MODEL_URL).then(
+      (model) => {
+        performance.mark('digits:model-ready');
+        local = { state: 'ready', model };
+        describeMode();
+        return model;
+      },
+      (err: unknown) => {
+        localModel = null;
+        local = { state: 'failed' };
+        describeMode();
+        throw err;
+      },
+    );
   }
   return localModel;
 }
@@ -283,15 +289,15 @@ async function recognise(
   const gray = source.gray();
   clock.lap('capture');
   const model = await ensureLocalModel();
-  const { readLocallyTimed } = await import('./in-browser.ts');
   clock.lap('modelWait');
-  const { reading: plain, preprocessMs, inferenceMs } = readLocallyTimed(model, gray, ensemble);
-  clock.skip();
+  const { reading: plain, preprocessMs, inferenceMs } = await model.read(gray, ensemble);
+  clock.lap('transfer');
+  clock.add('transfer', -(preprocessMs + inferenceMs));
   clock.add('preprocess', preprocessMs);
   clock.add('inference', inferenceMs);
   // Each digit adapts here to the user's corrections: this browser's in the static build, the
   // server's on the server page (while it answers), so both modes know what the user taught.
-  const reading = await localAdaptation.adaptReading(model.recognizer, plain);
+  const reading = await localAdaptation.adaptReading(model, plain);
   clock.lap('adaptation');
   return { reading, from: { where: 'browser', backend: model.backend } };
 }
