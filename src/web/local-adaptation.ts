@@ -1,33 +1,18 @@
 /**
  * Adapting in-browser answers to the user's corrections, with the same code as the server
  * (src/core/adapt.ts): the corrections' feature vectors come from this browser's copy of
- * the network, built once and again after every change. The corrections are this browser's
+ * the network (in the recognition worker, asked through an AdaptationModel), built once and
+ * again after every change. The corrections are this browser's
  * (the static build) or the server's (the server page in "In this browser" mode), so a
  * server that has gone away, or is slow to list them, must not hold the answer up: it is
  * then given unadapted, and the server is asked again a while later.
  */
 import type { CorrectionMemory } from '../core/adapt.ts';
-import { adaptDigits, buildMemory, type FeatureExtractor } from '../core/adaptation-steps.ts';
+import { adaptDigits, buildMemory } from '../core/adaptation-steps.ts';
 import { within } from '../core/deadline.ts';
-import { MODEL_SIZE } from '../core/image.ts';
-import type { Recognizer } from '../recognizer/recognizer.ts';
 import { withDigits, type Reading, type Recognition } from '../recognizer/answers.ts';
 import type { CorrectionsBackend } from './corrections.ts';
-
-/** The features of this browser's copy of the network, taken at once. */
-const featuresIn =
-  (recognizer: Recognizer): FeatureExtractor =>
-  (inputs) =>
-    recognizer
-      .recognizeWithFeatures(
-        inputs.map((input) => ({
-          width: MODEL_SIZE,
-          height: MODEL_SIZE,
-          data: Float32Array.from(input),
-        })),
-        'off',
-      )
-      .map((answer) => answer.features);
+import type { AdaptationModel } from './recognizer-features.ts';
 
 export interface LocalAdaptationOptions {
   /** How long an answer waits for the corrections before it is given unadapted, ms. */
@@ -65,23 +50,23 @@ export class LocalAdaptation {
    * slow, IndexedDB is unavailable).
    */
   async adapt<R extends Recognition>(
-    recognizer: Recognizer,
+    model: AdaptationModel,
     recognitions: readonly R[],
   ): Promise<R[]> {
-    const memory = await this.memoryWithin(recognizer);
+    const memory = await this.memoryWithin(model);
     // With no corrections, the answers are the model's as they were (no `adaptation` said).
     if (!memory || memory.size === 0 || recognitions.length === 0) return [...recognitions];
-    return adaptDigits(recognitions, memory, featuresIn(recognizer), recognizer.thresholds);
+    return adaptDigits(recognitions, memory, model.features, model.thresholds);
   }
 
   /** A number read in this browser, its digits adapted as `adapt` does. */
-  async adaptReading(recognizer: Recognizer, reading: Reading): Promise<Reading> {
-    return withDigits(reading, await this.adapt(recognizer, reading.digits));
+  async adaptReading(model: AdaptationModel, reading: Reading): Promise<Reading> {
+    return withDigits(reading, await this.adapt(model, reading.digits));
   }
 
-  private memoryWithin(recognizer: Recognizer): Promise<CorrectionMemory | null> {
+  private memoryWithin(model: AdaptationModel): Promise<CorrectionMemory | null> {
     if (!this.memory && this.now() - this.failedAt < this.retryMs) return Promise.resolve(null);
-    const loading = (this.memory ??= this.load(recognizer));
+    const loading = (this.memory ??= this.load(model));
     const failed = loading.catch(() => {
       if (this.memory === loading) {
         this.memory = null;
@@ -92,9 +77,9 @@ export class LocalAdaptation {
     return within(failed, this.waitMs, () => null);
   }
 
-  private async load(recognizer: Recognizer): Promise<CorrectionMemory> {
+  private async load(model: AdaptationModel): Promise<CorrectionMemory> {
     const items = await this.backend.list();
-    const { memory } = await buildMemory(items, featuresIn(recognizer), recognizer.featureSize);
+    const { memory } = await buildMemory(items, model.features, model.featureSize);
     return memory;
   }
 }

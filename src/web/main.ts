@@ -16,12 +16,13 @@ import {
   showReading,
   type NumberState,
 } from './number-view.ts';
-import type { LocalModel } from './in-browser.ts';
+import { RecognitionWorker } from './recognition-client.ts';
 import type { Photo } from './photo.ts';
 import { listenForPhotos } from './photo-input.ts';
 import { mountPhotoView } from './photo-view.ts';
 import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
 import { LocalAdaptation } from './local-adaptation.ts';
+import { PhaseClock } from './prediction-phases.ts';
 import type { Reading } from '../recognizer/answers.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 import { InputError } from '../core/errors.ts';
@@ -92,14 +93,19 @@ let autoTimer: ReturnType<typeof setTimeout> | undefined;
 /** Identifies the latest prediction: an older answer arriving late is dropped. */
 let sequence = 0;
 let firstResultMarked = false;
-let localModel: Promise<LocalModel> | null = null;
-let local: { state: 'none' | 'loading' | 'failed' } | { state: 'ready'; model: LocalModel } = {
-  state: 'none',
-};
+let localModel: Promise<RecognitionWorker> | null = null;
+let local: { state: 'none' | 'loading' | 'failed' } | { state: 'ready'; model: RecognitionWorker } =
+  {
+    state: 'none',
+  };
 
 const pad = new DrawingPad(padCanvas, {
   onStrokeStart: () => {
     clearTimeout(autoTimer);
+    // The in-browser model loads as the first stroke begins, if it is needed and not loading
+    // yet: fetched and compiled while the drawing is made, never only after Predict.
+    if (!localModel && (mode === 'browser' || serverAway))
+      ensureLocalModel().catch(() => undefined);
     numberView.hideBoxes();
     hideMessage();
     updateControls();
@@ -196,27 +202,28 @@ function schedulePrediction(): void {
   autoTimer = setTimeout(() => void predict(), AUTO_PREDICT_MS);
 }
 
-/** Loads the in-browser model once (tfjs is downloaded only when first needed). */
-function ensureLocalModel(): Promise<LocalModel> {
+/**
+ * Loads the in-browser model once, in its own worker (tfjs is downloaded only when first
+ * needed, by the worker): the page goes on drawing while it loads and while it reads.
+ */
+function ensureLocalModel(): Promise<RecognitionWorker> {
   if (!localModel) {
     local = { state: 'loading' };
     describeMode();
-    localModel = import('./in-browser.ts')
-      .then(({ loadLocalModel }) => loadLocalModel(MODEL_URL, LINE_MODEL_URL))
-      .then(
-        (model) => {
-          performance.mark('digits:model-ready');
-          local = { state: 'ready', model };
-          describeMode();
-          return model;
-        },
-        (err: unknown) => {
-          localModel = null;
-          local = { state: 'failed' };
-          describeMode();
-          throw err;
-        },
-      );
+    localModel = RecognitionWorker.start(MODEL_URL, LINE_MODEL_URL).then(
+      (model) => {
+        performance.mark('digits:model-ready');
+        local = { state: 'ready', model };
+        describeMode();
+        return model;
+      },
+      (err: unknown) => {
+        localModel = null;
+        local = { state: 'failed' };
+        describeMode();
+        throw err;
+      },
+    );
   }
   return localModel;
 }
@@ -268,17 +275,30 @@ function setMode(next: Mode): void {
 async function recognise(
   where: Mode,
   source: Source,
+  clock: PhaseClock,
 ): Promise<{ reading: Reading; from: Provenance }> {
   if (where === 'server') {
-    const { reading, roundTripMs } = await readOnServer(source.image(), ensemble, user);
+    const image = source.image();
+    clock.lap('capture');
+    const { reading, roundTripMs } = await readOnServer(image, ensemble, user);
+    clock.skip();
+    clock.add('server', reading.ms);
+    clock.add('request', roundTripMs - reading.ms);
     return { reading, from: { where: 'server', roundTripMs } };
   }
+  const gray = source.gray();
+  clock.lap('capture');
   const model = await ensureLocalModel();
-  const { readLocally } = await import('./in-browser.ts');
-  const plain = readLocally(model, source.gray(), ensemble);
+  clock.lap('modelWait');
+  const { reading: plain, preprocessMs, inferenceMs } = await model.read(gray, ensemble);
+  clock.lap('transfer');
+  clock.add('transfer', -(preprocessMs + inferenceMs));
+  clock.add('preprocess', preprocessMs);
+  clock.add('inference', inferenceMs);
   // Each digit adapts here to the user's corrections: this browser's in the static build, the
   // server's on the server page (while it answers), so both modes know what the user taught.
-  const reading = await localAdaptation.adaptReading(model.recognizer, plain);
+  const reading = await localAdaptation.adaptReading(model, plain);
+  clock.lap('adaptation');
   return { reading, from: { where: 'browser', backend: model.backend } };
 }
 
@@ -322,11 +342,12 @@ async function predict(): Promise<void> {
     return;
   }
   const source = currentSource();
-  const start = performance.now();
+  const clock = new PhaseClock();
   results.setBusy(true);
   const version = drawing;
   try {
-    const { reading, from, fellBack } = await recogniseOrFallBack(source);
+    const { reading, from, fellBack } = await recogniseOrFallBack(source, clock);
+    clock.skip();
     if (id !== sequence) return;
     if (fellBack) {
       showMessage(
@@ -347,8 +368,13 @@ async function predict(): Promise<void> {
     number = showReading(reading, source.width, source.height, previous);
     shown = { from, strokes: source.strokes, drawing: version };
     showNumber(true, readsAgain(previous, reading));
-    // For measurements (test/e2e/measure.test.ts): each prediction's time, the first result.
-    performance.measure(`digits:prediction:${from.where}`, { start });
+    clock.lap('render');
+    // For measurements (test/e2e/measure.ts): each prediction's time and its phases, and
+    // the first result.
+    performance.measure(`digits:prediction:${from.where}`, {
+      start: clock.start,
+      detail: clock.phases,
+    });
     if (!firstResultMarked) {
       firstResultMarked = true;
       performance.mark('digits:first-result');
@@ -366,9 +392,10 @@ async function predict(): Promise<void> {
  */
 async function recogniseOrFallBack(
   source: Source,
+  clock: PhaseClock,
 ): Promise<Awaited<ReturnType<typeof recognise>> & { fellBack: boolean }> {
   try {
-    const answer = await recognise(mode, source);
+    const answer = await recognise(mode, source, clock);
     if (mode === 'server' && serverAway) {
       serverAway = false;
       describeMode();
@@ -379,7 +406,7 @@ async function recogniseOrFallBack(
     serverAway = true;
     describeMode();
     try {
-      return { ...(await recognise('browser', source)), fellBack: true };
+      return { ...(await recognise('browser', source, clock)), fellBack: true };
     } catch {
       throw err; // the browser's model could not answer either: say why the server did not
     }

@@ -62,11 +62,14 @@ export default defineConfig(({ mode }) => {
     },
     resolve: {
       // The recognizer imports '@tensorflow/tfjs'; the page only needs its core and layers
-      // (the wasm and cpu backends are imported by in-browser.ts), not WebGL, the graph
+      // (the wasm and cpu backends are imported by in-browser.ts, in the worker), not WebGL, the graph
       // converter or tf.data, so this keeps the download small.
       alias: [{ find: /^@tensorflow\/tfjs$/, replacement: join(here, 'tf-browser.ts') }],
     },
     plugins: [modelFiles(isStatic)],
+    // The recognition worker (recognition-worker.ts) is a module worker: its chunks (tfjs,
+    // the recognizer) are split and loaded as the page's are.
+    worker: { format: 'es' as const },
     build: {
       outDir: join(repo, 'dist', isStatic ? 'static' : 'web'),
       emptyOutDir: true,

@@ -1,11 +1,15 @@
 /**
- * The page's figures for docs/benchmarks.md (figures, not timed tests):
+ * The page's figures for docs/benchmarks.md (figures, not timed tests), `npm run bench:web`:
  * - its JavaScript, gzipped: the entry script and everything, for dist/web and dist/static;
- * - the time from navigation to the first prediction shown, in the browser (static site)
- *   and through the server: a fresh browser context each run, a 1 drawn (pointer events
- *   dispatched in the page) at DOMContentLoaded, Predict pressed at once.
+ * - what people draw, answered: a real writer's digit and a 5-digit number of the pen-digits
+ *   validation writers (test/e2e/pen-drawings.ts), drawn as pointer events at a person's pace
+ *   (a point every PACE_MS), in both modes (the static site, recognition in the browser; the
+ *   server page, recognition on the server). Each run is a fresh browser context: once the
+ *   page has loaded the digit is drawn and Predict pressed (the first answer), then the pad is
+ *   cleared and the digit drawn again (a later digit), then the number (a later number). The
+ *   page's `digits:prediction` measures give each answer's time and its phases.
  *
- *   npx tsx test/e2e/measure.ts [--runs 5]
+ *   npx tsx test/e2e/measure.ts [--runs 5] [--pendigits <dir>]
  *
  * Writes test-results/web-measurements.json too.
  */
@@ -14,30 +18,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { buildApp } from '../../src/server/app.ts';
-import { DIGIT_STROKES } from './digit-strokes.ts';
-import {
-  ensureBuilt,
-  launchBrowser,
-  REPO,
-  resultFor,
-  screenshotPath,
-  serveStatic,
-} from './helpers.ts';
+import { penDrawings, type PenDrawing } from './pen-drawings.ts';
+import { ensureBuilt, launchBrowser, REPO, screenshotPath, serveStatic } from './helpers.ts';
 import type { Stroke } from './digit-strokes.ts';
-
-/** The stroke's points with about 1/100 of the pad between them. */
-function densify(stroke: Stroke): [number, number][] {
-  const out: [number, number][] = [[stroke[0][0], stroke[0][1]]];
-  for (let i = 1; i < stroke.length; i++) {
-    const [x0, y0] = stroke[i - 1];
-    const [x1, y1] = stroke[i];
-    const steps = Math.max(1, Math.round(Math.hypot(x1 - x0, y1 - y0) * 100));
-    for (let k = 1; k <= steps; k++) {
-      out.push([x0 + ((x1 - x0) * k) / steps, y0 + ((y1 - y0) * k) / steps]);
-    }
-  }
-  return out;
-}
+import type { PredictionPhases } from '../../src/web/prediction-phases.ts';
 
 interface JsSize {
   entryKiB: number;
@@ -72,105 +56,234 @@ function jsSize(dir: string): JsSize {
   };
 }
 
-interface FirstPrediction {
-  /** Navigation start to DOMContentLoaded (the page's script has run), ms. */
-  domReadyMs: number;
-  /** Navigation start to Predict pressed on the drawn 1, ms. */
-  predictPressedMs: number;
-  /** Navigation start to the first result on screen, ms. */
+/** A person's pace: a pointer event every this many ms (a pen reports at 100-200 Hz). */
+const PACE_MS = 8;
+const VIEWPORT = { width: 1280, height: 800 };
+
+/**
+ * Draws on the pad inside the page, as pointer events at a person's pace, then presses Predict.
+ * A script, not a function: tsx would wrap a function's inner functions in a helper the page
+ * lacks. Strokes are in units of the pad's height from its top-left corner.
+ */
+const DRAW_SCRIPT = `
+window.__drawAndPredict = async (strokes, paceMs) => {
+  const pad = document.querySelector('[data-testid="pad"]');
+  const rect = pad.getBoundingClientRect();
+  const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+  for (const stroke of strokes) {
+    const at = stroke.map(([u, v]) => ({
+      clientX: rect.left + u * rect.height,
+      clientY: rect.top + v * rect.height,
+      pointerId: 1,
+      pointerType: 'mouse',
+      isPrimary: true,
+      bubbles: true,
+      cancelable: true,
+    }));
+    pad.dispatchEvent(new PointerEvent('pointerdown', { ...at[0], button: 0, buttons: 1 }));
+    for (const p of at.slice(1)) {
+      await sleep(paceMs);
+      pad.dispatchEvent(new PointerEvent('pointermove', { ...p, button: -1, buttons: 1 }));
+    }
+    pad.dispatchEvent(new PointerEvent('pointerup', { ...at[at.length - 1], button: 0, buttons: 0 }));
+    await sleep(paceMs * 10); // the pen lifted between strokes
+  }
+  document.querySelector('[data-testid="predict"]').click();
+};
+`;
+
+/** One answer: Predict pressed to the answer on the page, and its phases. */
+interface Answer {
+  ms: number;
+  phases: PredictionPhases;
+  /** What the page read, and whether that is what was written. */
+  text: string;
+  right: boolean;
+}
+
+interface Run {
+  /** Navigation start to the page loaded (the `load` event), ms. */
+  loadedMs: number;
+  /** Navigation start to the first answer on the page, ms. */
   firstResultMs: number;
   /** Navigation start to the in-browser model loaded and warmed up, ms (if it loaded). */
   modelReadyMs: number | null;
-  /** Predict pressed to the result on screen: the first prediction and a later one, ms. */
-  firstPredictionMs: number;
-  laterPredictionMs: number;
+  first: Answer;
+  laterDigit: Answer;
+  laterNumber: Answer;
 }
 
-async function firstPrediction(browser: Browser, url: string): Promise<FirstPrediction> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  // As soon as the page's script has run, draw a 1 (pointer events as the mouse sends them)
-  // and press Predict, all inside the page, so the figure is the page's time, not the test's.
-  await page.addInitScript((stroke) => {
-    document.addEventListener('DOMContentLoaded', () => {
-      const pad = document.querySelector('[data-testid="pad"]')!;
-      const rect = pad.getBoundingClientRect();
-      const points = stroke.map(([u, v]) => ({
-        clientX: rect.left + u * rect.width,
-        clientY: rect.top + v * rect.height,
-        pointerId: 1,
-        pointerType: 'mouse',
-        bubbles: true,
-      }));
-      points.forEach((p, i) => {
-        const type = i === 0 ? 'pointerdown' : 'pointermove';
-        pad.dispatchEvent(new PointerEvent(type, { ...p, button: i === 0 ? 0 : -1 }));
-      });
-      pad.dispatchEvent(new PointerEvent('pointerup', { ...points[points.length - 1], button: 0 }));
-      document.querySelector<HTMLButtonElement>('[data-testid="predict"]')!.click();
-    });
-  }, densify(DIGIT_STROKES[1][0]));
-  await page.goto(url);
-  await resultFor(page, 1, 60_000);
-  await page.getByTestId('predict').click();
-  await page.waitForFunction(() => performance.getEntriesByType('measure').length >= 2);
-  // No named inner functions here: tsx would wrap them in a helper the page lacks.
-  const marks = await page.evaluate(() => {
+async function answer(
+  page: import('playwright-core').Page,
+  drawing: PenDrawing,
+  count: number,
+): Promise<Answer> {
+  await page.evaluate(
+    ([strokes, pace]) =>
+      (
+        window as unknown as {
+          __drawAndPredict: (s: Stroke[], p: number) => Promise<void>;
+        }
+      ).__drawAndPredict(strokes, pace),
+    [drawing.strokes, PACE_MS] as const,
+  );
+  await page.waitForFunction(
+    (n) =>
+      performance.getEntriesByType('measure').filter((m) => m.name.startsWith('digits:prediction'))
+        .length >= n,
+    count,
+    { timeout: 60_000 },
+  );
+  const last = await page.evaluate(() => {
     const measures = performance
       .getEntriesByType('measure')
       .filter((m) => m.name.startsWith('digits:prediction'));
-    const predictions = measures.map((m) => m.duration);
+    const m = measures[measures.length - 1] as PerformanceMeasure;
+    return {
+      ms: m.duration,
+      phases: (m.detail ?? {}) as Record<string, number>,
+      text: document.querySelector('[data-testid="result"]')?.textContent ?? '',
+    };
+  });
+  return {
+    ms: Math.round(last.ms * 10) / 10,
+    phases: last.phases,
+    text: last.text,
+    right: last.text === drawing.text,
+  };
+}
+
+async function run(
+  browser: Browser,
+  url: string,
+  drawings: { digit: PenDrawing; number: PenDrawing },
+): Promise<Run> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  const page = await context.newPage();
+  await page.addInitScript({ content: DRAW_SCRIPT });
+  await page.goto(url, { waitUntil: 'load' });
+  const first = await answer(page, drawings.digit, 1);
+  await page.getByTestId('clear').click();
+  const laterDigit = await answer(page, drawings.digit, 2);
+  await page.getByTestId('clear').click();
+  const laterNumber = await answer(page, drawings.number, 3);
+  const marks = await page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
     return {
-      firstResult: performance.getEntriesByName('digits:first-result')[0]?.startTime ?? null,
+      loaded: nav.loadEventEnd,
+      firstResult: performance.getEntriesByName('digits:first-result')[0]?.startTime ?? NaN,
       modelReady: performance.getEntriesByName('digits:model-ready')[0]?.startTime ?? null,
-      predictions,
-      domReady: nav.domContentLoadedEventEnd,
-      predictPressed: measures[0].startTime,
     };
   });
   await context.close();
   return {
-    domReadyMs: Math.round(marks.domReady),
-    predictPressedMs: Math.round(marks.predictPressed),
-    firstResultMs: Math.round(marks.firstResult ?? NaN),
+    loadedMs: Math.round(marks.loaded),
+    firstResultMs: Math.round(marks.firstResult),
     modelReadyMs: marks.modelReady === null ? null : Math.round(marks.modelReady),
-    firstPredictionMs: Math.round(marks.predictions[0] * 10) / 10,
-    laterPredictionMs: Math.round(marks.predictions[marks.predictions.length - 1] * 10) / 10,
+    first,
+    laterDigit,
+    laterNumber,
   };
 }
 
 function median(values: number[]): number {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const m = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return Math.round(m * 10) / 10;
 }
 
-function summarise(runs: FirstPrediction[]) {
-  const of = (key: keyof FirstPrediction) =>
-    median(runs.map((r) => r[key]).filter((v): v is number => typeof v === 'number'));
+const PHASES: (keyof PredictionPhases)[] = [
+  'capture',
+  'modelWait',
+  'preprocess',
+  'inference',
+  'transfer',
+  'adaptation',
+  'server',
+  'request',
+  'render',
+];
+
+/** Medians of an answer over the runs: its time, each phase, how many were read right. */
+function summariseAnswers(answers: Answer[]) {
+  const phases: PredictionPhases = {};
+  for (const phase of PHASES) {
+    const values = answers.flatMap((a) => (a.phases[phase] === undefined ? [] : [a.phases[phase]]));
+    if (values.length) phases[phase] = median(values);
+  }
   return {
-    medianDomReadyMs: of('domReadyMs'),
-    medianPredictPressedMs: of('predictPressedMs'),
-    medianFirstResultMs: of('firstResultMs'),
-    medianModelReadyMs: runs.some((r) => r.modelReadyMs !== null) ? of('modelReadyMs') : null,
-    medianFirstPredictionMs: of('firstPredictionMs'),
-    medianLaterPredictionMs: of('laterPredictionMs'),
+    ms: median(answers.map((a) => a.ms)),
+    phases,
+    right: answers.filter((a) => a.right).length,
+    read: answers.map((a) => a.text),
+  };
+}
+
+function summarise(runs: Run[]) {
+  return {
+    loadedMs: median(runs.map((r) => r.loadedMs)),
+    firstResultMs: median(runs.map((r) => r.firstResultMs)),
+    modelReadyMs: runs.some((r) => r.modelReadyMs !== null)
+      ? median(runs.flatMap((r) => (r.modelReadyMs === null ? [] : [r.modelReadyMs])))
+      : null,
+    first: summariseAnswers(runs.map((r) => r.first)),
+    laterDigit: summariseAnswers(runs.map((r) => r.laterDigit)),
+    laterNumber: summariseAnswers(runs.map((r) => r.laterNumber)),
     runs,
   };
 }
 
+type Summary = ReturnType<typeof summarise>;
+
+function phasesText(phases: PredictionPhases): string {
+  return PHASES.filter((p) => phases[p] !== undefined)
+    .map((p) => `${p} ${phases[p]}`)
+    .join(', ');
+}
+
+function table(modes: Record<string, Summary>, runs: number): string {
+  const rows: string[] = [
+    '| mode | answer | Predict to answer (ms) | phases, ms (median) | read right |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const [name, s] of Object.entries(modes)) {
+    for (const [label, a] of [
+      ['first, a digit', s.first],
+      ['later, a digit', s.laterDigit],
+      ['later, 5 digits', s.laterNumber],
+    ] as const) {
+      rows.push(
+        `| ${name} | ${label} | ${a.ms} | ${phasesText(a.phases)} | ${a.right} of ${runs} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
 async function main(): Promise<void> {
-  const runsArg = process.argv.indexOf('--runs');
-  const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+  const option = (name: string) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const runs = Number(option('--runs') ?? 5);
   const staticDir = await ensureBuilt('static');
   const webDir = await ensureBuilt('web');
   const sizes = { static: jsSize(staticDir), web: jsSize(webDir) };
 
   const browser = await launchBrowser();
+  // The pad's shape, to fit the number into it.
   const site = await serveStatic(staticDir);
-  const inBrowser: FirstPrediction[] = [];
-  for (let i = 0; i < runs; i++) inBrowser.push(await firstPrediction(browser, site.url));
+  const probe = await browser.newPage({ viewport: VIEWPORT });
+  await probe.goto(site.url);
+  const pad = await probe.getByTestId('pad').boundingBox();
+  await probe.close();
+  if (!pad) throw new Error('the pad is not visible');
+  const drawings = await penDrawings(option('--pendigits'), pad.width / pad.height);
+
+  const inBrowser: Run[] = [];
+  for (let i = 0; i < runs; i++) inBrowser.push(await run(browser, site.url, drawings));
   await site.close();
 
   const app = await buildApp({
@@ -181,27 +294,50 @@ async function main(): Promise<void> {
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   await app.inference.whenReady();
-  const viaServer: FirstPrediction[] = [];
-  for (let i = 0; i < runs; i++) viaServer.push(await firstPrediction(browser, `${address}/`));
+  const viaServer: Run[] = [];
+  for (let i = 0; i < runs; i++) viaServer.push(await run(browser, `${address}/`, drawings));
   await app.close();
   await browser.close();
 
+  const modes = {
+    'in the browser (static site)': summarise(inBrowser),
+    'via the server': summarise(viaServer),
+  };
   const report = {
     date: new Date().toISOString(),
     chromium: 'Debian Chromium, headless, --disable-gpu, loopback, no throttling',
+    viewport: VIEWPORT,
+    paceMs: PACE_MS,
+    drawings: {
+      digit: {
+        text: drawings.digit.text,
+        writer: drawings.digit.writer,
+        points: drawings.digit.points,
+      },
+      number: {
+        text: drawings.number.text,
+        writer: drawings.number.writer,
+        points: drawings.number.points,
+      },
+    },
     javascript: sizes,
-    firstPrediction: { inBrowser: summarise(inBrowser), viaServer: summarise(viaServer) },
+    modes,
   };
   writeFileSync(screenshotPath('web-measurements.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const s = report.firstPrediction;
+  const b = modes['in the browser (static site)'];
+  const v = modes['via the server'];
   console.log(
     [
       `JavaScript, gzipped (level 9):`,
       `  static site: entry ${sizes.static.entryGzipKiB} KiB, all ${sizes.static.totalGzipKiB} KiB (raw ${sizes.static.totalKiB} KiB)`,
       `  server page: entry ${sizes.web.entryGzipKiB} KiB, all ${sizes.web.totalGzipKiB} KiB (in-browser model code loaded on demand)`,
-      `Navigation to first prediction shown (median of ${runs}, fresh context each):`,
-      `  in the browser: ${s.inBrowser.medianFirstResultMs} ms (page ready ${s.inBrowser.medianDomReadyMs} ms, Predict pressed ${s.inBrowser.medianPredictPressedMs} ms, model loaded and warmed up at ${s.inBrowser.medianModelReadyMs} ms; Predict to result: first ${s.inBrowser.medianFirstPredictionMs} ms, later ${s.inBrowser.medianLaterPredictionMs} ms)`,
-      `  via the server: ${s.viaServer.medianFirstResultMs} ms (page ready ${s.viaServer.medianDomReadyMs} ms, Predict pressed ${s.viaServer.medianPredictPressedMs} ms; Predict to result: first ${s.viaServer.medianFirstPredictionMs} ms, later ${s.viaServer.medianLaterPredictionMs} ms)`,
+      `Drawn: a ${drawings.digit.text} of writer ${drawings.digit.writer} (${drawings.digit.points} points), ` +
+        `${drawings.number.text} of writer ${drawings.number.writer} (${drawings.number.points} points), a point every ${PACE_MS} ms`,
+      `Median of ${runs} fresh contexts, ${VIEWPORT.width}x${VIEWPORT.height}:`,
+      `  in the browser: loaded ${b.loadedMs} ms, first answer on the page ${b.firstResultMs} ms after navigation, model ready ${b.modelReadyMs} ms`,
+      `  via the server: loaded ${v.loadedMs} ms, first answer on the page ${v.firstResultMs} ms after navigation`,
+      '',
+      table(modes, runs),
     ].join('\n'),
   );
 }

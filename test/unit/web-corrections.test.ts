@@ -17,6 +17,7 @@ import {
   type StoredCorrection,
 } from '../../src/web/corrections.ts';
 import { LocalAdaptation } from '../../src/web/local-adaptation.ts';
+import { adaptationModelOf } from '../../src/web/recognizer-features.ts';
 import { ANOTHER_ONE, CORRECTED_ONE, drawDigit, grayPixels, type Stroke } from '../api/images.ts';
 
 describe('the user ID', () => {
@@ -81,7 +82,7 @@ describe('LocalAdaptation', () => {
 
   /** One drawing adapted, as a number of one digit is. */
   const adaptOne = async (adaptation: LocalAdaptation, answer: Recognition) =>
-    (await adaptation.adapt(recognizer, [answer]))[0];
+    (await adaptation.adapt(adaptationModelOf(recognizer), [answer]))[0];
 
   const recognize = (strokes: Stroke[]) => {
     const d = drawDigit(strokes);
@@ -114,7 +115,7 @@ describe('LocalAdaptation', () => {
     expect(adapted.digit).toBe(1);
     expect(adapted.adaptation).toEqual({ corrections: 1, neighbours: 1, modelDigit: 7 });
     // A number's digits, adapted together.
-    const two = await adaptation.adapt(recognizer, [likeIt, likeIt]);
+    const two = await adaptation.adapt(adaptationModelOf(recognizer), [likeIt, likeIt]);
     expect(two.map((d) => d.digit)).toEqual([1, 1]);
     expect(lists).toBe(2); // the memory is built once per change
 
