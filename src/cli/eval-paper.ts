@@ -1,6 +1,6 @@
 /**
- * npm run eval:paper -- [--model DIR] [--line-model DIR] [--checks DIR] [--pendigits DIR]
- *                       [--drawn N] [--mistakes N]
+ * npm run eval:paper -- [--model DIR] [--line-model DIR] [--paper-line-model DIR|none]
+ *                       [--checks DIR] [--pendigits DIR] [--drawn N] [--mistakes N]
  *
  * How writing on paper is read:
  * - real scanned check amounts (the development checks, ../shared/data/orand-car-a-dev): each
@@ -27,6 +27,7 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string', default: DEFAULT_MODEL_DIR },
     'line-model': { type: 'string' },
+    'paper-line-model': { type: 'string' },
     checks: { type: 'string' },
     pendigits: { type: 'string' },
     drawn: { type: 'string' },
@@ -78,7 +79,12 @@ async function readChecks(recognizer: Recognizer): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const recognizer = await loadRecognizer(values.model, { lineDir: values['line-model'] });
+  const paperLine = values['paper-line-model'];
+  const recognizer = await loadRecognizer(values.model, {
+    lineDir: values['line-model'],
+    // `none`: paper read by the drawings' line model too.
+    paperLineDir: paperLine === 'none' ? null : paperLine,
+  });
   await readChecks(recognizer);
   const drawn = positiveInt('drawn', values.drawn, Number.MAX_SAFE_INTEGER);
   const digits = (await penValidationDigits(TRAIN, values.pendigits)).slice(0, drawn);

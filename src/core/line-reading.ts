@@ -42,6 +42,8 @@ export interface PreparedLine {
   readonly offsetY: number;
   /** Separate marks of the ink, specks left out. */
   readonly marks: number;
+  /** Whether it was written on paper that was not plain (a scan, a photo), not on a canvas. */
+  readonly onPaper: boolean;
 }
 
 /** Marks that weigh less than this share of the heaviest are specks, not marks of the writing. */
@@ -54,7 +56,7 @@ const SPECK_SHARE = 0.02;
  */
 export function prepareLine(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): PreparedLine | null {
   const page = plainInk(bitmap, ink);
-  return page && lineOfMap(page.map, page.extent.x0, page.extent.y0);
+  return page && lineOfMap(page, page.map, page.extent.x0, page.extent.y0);
 }
 
 /** The most lines a page is read in (a form, a list of amounts). */
@@ -74,7 +76,12 @@ export function prepareLines(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): Pre
       `the image has ${bands.length} lines of writing: too many to read (up to ${MAX_LINES})`,
     );
   return bands.flatMap((band) => {
-    const line = lineOfMap(rowsOf(page.map, band), page.extent.x0, page.extent.y0 + band.from);
+    const line = lineOfMap(
+      page,
+      rowsOf(page.map, band),
+      page.extent.x0,
+      page.extent.y0 + band.from,
+    );
     return line ? [line] : [];
   });
 }
@@ -84,11 +91,17 @@ function plainInk(bitmap: GrayBitmap, ink: InkPolarity) {
   checkBitmap(bitmap);
   const plain = flattenPaper(bitmap, ink);
   const extent = inkExtent(plain, ink);
-  return extent && { map: inkMap(plain, ink, extent), extent };
+  // flattenPaper hands back a plain page (a canvas) as it is.
+  return extent && { map: inkMap(plain, ink, extent), extent, onPaper: plain !== bitmap };
 }
 
 /** An ink map as one line, its (0, 0) at (offsetX, offsetY) of the input; refuses too many marks. */
-function lineOfMap(map: GrayImage, offsetX: number, offsetY: number): PreparedLine | null {
+function lineOfMap(
+  page: { onPaper: boolean },
+  map: GrayImage,
+  offsetX: number,
+  offsetY: number,
+): PreparedLine | null {
   const components = inkComponents(map);
   const heaviest = Math.max(0, ...components.map((c) => c.mass));
   const marks = components.filter((c) => c.mass >= SPECK_SHARE * heaviest).length;
@@ -99,7 +112,7 @@ function lineOfMap(map: GrayImage, offsetX: number, offsetY: number): PreparedLi
     );
   }
   const strip = lineOfInk(map, components);
-  return strip && { strip, ink: map, offsetX, offsetY, marks };
+  return strip && { strip, ink: map, offsetX, offsetY, marks, onPaper: page.onPaper };
 }
 
 /** What the line model read in one strip. */

@@ -11,6 +11,9 @@ import { Recognizer } from './recognizer.ts';
 export const DEFAULT_MODEL_DIR = new URL('../../models/mnist-cnn', import.meta.url).pathname;
 /** The shipped line model, which reads whole numbers (npm run train:line). */
 export const DEFAULT_LINE_MODEL_DIR = new URL('../../models/line-cnn', import.meta.url).pathname;
+/** The shipped line model of writing on paper (scans, photos of checks and forms). */
+export const DEFAULT_PAPER_LINE_MODEL_DIR = new URL('../../models/line-paper', import.meta.url)
+  .pathname;
 
 async function modelName(dir: string): Promise<string | undefined> {
   try {
@@ -30,13 +33,21 @@ export interface LoadOptions {
    * segmenter alone, as does a default folder that holds no model.
    */
   readonly lineDir?: string | null;
+  /**
+   * The line model of writing on paper (default: the shipped one, when there is one); null
+   * reads paper with the drawings' line model too.
+   */
+  readonly paperLineDir?: string | null;
   /** How a digit of a number is decided from both models (default DIGIT_COMBINATION). */
   readonly combination?: DigitCombination;
 }
 
-async function loadLineModel(dir: string | null | undefined): Promise<LineModel | null> {
+async function loadLineModel(
+  dir: string | null | undefined,
+  defaultDir: string,
+): Promise<LineModel | null> {
   if (dir === null) return null;
-  const folder = dir ?? DEFAULT_LINE_MODEL_DIR;
+  const folder = dir ?? defaultDir;
   const present = await access(join(folder, MODEL_JSON)).then(
     () => true,
     () => false,
@@ -51,9 +62,10 @@ export async function loadRecognizer(
   options: LoadOptions = {},
 ): Promise<Recognizer> {
   await useBackend('wasm');
-  const [model, line, name] = await Promise.all([
+  const [model, line, paperLine, name] = await Promise.all([
     loadModel(dir),
-    loadLineModel(options.lineDir),
+    loadLineModel(options.lineDir, DEFAULT_LINE_MODEL_DIR),
+    loadLineModel(options.paperLineDir, DEFAULT_PAPER_LINE_MODEL_DIR),
     modelName(dir),
   ]);
   const recognizer = new Recognizer(
@@ -62,6 +74,7 @@ export async function loadRecognizer(
     undefined,
     line,
     options.combination,
+    line && paperLine,
   );
   if (options.warmUp ?? true) recognizer.warmUp();
   return recognizer;

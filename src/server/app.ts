@@ -13,7 +13,11 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
-import { DEFAULT_LINE_MODEL_DIR, DEFAULT_MODEL_DIR } from '../recognizer/node.ts';
+import {
+  DEFAULT_LINE_MODEL_DIR,
+  DEFAULT_MODEL_DIR,
+  DEFAULT_PAPER_LINE_MODEL_DIR,
+} from '../recognizer/node.ts';
 import type { StoreConfig } from '../store/open.ts';
 import { UserAdaptation } from './adaptation.ts';
 import corrections from './corrections.ts';
@@ -328,7 +332,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     registerOperationRoutes(app, predictRoutes, work);
     registerCorrectionsRoutes(app, { pool, adminToken: options.adminToken, adaptation });
     registerOperationRoutes(app, readRoutes, work);
-    await registerStatic(app, { webRoot, modelDir, lineModelDir: DEFAULT_LINE_MODEL_DIR });
+    await registerStatic(app, {
+      webRoot,
+      models: [
+        { dir: modelDir, name: 'mnist-cnn' },
+        { dir: DEFAULT_LINE_MODEL_DIR, name: 'line-cnn' },
+        { dir: DEFAULT_PAPER_LINE_MODEL_DIR, name: 'line-paper' },
+      ],
+    });
   } catch (err) {
     // Nobody will close an app that was never returned: stop its workers and store here.
     await pool.close();

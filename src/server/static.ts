@@ -1,20 +1,18 @@
 /**
- * Static files: the built web page at / and the model files at /models/mnist-cnn/ and
- * /models/line-cnn/, from which the page can run the models in the browser. The page is
- * built by Vite into dist/web/; until it is, / answers 503 page_not_built (see notFound in
- * app.ts).
+ * Static files: the built web page at / and the model files at /models/<folder>/ (the digit
+ * model, the line model of drawings, the line model of paper), from which the page can run
+ * the models in the browser. The page is built by Vite into dist/web/; until it is, /
+ * answers 503 page_not_built (see notFound in app.ts).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-export const MODEL_ROUTE_PREFIX = '/models/mnist-cnn/';
-export const LINE_MODEL_ROUTE_PREFIX = '/models/line-cnn/';
-
 export async function registerStatic(
   app: FastifyInstance,
-  options: { webRoot: string; modelDir: string; lineModelDir: string },
+  /** `models`: each folder and the name it is served under (/models/<name>/). */
+  options: { webRoot: string; models: readonly { dir: string; name: string }[] },
 ): Promise<void> {
   // The page is read from disk on each request, so a page built after start is served too.
   await app.register(fastifyStatic, {
@@ -24,10 +22,8 @@ export async function registerStatic(
     // A missing dist/web/ is expected before `npm run build`: not worth a warning.
     logLevel: 'warn',
   });
-  for (const [dir, prefix] of [
-    [options.modelDir, MODEL_ROUTE_PREFIX],
-    [options.lineModelDir, LINE_MODEL_ROUTE_PREFIX],
-  ]) {
+  for (const { dir, name } of options.models) {
+    const prefix = `/models/${name}/`;
     await app.register(fastifyStatic, { root: resolve(dir), prefix, decorateReply: false });
   }
 }

@@ -29,8 +29,8 @@ let loading: Promise<LocalModel> | null = null;
  * Loads the models once (later calls share the same promise; a failure may be retried): the
  * digit model, and the line model that reads whole numbers.
  */
-export function loadLocalModel(modelUrl: string, lineModelUrl: string): Promise<LocalModel> {
-  loading ??= load(modelUrl, lineModelUrl).catch((err: unknown) => {
+export function loadLocalModel(urls: ModelUrls): Promise<LocalModel> {
+  loading ??= load(urls).catch((err: unknown) => {
     loading = null;
     throw err;
   });
@@ -67,14 +67,29 @@ function warmUpBitmap(): GrayBitmap {
   return { width: side, height: side, data };
 }
 
-async function load(modelUrl: string, lineModelUrl: string): Promise<LocalModel> {
+/** Where the page's models are: the digit model, the line models of drawings and of paper. */
+export interface ModelUrls {
+  readonly digit: string;
+  readonly line: string;
+  readonly paperLine: string;
+}
+
+async function load(urls: ModelUrls): Promise<LocalModel> {
   const start = performance.now();
   const backend = await startBackend();
-  const [model, line] = await Promise.all([
-    tf.loadLayersModel(modelUrl),
-    tf.loadLayersModel(lineModelUrl),
+  const [model, line, paperLine] = await Promise.all([
+    tf.loadLayersModel(urls.digit),
+    tf.loadLayersModel(urls.line),
+    tf.loadLayersModel(urls.paperLine),
   ]);
-  const recognizer = new Recognizer(model, model.name, undefined, new LineModel(line));
+  const recognizer = new Recognizer(
+    model,
+    model.name,
+    undefined,
+    new LineModel(line),
+    undefined,
+    new LineModel(paperLine),
+  );
   recognizer.warmUp();
   // Also compiles the preprocessing, the line reading and the variants' code paths, so the
   // first drawing is fast.

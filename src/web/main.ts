@@ -16,6 +16,7 @@ import {
   showReading,
   type NumberState,
 } from './number-view.ts';
+import type { ModelUrls } from './in-browser.ts';
 import { RecognitionWorker } from './recognition-client.ts';
 import type { Photo } from './photo.ts';
 import { listenForPhotos } from './photo-input.ts';
@@ -34,8 +35,12 @@ type Mode = 'server' | 'browser';
 const AUTO_PREDICT_MS = 350;
 /** The server page loads the in-browser model as a fallback this long after it opened. */
 const PRELOAD_AFTER_MS = 1500;
-const MODEL_URL = new URL('models/mnist-cnn/model.json', document.baseURI).href;
-const LINE_MODEL_URL = new URL('models/line-cnn/model.json', document.baseURI).href;
+const modelUrl = (folder: string) => new URL(`models/${folder}/model.json`, document.baseURI).href;
+const MODEL_URLS: ModelUrls = {
+  digit: modelUrl('mnist-cnn'),
+  line: modelUrl('line-cnn'),
+  paperLine: modelUrl('line-paper'),
+};
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -210,7 +215,7 @@ function ensureLocalModel(): Promise<RecognitionWorker> {
   if (!localModel) {
     local = { state: 'loading' };
     describeMode();
-    localModel = RecognitionWorker.start(MODEL_URL, LINE_MODEL_URL).then(
+    localModel = RecognitionWorker.start(MODEL_URLS).then(
       (model) => {
         performance.mark('digits:model-ready');
         local = { state: 'ready', model };

@@ -9,6 +9,7 @@ import type { GrayBitmap } from '../core/preprocess.ts';
 import type { UnsureThresholds } from '../core/unsure.ts';
 import type { Ensemble } from '../core/vote.ts';
 import type { Reading } from '../recognizer/answers.ts';
+import type { ModelUrls } from './in-browser.ts';
 import type { FromWorker, LoadedModel, ToWorker, WorkerError } from './recognition-protocol.ts';
 import type { AdaptationModel } from './recognizer-features.ts';
 
@@ -57,7 +58,7 @@ export class RecognitionWorker implements AdaptationModel {
   }
 
   /** Starts a worker and loads the models in it; rejects if they cannot be loaded. */
-  static start(modelUrl: string, lineModelUrl: string): Promise<RecognitionWorker> {
+  static start(urls: ModelUrls): Promise<RecognitionWorker> {
     const worker = new Worker(new URL('./recognition-worker.ts', import.meta.url), {
       type: 'module',
       name: 'recognition',
@@ -81,7 +82,7 @@ export class RecognitionWorker implements AdaptationModel {
         fail(new Error(`the recognition worker could not start: ${event.message}`));
       worker.addEventListener('message', onMessage);
       worker.addEventListener('error', onError);
-      const load: ToWorker = { type: 'load', modelUrl, lineModelUrl };
+      const load: ToWorker = { type: 'load', urls };
       worker.postMessage(load);
     });
   }

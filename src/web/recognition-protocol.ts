@@ -8,11 +8,12 @@ import type { GrayBitmap } from '../core/preprocess.ts';
 import type { UnsureThresholds } from '../core/unsure.ts';
 import type { Ensemble } from '../core/vote.ts';
 import type { Reading } from '../recognizer/answers.ts';
+import type { ModelUrls } from './in-browser.ts';
 
 /** The page to the worker. */
 export type ToWorker =
   /** Load the models (once; a later `load` after a failure tries again). */
-  | { readonly type: 'load'; readonly modelUrl: string; readonly lineModelUrl: string }
+  | { readonly type: 'load'; readonly urls: ModelUrls }
   /** Read the number in a drawing, as POST /api/read does. */
   | {
       readonly type: 'read';

@@ -26,7 +26,7 @@ function asWorkerError(err: unknown): WorkerError {
 
 async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'load') {
-    model = loadLocalModel(message.modelUrl, message.lineModelUrl);
+    model = loadLocalModel(message.urls);
     try {
       const { recognizer, backend, loadMs } = await model;
       post({

@@ -15,7 +15,7 @@ import { defineConfig, type Plugin } from 'vite';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '../..');
 /** The digit model and the line model, each served from models/<name>/. */
-const MODELS = ['mnist-cnn', 'line-cnn'];
+const MODELS = ['mnist-cnn', 'line-cnn', 'line-paper'];
 const MODEL_FILES = ['model.json', 'weights.bin'];
 
 /** Serves the models in development and, for the static site, copies them into the build. */

@@ -58,6 +58,7 @@ export async function ensureBuilt(kind: 'web' | 'static'): Promise<string> {
     'src/recognizer',
     'models/mnist-cnn',
     'models/line-cnn',
+    'models/line-paper',
   ].map((d) => newest(join(REPO, d)));
   if (!existsSync(index) || statSync(index).mtimeMs < Math.max(...sources)) {
     const args = ['build', '--config', 'src/web/vite.config.ts', '--logLevel', 'warn'];

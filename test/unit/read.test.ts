@@ -1,7 +1,8 @@
 /** Reading numbers in-process with the shipped model: Recognizer.read. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GrayBitmap } from '../../src/core/preprocess.ts';
-import { loadRecognizer } from '../../src/recognizer/node.ts';
+import { prepareLine } from '../../src/core/line-reading.ts';
+import { DEFAULT_PAPER_LINE_MODEL_DIR, loadRecognizer } from '../../src/recognizer/node.ts';
 import type { Recognizer } from '../../src/recognizer/recognizer.ts';
 import {
   drawDigit,
@@ -178,6 +179,30 @@ describe('Recognizer.read', () => {
     const alone = recognizer.read(rows[0], { layout: 'lines' });
     expect(alone.text).toBe(recognizer.read(rows[0]).text);
     expect(alone.lines).toHaveLength(1);
+  });
+
+  it('reads writing on paper that was not plain with the line model of paper, drawings with their own', async () => {
+    const canvas = bitmap(drawNumber([SEVEN, FOUR, SEVEN], { pitch: 160 }));
+    // The same number on a check's grey, patterned paper.
+    const scan = {
+      ...canvas,
+      data: Uint8ClampedArray.from(canvas.data, (v, i) => {
+        const paper = (i % canvas.width) % 9 < 2 ? 170 : 215;
+        return Math.min(paper, 30 + (v / 255) * paper);
+      }),
+    };
+    expect(prepareLine(scan)!.onPaper).toBe(true);
+    expect(prepareLine(canvas)!.onPaper).toBe(false);
+    const [paperOnly, drawnOnly] = await Promise.all([
+      loadRecognizer(undefined, { lineDir: DEFAULT_PAPER_LINE_MODEL_DIR, paperLineDir: null }),
+      loadRecognizer(undefined, { paperLineDir: null }),
+    ]);
+    expect(recognizer.paperLine).not.toBeNull();
+    const scores = (r: Recognizer, b: GrayBitmap) => r.read(b).digits.map((d) => d.probabilities);
+    expect(scores(recognizer, scan)).toEqual(scores(paperOnly, scan));
+    expect(scores(recognizer, scan)).not.toEqual(scores(drawnOnly, scan));
+    expect(scores(recognizer, canvas)).toEqual(scores(drawnOnly, canvas));
+    expect(recognizer.read(scan).text).toBe('747');
   });
 
   it('refuses a blank page as recognize() does', () => {
