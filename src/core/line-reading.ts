@@ -103,7 +103,8 @@ function lineOfMap(
   offsetY: number,
 ): PreparedLine | null {
   const components = inkComponents(map);
-  const heaviest = Math.max(0, ...components.map((c) => c.mass));
+  // A loop, not a spread: a page of noise has hundreds of thousands of components.
+  const heaviest = components.reduce((most, c) => Math.max(most, c.mass), 0);
   const marks = components.filter((c) => c.mass >= SPECK_SHARE * heaviest).length;
   if (marks > MAX_MARKS) {
     throw new InputError(

@@ -220,7 +220,7 @@ interface Piece {
  */
 export function lineHeight(components: readonly Component[]): number {
   const heights = components.map((c) => heightOf(c.box));
-  const tallest = Math.max(...heights);
+  const tallest = heights.reduce((most, h) => Math.max(most, h), 0);
   const tall = heights.filter((h) => h >= tallest / 2).sort((a, b) => a - b);
   return tall[Math.floor(tall.length / 2)];
 }
@@ -268,7 +268,7 @@ function piecesOf(
   options: SegmentOptions,
 ): Piece[] {
   const pen = strokeWidth(labels, width);
-  const maxMass = Math.max(...components.map((c) => c.mass));
+  const maxMass = components.reduce((most, c) => Math.max(most, c.mass), 0);
   const size = (c: Component) => Math.max(widthOf(c.box), heightOf(c.box));
   // Joined marks: mark index -> the component it joins.
   const host = new Map<number, number>();

@@ -18,9 +18,11 @@ import {
   oneDigitSplit,
   placeTokens,
   prepareLine,
+  prepareLines,
   tokenSpans,
 } from '../../src/core/line-reading.ts';
 import { preprocess, type GrayBitmap } from '../../src/core/preprocess.ts';
+import { Random } from '../../src/core/random.ts';
 
 /** An ink map (ink = 1) with filled rectangles [x, y, width, height]. */
 function inkMapOf(width: number, height: number, rects: number[][]): GrayImage {
@@ -105,6 +107,17 @@ describe('prepareLine', () => {
     ]);
     expect(() => prepareLine(bitmapOf(220, 70, dots))).toThrow(InputError);
     expect(() => prepareLine(bitmapOf(220, 70, dots))).toThrow(/100 separate marks/);
+  });
+
+  it('refuses 2048x2048 of salt noise with a clear error, as a page too', () => {
+    // 200,000 black dots: some 160,000 marks, each counted once.
+    const side = 2048;
+    const data = new Uint8ClampedArray(side * side).fill(255);
+    const rng = new Random(1);
+    for (let i = 0; i < 200_000; i++) data[rng.int(side * side)] = 0;
+    const noise = { width: side, height: side, data };
+    expect(() => prepareLine(noise)).toThrow(/\d{6} separate marks/);
+    expect(() => prepareLines(noise)).toThrow(InputError);
   });
 
   it('finds nothing on a blank page', () => {
