@@ -11,8 +11,10 @@
  *   height);
  * - `spaced/tight/overlapping @6, @16`: gaps of 0.1-0.45, -0.1-+0.12 and -0.25--0.1 heights,
  *   written with the page's pen (6 px) and a marker (16 px) on digits 60-160 px high.
- * Then words of letters that look like no digit (flagged: any unsure answer), and single
- * digits through the number reader against the digit model alone (/api/predict's path).
+ * Then the ceiling of reading digit by digit on the spaced numbers (each digit cut out by its
+ * own box, read alone by the digit model), words of letters that look like no digit
+ * (flagged: any unsure answer), and single digits through the number reader against the
+ * digit model alone (/api/predict's path).
  */
 import { parseArgs } from 'node:util';
 import { Random } from '../core/random.ts';
@@ -26,7 +28,7 @@ import {
   type ComposeOptions,
   type WrittenDigit,
 } from '../data/compose-numbers.ts';
-import { evaluateNumbers, type NumberTally } from '../evaluation/numbers.ts';
+import { evaluateNumbers, readWithPerfectCuts, type NumberTally } from '../evaluation/numbers.ts';
 import { numberPad, renderStrokes } from '../node/render-strokes.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
 import { DIGIT_COMBINATION, type Recognizer } from '../recognizer/recognizer.ts';
@@ -226,6 +228,15 @@ async function main(): Promise<number> {
         console.log(row(composition, result.byName.get(composition)!));
       for (const m of result.mistakes.slice(0, 8))
         mistakes.push(`${reader.padEnd(9)} ${m.kind.padEnd(6)} ${m.text} -> ${m.read}`);
+    }
+    // The ceiling of reading digit by digit, on the spaced numbers (one digit a box).
+    for (const { name: composition } of COMPOSITIONS.filter((c) => c.options.kind === 'spaced')) {
+      const spaced = numbers.filter((_, i) => names[i] === composition);
+      const cuts = await readWithPerfectCuts(recognizer, spaced, ensemble);
+      console.log(
+        `${composition}: each digit cut out by its own box and read alone by the digit model ` +
+          `(perfect segmentation): exact ${pct(cuts.exact, cuts.numbers)}, digits ${pct(cuts.digitsRight, cuts.digits)}`,
+      );
     }
     const sample = new Random(seed + 1);
     const singles = Array.from(
