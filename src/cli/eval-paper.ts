@@ -19,7 +19,7 @@ import { DEFAULT_MODEL_DIR, loadRecognizer } from '../recognizer/node.ts';
 import { penValidationDigits } from '../evaluation/validation-sets.ts';
 import { isValidationField, TRAIN } from '../training/config.ts';
 import { defaultChecksDir, loadScannedFields } from '../data/scanned-fields.ts';
-import { readScannedFields } from '../evaluation/scanned.ts';
+import { addTallies, readScannedFields } from '../evaluation/scanned.ts';
 import type { Recognizer } from '../recognizer/recognizer.ts';
 import { positiveInt } from './args.ts';
 
@@ -57,12 +57,13 @@ async function readChecks(recognizer: Recognizer): Promise<void> {
   const heldOut = fields.filter((f) => isValidationField(f.path));
   const trained = fields.filter((f) => !isValidationField(f.path));
   console.log(`real scanned check amounts (${dir}), read as POST /api/read reads an upload:`);
-  for (const [name, part] of [
-    ['held out of training (a third)', heldOut],
-    ['the line model trained on them', trained],
-    ['all', fields],
+  const held = await readScannedFields(recognizer, dir, heldOut);
+  const learned = await readScannedFields(recognizer, dir, trained);
+  for (const [name, t] of [
+    ['held out of training (a third)', held],
+    ['the line model trained on them', learned],
+    ['all', addTallies(held, learned)],
   ] as const) {
-    const t = await readScannedFields(recognizer, dir, part);
     console.log(
       `  ${name.padEnd(32)} ${String(t.fields).padStart(4)} fields: exact ${percent(t.exact, t.fields)} ` +
         `(${t.exact}), digit count right ${percent(t.countRight, t.fields)}, digits right ` +
@@ -70,12 +71,10 @@ async function readChecks(recognizer: Recognizer): Promise<void> {
         `(of the right ones ${percent(t.rightFlagged, t.exact)}), ` +
         `${(t.milliseconds / t.fields).toFixed(1)} ms a field`,
     );
-    if (part === heldOut) {
-      const shown = positiveInt('mistakes', values.mistakes, 12);
-      for (const m of t.mistakes.slice(0, shown))
-        console.log(`    ${m.path}: ${m.digits} -> "${m.read}"`);
-    }
   }
+  const shown = positiveInt('mistakes', values.mistakes, 12);
+  for (const m of held.mistakes.slice(0, shown))
+    console.log(`    ${m.path}: ${m.digits} -> "${m.read}"`);
 }
 
 async function main(): Promise<void> {

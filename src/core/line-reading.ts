@@ -56,7 +56,7 @@ const SPECK_SHARE = 0.02;
  */
 export function prepareLine(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): PreparedLine | null {
   const page = plainInk(bitmap, ink);
-  return page && lineOfMap(page, page.map, page.extent.x0, page.extent.y0);
+  return page && lineOfMap(page.map, page.extent.x0, page.extent.y0, page.onPaper);
 }
 
 /** The most lines a page is read in (a form, a list of amounts). */
@@ -76,12 +76,8 @@ export function prepareLines(bitmap: GrayBitmap, ink: InkPolarity = 'dark'): Pre
       `the image has ${bands.length} lines of writing: too many to read (up to ${MAX_LINES})`,
     );
   return bands.flatMap((band) => {
-    const line = lineOfMap(
-      page,
-      rowsOf(page.map, band),
-      page.extent.x0,
-      page.extent.y0 + band.from,
-    );
+    const rows = rowsOf(page.map, band);
+    const line = lineOfMap(rows, page.extent.x0, page.extent.y0 + band.from, page.onPaper);
     return line ? [line] : [];
   });
 }
@@ -97,10 +93,10 @@ function plainInk(bitmap: GrayBitmap, ink: InkPolarity) {
 
 /** An ink map as one line, its (0, 0) at (offsetX, offsetY) of the input; refuses too many marks. */
 function lineOfMap(
-  page: { onPaper: boolean },
   map: GrayImage,
   offsetX: number,
   offsetY: number,
+  onPaper: boolean,
 ): PreparedLine | null {
   const components = inkComponents(map);
   // A loop, not a spread: a page of noise has hundreds of thousands of components.
@@ -113,7 +109,7 @@ function lineOfMap(
     );
   }
   const strip = lineOfInk(map, components);
-  return strip && { strip, ink: map, offsetX, offsetY, marks, onPaper: page.onPaper };
+  return strip && { strip, ink: map, offsetX, offsetY, marks, onPaper };
 }
 
 /** What the line model read in one strip. */
@@ -264,9 +260,14 @@ export function oneDigitSplit(
   );
 }
 
+/** The box of the line's ink (specks left out) in the input image. */
+export function lineBox(line: PreparedLine): DigitBox {
+  return inInput(line, line.strip.ink);
+}
+
 /** The whole drawing as one digit: prepared as /api/predict prepares it, and its ink's box. */
 export function wholeDrawing(line: PreparedLine): { input: GrayImage | null; box: DigitBox } {
-  return { input: normalizeInk(line.ink), box: inInput(line, line.strip.ink) };
+  return { input: normalizeInk(line.ink), box: lineBox(line) };
 }
 
 /** Places the tokens of `read` in the drawing and cuts out each digit's ink. */

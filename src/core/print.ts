@@ -9,6 +9,7 @@
  * read right, and 90 with the pattern left out (docs/benchmarks.md, "Paper").
  */
 import type { GrayBitmap } from './preprocess.ts';
+import { bandHeight, bandsWhere, type RowBand } from './text-lines.ts';
 
 /** Otsu's threshold of a histogram: the level that best splits it into two classes. */
 export function otsuThreshold(histogram: ArrayLike<number>): number {
@@ -95,11 +96,6 @@ const RULE_THICKNESS = 0.08;
 /** Gaps a line may have (a faint scan, JPEG) and still count as one run, in pixels. */
 const RULE_GAP = 2;
 
-interface Band {
-  readonly from: number;
-  readonly to: number;
-}
-
 /** Rows (of `get(row, i)`, `length` long each) whose longest run of ink is a ruled line's. */
 function ruleBands(
   rows: number,
@@ -107,7 +103,7 @@ function ruleBands(
   get: (row: number, i: number) => number,
   least: number,
   thickest: number,
-): Band[] {
+): RowBand[] {
   const isRule: boolean[] = [];
   for (let r = 0; r < rows; r++) {
     let longest = 0;
@@ -126,15 +122,7 @@ function ruleBands(
     }
     isRule.push(longest >= least * length);
   }
-  const bands: Band[] = [];
-  for (let r = 0; r < rows; r++) {
-    if (!isRule[r]) continue;
-    let to = r;
-    while (to + 1 < rows && isRule[to + 1]) to++;
-    if (to - r + 1 <= thickest) bands.push({ from: r, to });
-    r = to;
-  }
-  return bands;
+  return bandsWhere(rows, (r) => isRule[r]).filter((b) => bandHeight(b) <= thickest);
 }
 
 /**

@@ -7,17 +7,30 @@
 import type { GrayImage } from './image.ts';
 
 export interface RowBand {
-  /** First and last row, inclusive. */
+  /** First and last row (or column), inclusive. */
   readonly from: number;
   readonly to: number;
+}
+
+export const bandHeight = (b: RowBand): number => b.to - b.from + 1;
+
+/** The longest runs of consecutive rows 0..count-1 that `holds`, in order. */
+export function bandsWhere(count: number, holds: (row: number) => boolean): RowBand[] {
+  const bands: RowBand[] = [];
+  for (let y = 0; y < count; y++) {
+    if (!holds(y)) continue;
+    let to = y;
+    while (to + 1 < count && holds(to + 1)) to++;
+    bands.push({ from: y, to });
+    y = to;
+  }
+  return bands;
 }
 
 /** A row holds writing when its ink is at least this share of the inkiest row's. */
 const ROW_INK = 0.02;
 /** Bands thinner than this share of the tallest are marks of a line, not lines. */
 const THIN_BAND = 0.35;
-
-const heightOf = (b: RowBand) => b.to - b.from + 1;
 
 /** The bands of `map`'s rows that hold a line of writing each, top to bottom. */
 export function textLines(map: GrayImage): RowBand[] {
@@ -30,21 +43,14 @@ export function textLines(map: GrayImage): RowBand[] {
   }
   const most = Math.max(0, ...rows);
   if (most === 0) return [];
-  let bands: RowBand[] = [];
-  for (let y = 0; y < height; y++) {
-    if (rows[y] < ROW_INK * most) continue;
-    let to = y;
-    while (to + 1 < height && rows[to + 1] >= ROW_INK * most) to++;
-    bands.push({ from: y, to });
-    y = to;
-  }
+  let bands = bandsWhere(height, (y) => rows[y] >= ROW_INK * most);
   // Thin bands join their nearest neighbour, the thinnest first, until none is left alone.
-  const tallest = Math.max(...bands.map(heightOf));
+  const tallest = Math.max(...bands.map(bandHeight));
   for (;;) {
     const thin = bands
       .map((b, i) => ({ b, i }))
-      .filter(({ b }) => heightOf(b) < THIN_BAND * tallest)
-      .sort((p, q) => heightOf(p.b) - heightOf(q.b))[0];
+      .filter(({ b }) => bandHeight(b) < THIN_BAND * tallest)
+      .sort((p, q) => bandHeight(p.b) - bandHeight(q.b))[0];
     if (!thin || bands.length === 1) return bands;
     const { i } = thin;
     const above = i > 0 ? thin.b.from - bands[i - 1].to : Infinity;
@@ -64,7 +70,7 @@ export function textLines(map: GrayImage): RowBand[] {
 export function rowsOf(map: GrayImage, band: RowBand): GrayImage {
   return {
     width: map.width,
-    height: heightOf(band),
+    height: bandHeight(band),
     data: map.data.slice(band.from * map.width, (band.to + 1) * map.width),
   };
 }

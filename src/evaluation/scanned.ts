@@ -57,3 +57,18 @@ export async function readScannedFields(
     milliseconds: ms,
   };
 }
+
+/** Two tallies of fields read apart as one (the held-out and the trained-on checks: all). */
+export function addTallies(a: ScannedTally, b: ScannedTally): ScannedTally {
+  return {
+    fields: a.fields + b.fields,
+    exact: a.exact + b.exact,
+    countRight: a.countRight + b.countRight,
+    digits: a.digits + b.digits,
+    digitsRight: a.digitsRight + b.digitsRight,
+    flagged: a.flagged + b.flagged,
+    rightFlagged: a.rightFlagged + b.rightFlagged,
+    mistakes: [...a.mistakes, ...b.mistakes],
+    milliseconds: a.milliseconds + b.milliseconds,
+  };
+}

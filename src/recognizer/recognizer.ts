@@ -20,6 +20,7 @@ import { combine, type Ensemble } from '../core/vote.ts';
 import {
   combineDigit,
   decodeLine,
+  lineBox,
   placeTokens,
   oneDigitSplit,
   prepareLine,
@@ -67,7 +68,6 @@ export type PreparedNumber =
 
 /** How an image is read: as one number, or as a page of lines, each read as a number. */
 export type Layout = 'number' | 'lines';
-export const LAYOUTS: readonly Layout[] = ['number', 'lines'];
 
 /** A number's reading without its time, and the time of its share of the forward passes. */
 export interface PreparedReading {
@@ -401,7 +401,7 @@ export class Recognizer {
         const own = readings.slice(next, (next += page.length));
         const pageLines = own.map(({ reading }, k) => ({
           ...reading,
-          box: wholeDrawing(page[k]).box,
+          box: lineBox(page[k]),
         }));
         out[i] = {
           reading: pageReading(pageLines, 0),

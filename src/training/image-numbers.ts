@@ -4,7 +4,7 @@
  * model strokes of one even width drawn by a program; these are pen on paper, scanned, with
  * the thickness, blots and soft edges of real ink, which is what a photo of a form shows.
  */
-import type { GrayImage } from '../core/image.ts';
+import { sampleBilinear, type GrayImage } from '../core/image.ts';
 import { boundsOf, type Point } from '../core/pen-points.ts';
 import type { Random } from '../core/random.ts';
 import type { DigitSet } from '../data/mnist.ts';
@@ -51,20 +51,12 @@ export function resizeBilinear(img: GrayImage, w: number, h: number): GrayImage 
   const data = new Float32Array(w * h);
   const sx = img.width / w;
   const sy = img.height / h;
+  // Pixel centres to pixel centres, held inside the image: its edges are not faded.
+  const within = (v: number, size: number) => Math.max(0, Math.min(size - 1, v));
   for (let y = 0; y < h; y++) {
-    const fy = Math.max(0, Math.min(img.height - 1, (y + 0.5) * sy - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(img.height - 1, y0 + 1);
-    const ty = fy - y0;
-    for (let x = 0; x < w; x++) {
-      const fx = Math.max(0, Math.min(img.width - 1, (x + 0.5) * sx - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(img.width - 1, x0 + 1);
-      const tx = fx - x0;
-      const top = img.data[y0 * img.width + x0] * (1 - tx) + img.data[y0 * img.width + x1] * tx;
-      const bottom = img.data[y1 * img.width + x0] * (1 - tx) + img.data[y1 * img.width + x1] * tx;
-      data[y * w + x] = top * (1 - ty) + bottom * ty;
-    }
+    const fy = within((y + 0.5) * sy - 0.5, img.height);
+    for (let x = 0; x < w; x++)
+      data[y * w + x] = sampleBilinear(img, within((x + 0.5) * sx - 0.5, img.width), fy);
   }
   return { width: w, height: h, data };
 }

@@ -160,6 +160,12 @@ function pick<T>(items: readonly T[], rng: Random): T {
   return items[rng.int(items.length)];
 }
 
+/** A digit's size and where it sits on the baseline, jittered. */
+function digitPlace(rng: Random, config: LineDataConfig): Pick<Glyph, 'height' | 'lift'> {
+  const height = 1 + rng.uniform(-config.sizeJitter, config.sizeJitter);
+  return { height, lift: rng.uniform(-config.baselineJitter, config.baselineJitter) };
+}
+
 function digitGlyphs(
   bank: DigitBank,
   digits: readonly number[],
@@ -171,12 +177,7 @@ function digitGlyphs(
     let strokes = bank.pick(rng, writer, d).strokes;
     if (rng.next() < config.strokeAugmentShare)
       strokes = augmentStrokes(strokes, config.strokeAugment, PEN_BOX, rng, d);
-    return {
-      ink: strokes,
-      token: digitToken(d),
-      height: 1 + rng.uniform(-config.sizeJitter, config.sizeJitter),
-      lift: rng.uniform(-config.baselineJitter, config.baselineJitter),
-    };
+    return { ink: strokes, token: digitToken(d), ...digitPlace(rng, config) };
   });
 }
 
@@ -189,8 +190,7 @@ function scannedGlyphs(
   return digits.map((d) => ({
     ink: pickImage(images, d, rng),
     token: digitToken(d),
-    height: 1 + rng.uniform(-config.sizeJitter, config.sizeJitter),
-    lift: rng.uniform(-config.baselineJitter, config.baselineJitter),
+    ...digitPlace(rng, config),
   }));
 }
 
