@@ -6,8 +6,9 @@
  * (src/data/compose-numbers.ts), with 10 variants per digit and with the ensemble off, by
  * the line reader and by the segmenter; then over HTTP (POST /api/read on loopback,
  * autocannon, 2 and C connections, S seconds each), beside POST /api/predict of one digit
- * measured in the same session. Figures, not a timed
- * test: record them in docs/benchmarks.md with the load average printed.
+ * measured in the same session; a photo of a page of 10 numbers read line by line
+ * (in-process and over HTTP), and 2048x2048 of salt noise sent to POST /api/read (refused).
+ * Figures, not a timed test: record them in docs/benchmarks.md with the load average printed.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -148,6 +149,26 @@ async function main(): Promise<void> {
     `\nPOST /api/read of that page as a PNG (${(pagePng.length / 1024).toFixed(0)} KB of base64), one at a time: ` +
       `p50 ${servedPage.p50.toFixed(1)} ms, p99 ${servedPage.p99.toFixed(1)} ms`,
   );
+  // Salt noise, 2048x2048 (issue 26): refused on a count of its marks, however it is read.
+  const noiseBody = (layout: string) =>
+    JSON.stringify({
+      image: `data:image/png;base64,${saltNoisePng(2048).toString('base64')}`,
+      layout,
+    });
+  for (const layout of ['number', 'lines']) {
+    const body = noiseBody(layout);
+    const t = performance.now();
+    const res = await fetch(`${address}/api/read`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const answer = (await res.json()) as { error?: { code: string } };
+    console.log(
+      `POST /api/read of 2048x2048 salt noise (200,000 dots), layout "${layout}": ` +
+        `${res.status} ${answer.error?.code ?? 'read'} in ${(performance.now() - t).toFixed(0)} ms`,
+    );
+  }
 
   for (const inFlight of [2, connections]) {
     console.log(
@@ -204,14 +225,22 @@ function photographedPage(rows: readonly GrayBitmap[]): GrayBitmap {
   return { width, height, data };
 }
 
+/** `side` x `side` of white with 200,000 black dots (at 2048), deflated hard. */
+function saltNoisePng(side: number): Buffer {
+  const rng = new Random(1);
+  const data = new Uint8ClampedArray(side * side).fill(255);
+  for (let i = 0; i < Math.round(200_000 * (side / 2048) ** 2); i++) data[rng.int(side * side)] = 0;
+  return grayPng({ width: side, height: side, data }, 9);
+}
+
 /** A gray bitmap as a PNG. */
-function grayPng(b: GrayBitmap): Buffer {
+function grayPng(b: GrayBitmap, deflateLevel = 6): Buffer {
   const png = new PNG({ width: b.width, height: b.height });
   for (let i = 0; i < b.width * b.height; i++) {
     png.data.fill(Number(b.data[i]), 4 * i, 4 * i + 3);
     png.data[4 * i + 3] = 255;
   }
-  return PNG.sync.write(png);
+  return PNG.sync.write(png, { deflateLevel });
 }
 
 main().catch((err: unknown) => {
