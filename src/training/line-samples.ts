@@ -76,6 +76,8 @@ export interface LineDataConfig {
   readonly scannedBrush: readonly [number, number];
   /** Share of drawings that are real scanned fields, varied, when the sources have them. */
   readonly fields: number;
+  /** Share of numbers written as amounts are on checks: mostly zeros after the first digits. */
+  readonly amounts: number;
 }
 
 export interface LineSample {
@@ -100,9 +102,10 @@ interface Glyph {
 
 const radians = (deg: number) => (deg * Math.PI) / 180;
 
-/** Separators drawn as a pen makes them, in a unit box (y up). */
-function separator(rng: Random): Glyph {
-  const kind = rng.int(4);
+/** Separators drawn as a pen makes them, in a unit box (y up): any of them, or the one asked. */
+function separator(rng: Random, asked?: 'dot' | 'comma' | 'dash' | 'equals'): Glyph {
+  if (asked === 'equals') return equalsSign(rng);
+  const kind = asked ? ['dot', 'comma', 'dash'].indexOf(asked) : rng.int(4);
   if (kind === 0) {
     // A dot: a tap, or a tiny circle.
     const s = rng.uniform(0.02, 0.06);
@@ -156,6 +159,38 @@ function separator(rng: Random): Glyph {
   };
 }
 
+/** Two short dashes, one above the other: how many close an amount on a check ("500=). */
+function equalsSign(rng: Random): Glyph {
+  const len = rng.uniform(0.2, 0.45);
+  const apart = rng.uniform(0.12, 0.25);
+  const dash = (y: number): Point[] => [
+    { x: 0, y },
+    { x: len, y: y + rng.uniform(-0.05, 0.05) },
+  ];
+  return { ink: [dash(0), dash(apart)], token: SEPARATOR, height: apart, lift: rng.uniform(0.1, 0.5) };
+}
+
+type AmountPart = number | 'dot' | 'end';
+
+/**
+ * An amount as people write one on a check or a form: one to three digits, then groups of
+ * three that are mostly zeros, thousands marked by a dot or a comma now and then, and a
+ * closing mark now and then ("25.000", "1500000=", "4.678.-").
+ */
+function amountParts(rng: Random): AmountPart[] {
+  const parts: AmountPart[] = Array.from({ length: 1 + rng.int(3) }, (_, i) =>
+    i === 0 ? 1 + rng.int(9) : rng.int(10),
+  );
+  const marked = rng.next() < 0.5;
+  for (let groups = rng.int(3); groups >= 0; groups--) {
+    if (marked) parts.push('dot');
+    const zeros = rng.next() < 0.6;
+    for (let i = 0; i < 3; i++) parts.push(zeros ? 0 : rng.int(10));
+  }
+  if (rng.next() < 0.3) parts.push('end');
+  return parts;
+}
+
 function pick<T>(items: readonly T[], rng: Random): T {
   return items[rng.int(items.length)];
 }
@@ -195,6 +230,7 @@ function scannedGlyphs(
 }
 
 function numberGlyphs(sources: LineSources, rng: Random, config: LineDataConfig): Glyph[] {
+  if (config.amounts > 0 && rng.next() < config.amounts) return amountGlyphs(sources, rng, config);
   const length = rng.next() < config.singleDigit ? 1 : 2 + rng.int(config.maxDigits - 1);
   const digits = Array.from({ length }, () => rng.int(10));
   const glyphs =
@@ -208,6 +244,24 @@ function numberGlyphs(sources: LineSources, rng: Random, config: LineDataConfig)
   if (rng.next() < config.separators / 4) glyphs.unshift(separator(rng)); // a minus, a dash
   if (rng.next() < config.separators / 4) glyphs.push(separator(rng)); // "10,00." or "25-"
   return glyphs;
+}
+
+function amountGlyphs(sources: LineSources, rng: Random, config: LineDataConfig): Glyph[] {
+  const parts = amountParts(rng);
+  const digits = parts.filter((p): p is number => typeof p === 'number');
+  const inked =
+    sources.images && rng.next() < config.scanned
+      ? scannedGlyphs(sources.images, digits, rng, config)
+      : digitGlyphs(pick(sources.digits, rng), digits, rng, config);
+  const comma = rng.next() < 0.3;
+  let next = 0;
+  return parts.map((p) =>
+    p === 'dot'
+      ? separator(rng, comma ? 'comma' : 'dot')
+      : p === 'end'
+        ? separator(rng, rng.next() < 0.5 ? 'equals' : 'dash')
+        : inked[next++],
+  );
 }
 
 function wordGlyphs(sources: LineSources, rng: Random, config: LineDataConfig): Glyph[] {
