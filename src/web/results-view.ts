@@ -91,7 +91,7 @@ export class ResultsView {
     this.panel.dataset.reason = '';
     this.panel.setAttribute('aria-busy', 'false');
     for (const bar of this.bars) this.setBar(bar, 0, 0, 0, false);
-    this.describeVotes(0);
+    this.describeVotes(0, false, true);
     const ctx = this.preview.getContext('2d');
     if (ctx) {
       ctx.fillStyle = '#000';
@@ -133,7 +133,7 @@ export class ResultsView {
     r.probabilities.forEach((p, d) =>
       this.setBar(this.bars[d], p, r.votes[d], r.variants, d === r.digit),
     );
-    this.describeVotes(r.variants, learned !== null);
+    this.describeVotes(r.variants, learned !== null, r.ensemble !== 'off');
     drawInput(this.preview, r.input);
     this.panel.dataset.state = 'done';
     this.panel.dataset.strokes = String(strokes);
@@ -161,10 +161,12 @@ export class ResultsView {
   }
 
   /** The legend under the bars: what the small numbers are, or why there are none. */
-  private describeVotes(variants: number, adapted = false): void {
+  private describeVotes(variants: number, adapted: boolean, combining: boolean): void {
     this.legend.replaceChildren();
     if (variants === 1) {
-      this.legend.textContent = 'Combining is off: the drawing alone decides, without copies.';
+      this.legend.textContent = combining
+        ? 'Both readers were sure of this digit of the number at once: no copies were needed.'
+        : 'Combining is off: the drawing alone decides, without copies.';
       return;
     }
     const key = document.createElement('span');

@@ -101,6 +101,21 @@ describe('Recognizer.read', () => {
     }
   });
 
+  it("spends the digit model's ten variants only on the digits of a number it is unsure of", () => {
+    const reading = recognizer.read(bitmap(drawNumber([SEVEN, FOUR, SEVEN], { pitch: 160 })));
+    const spared = reading.digits.filter((d) => d.variants === 1);
+    expect(spared.length).toBeGreaterThan(0);
+    for (const d of reading.digits) {
+      expect([1, 10]).toContain(d.variants);
+      // The ten variants would have read the same digit.
+      const input = { width: 28, height: 28, data: Float32Array.from(d.input) };
+      expect(recognizer.recognizeInputs([input], 'vote')[0].digit).toBe(d.digit);
+    }
+    for (const d of spared) expect(d.confidence).toBeGreaterThan(0.98);
+    // One digit alone is read as /api/predict reads it, in all ten.
+    expect(recognizer.read(bitmap(drawDigit(FOUR))).digits[0].variants).toBe(10);
+  });
+
   it('reads one digit as recognize() does', () => {
     const b = bitmap(drawDigit(FOUR));
     const reading = recognizer.read(b, { ensemble: 'mean' });
