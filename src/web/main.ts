@@ -16,6 +16,15 @@ import {
   showReading,
   type NumberState,
 } from './number-view.ts';
+import {
+  BACKENDS,
+  backendRequestFrom,
+  worthRemembering,
+  type BackendTimes,
+} from './backend-choice.ts';
+import { rememberChoice, rememberedChoice } from './backend-memory.ts';
+import { engineName } from './engine-name.ts';
+import { millis } from './format.ts';
 import type { ModelUrls } from './in-browser.ts';
 import { RecognitionWorker } from './recognition-client.ts';
 import type { Photo } from './photo.ts';
@@ -41,6 +50,8 @@ const MODEL_URLS: ModelUrls = {
   line: modelUrl('line-cnn'),
   paperLine: modelUrl('line-paper'),
 };
+/** `?backend=webgl|wasm|cpu|measure` picks the in-browser model's backend (backend-choice.ts). */
+const BACKEND_REQUEST = backendRequestFrom(location.search);
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -215,9 +226,16 @@ function ensureLocalModel(): Promise<RecognitionWorker> {
   if (!localModel) {
     local = { state: 'loading' };
     describeMode();
-    localModel = RecognitionWorker.start(MODEL_URLS).then(
+    localModel = RecognitionWorker.start({
+      urls: MODEL_URLS,
+      backend: BACKEND_REQUEST,
+      remembered: rememberedChoice(),
+    }).then(
       (model) => {
-        performance.mark('digits:model-ready');
+        const { backend, threads, choice } = model.model;
+        if (worthRemembering(BACKEND_REQUEST, choice)) rememberChoice(choice);
+        // The backend and how it was chosen, for bench:web and the browser tests.
+        performance.mark('digits:model-ready', { detail: { backend, threads, choice } });
         local = { state: 'ready', model };
         describeMode();
         return model;
@@ -259,14 +277,24 @@ function describeMode(): void {
   } else if (local.state === 'failed') {
     setStatus('The model could not be loaded in this browser.', 'error');
   } else if (local.state === 'ready') {
-    const { backend, loadMs } = local.model;
-    const engine = backend === 'wasm' ? 'WebAssembly' : 'JavaScript';
+    const { backend, threads, loadMs, choice } = local.model.model;
+    const engine = engineName(backend, threads);
     setStatus(
       `Model ready in this browser (${engine}, loaded in ${Math.round(loadMs)} ms).` +
+        (choice.how === 'measured' ? ` ${describeTimes(choice.times)}` : '') +
         (__STATIC_SITE__ ? ' Nothing you draw leaves this page.' : ''),
       'ready',
     );
   }
+}
+
+/** What the backend measurement found: "Per reading: WebGL 270 ms, WebAssembly 8 ms." */
+function describeTimes(times: BackendTimes): string {
+  const each = BACKENDS.flatMap((b) => {
+    const ms = times[b];
+    return ms === undefined ? [] : [`${engineName(b)} ${millis(ms)}`];
+  });
+  return `Per reading: ${each.join(', ')}.`;
 }
 
 function setMode(next: Mode): void {
