@@ -140,11 +140,26 @@ function timeReadings(recognizer: Recognizer, drawings: GrayBitmap[], rounds = 2
   return times[Math.floor(times.length / 2)];
 }
 
-/** Starts `wanted`, or the next that starts after it (WebGL, then wasm, then JavaScript). */
-async function startFirst(wanted: BackendName): Promise<BackendName> {
+/**
+ * The models built on `wanted`, or on the next backend after it that starts and runs them
+ * (wasm, then JavaScript): a GPU that fails is no reason to have no model.
+ */
+async function buildOnFirst(
+  wanted: BackendName,
+  files: Artifacts[],
+  drawings: GrayBitmap[],
+): Promise<{ backend: BackendName; built: Built }> {
   const order: BackendName[] = [wanted, ...(['wasm', 'cpu'] as const).filter((b) => b !== wanted)];
-  for (const name of order) if (await startBackend(name)) return name;
-  throw new Error('no TensorFlow.js backend could start in this browser');
+  let failure: unknown = new Error('no TensorFlow.js backend could start in this browser');
+  for (const backend of order) {
+    if (!(await startBackend(backend))) continue;
+    try {
+      return { backend, built: await build(files, drawings) };
+    } catch (err) {
+      failure = err;
+    }
+  }
+  throw failure;
 }
 
 /** Times each candidate and keeps the fastest (its models built, the others' freed). */
@@ -191,8 +206,9 @@ async function load(request: LoadRequest): Promise<LocalModel> {
   let recognizer: Recognizer;
   let choice: BackendChoice;
   if ('use' in plan) {
-    backend = await startFirst(plan.use);
-    ({ recognizer } = await build(files, drawings));
+    const first = await buildOnFirst(plan.use, files, drawings);
+    backend = first.backend;
+    recognizer = first.built.recognizer;
     const times = plan.how === 'remembered' ? (request.remembered?.times ?? {}) : {};
     choice = { backend, how: plan.how, key, times };
   } else {
