@@ -79,6 +79,9 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/** The wasm backend's threaded build, as Vite names it: fetched only by an isolated page. */
+export const THREADED_WASM = /tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/;
+
 export interface StaticServer {
   readonly url: string;
   close(): Promise<void>;

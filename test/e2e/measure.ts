@@ -209,6 +209,40 @@ async function run(
   };
 }
 
+/** What the page's backend measurement (`?backend=measure`) found: ms per reading, by backend. */
+interface BackendMeasurement {
+  chosen: string;
+  times: Record<string, number>;
+  /** Navigation start to the model ready, measurement included, ms. */
+  modelReadyMs: number;
+}
+
+async function measureBackends(browser: Browser, url: string): Promise<BackendMeasurement> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  const page = await context.newPage();
+  await page.goto(`${url}?backend=measure`);
+  const mark = await page.waitForFunction(
+    () => {
+      const m = performance.getEntriesByName('digits:model-ready')[0] as
+        PerformanceMark | undefined;
+      return (
+        m && {
+          at: m.startTime,
+          detail: m.detail as { choice: BackendMeasurement & { backend: string } },
+        }
+      );
+    },
+    null,
+    { timeout: 120_000 },
+  );
+  const { at, detail } = (await mark.jsonValue())!;
+  await context.close();
+  const times = Object.fromEntries(
+    Object.entries(detail.choice.times).map(([b, ms]) => [b, Math.round(ms * 10) / 10]),
+  );
+  return { chosen: detail.choice.backend, times, modelReadyMs: Math.round(at) };
+}
+
 function median(values: number[]): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -308,11 +342,14 @@ async function main(): Promise<void> {
 
   const inBrowser: Run[] = [];
   for (let i = 0; i < runs; i++) inBrowser.push(await run(browser, site.url, drawings));
+  // Every backend that starts here timed by the page itself, software WebGL included.
+  const backendsPlain = await measureBackends(browser, site.url);
   await site.close();
   // The same site sent with COOP and COEP, as a host configured for threads sends it.
   const isolatedSite = await serveStatic(staticDir, '/', CROSS_ORIGIN_ISOLATION_HEADERS);
   const isolated: Run[] = [];
   for (let i = 0; i < runs; i++) isolated.push(await run(browser, isolatedSite.url, drawings));
+  const backendsIsolated = await measureBackends(browser, isolatedSite.url);
   await isolatedSite.close();
 
   const app = await buildApp({
@@ -352,6 +389,7 @@ async function main(): Promise<void> {
     },
     javascript: sizes,
     models: modelSizes(staticDir),
+    backendMeasurement: { plain: backendsPlain, isolated: backendsIsolated },
     modes,
   };
   writeFileSync(screenshotPath('web-measurements.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -367,6 +405,8 @@ async function main(): Promise<void> {
       `  static site: entry ${sizes.static.entryGzipKiB} KiB, all ${sizes.static.totalGzipKiB} KiB (raw ${sizes.static.totalKiB} KiB)`,
       `  server page: entry ${sizes.web.entryGzipKiB} KiB, all ${sizes.web.totalGzipKiB} KiB (in-browser model code loaded on demand)`,
       `Model weights: ${weights}`,
+      `?backend=measure, ms per reading (median of 6): plain ${JSON.stringify(backendsPlain.times)} -> ${backendsPlain.chosen} (ready at ${backendsPlain.modelReadyMs} ms); ` +
+        `isolated ${JSON.stringify(backendsIsolated.times)} -> ${backendsIsolated.chosen} (ready at ${backendsIsolated.modelReadyMs} ms)`,
       `Drawn: a ${drawings.digit.text} of writer ${drawings.digit.writer} (${drawings.digit.points} points), ` +
         `${drawings.number.text} of writer ${drawings.number.writer} (${drawings.number.points} points), a point every ${PACE_MS} ms`,
       `Median of ${runs} fresh contexts, ${VIEWPORT.width}x${VIEWPORT.height}:`,

@@ -16,6 +16,7 @@ import {
   REPO,
   resultFor,
   screenshotPath,
+  THREADED_WASM,
   watchConsole,
   type ConsoleWatch,
 } from './helpers.ts';
@@ -313,9 +314,7 @@ describe('the page served by the API server', () => {
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     await page.locator('label[for="mode-browser"]').click();
     await page.waitForSelector('[data-testid="status"][data-state="ready"]');
-    expect(requests.some((u) => /tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/.test(u))).toBe(
-      true,
-    );
+    expect(requests.some((u) => THREADED_WASM.test(u))).toBe(true);
     await expect(page.getByTestId('status').textContent()).resolves.toMatch(/in this browser/);
     await drawWithMouse(page, DIGIT_STROKES[5]);
     expect(await resultFor(page, 2)).toBe('5');

@@ -13,6 +13,7 @@ import {
   padBox,
   resultFor,
   screenshotPath,
+  THREADED_WASM,
   serveStatic,
   swipe,
   watchConsole,
@@ -439,9 +440,7 @@ describe('the backend the model runs on', () => {
         isolated.url,
       );
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-      expect(requests.some((u) => /tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/.test(u))).toBe(
-        true,
-      );
+      expect(requests.some((u) => THREADED_WASM.test(u))).toBe(true);
       expect(await modelReady(page)).toMatchObject({ backend: 'wasm' });
       const strokes = numberStrokes('3150');
       await drawWithMouse(page, strokes, 8);
