@@ -7,13 +7,13 @@
  * a freshly trained model is quantised again with the same command. Quantising an already
  * quantised model changes nothing.
  */
-import { copyFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { METRICS_JSON, readArtifacts, saveArtifacts, writeAtomic } from '../model/model-io.ts';
 import { quantizeFloat16 } from '../model/quantize.ts';
 import { formatJson } from '../evaluation/json.ts';
-import { readMetrics, weightsHash } from '../evaluation/metrics.ts';
+import { weightsHash } from '../evaluation/metrics.ts';
 
 const USAGE = `usage: npm run quantize -- DIR... [--out DIR]
 
@@ -28,9 +28,15 @@ const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
  * are those of the float32 weights until the model is evaluated again.
  */
 async function noteInMetrics(dir: string, note: object): Promise<void> {
-  const metrics = await readMetrics(dir);
-  if (!metrics) return; // no metrics to annotate
-  await writeAtomic(join(dir, METRICS_JSON), formatJson({ ...metrics, quantization: note }));
+  const path = join(dir, METRICS_JSON);
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return; // no metrics to annotate
+  const metrics = JSON.parse(text) as Record<string, unknown>;
+  // Written in the file's own layout (eval's number lists on one line, or training's plain
+  // JSON), so that the note is all that changes.
+  const plain = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  const format = formatJson(metrics) === text ? formatJson : plain;
+  await writeAtomic(path, format({ ...metrics, quantization: note }));
 }
 
 async function quantize(dir: string, out: string): Promise<void> {
