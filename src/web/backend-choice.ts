@@ -24,6 +24,16 @@ export function backendRequestFrom(search: string): BackendRequest {
     : 'auto';
 }
 
+/**
+ * Whether wasm runs its threaded build: only in an isolated page (SharedArrayBuffer), and
+ * only with 4 or more cores, since the build runs XNNPACK on half the cores: on 2 it has one
+ * thread like the plain SIMD build, and starting its 8 workers made the model ready 290 ms
+ * later here (median of 8 loads, 1,479 against 1,190 ms) for readings no faster.
+ */
+export function wantsWasmThreads(isolated: boolean, cores: number): boolean {
+  return isolated && cores >= 4;
+}
+
 /** Median ms of the timed readings, per backend measured. */
 export type BackendTimes = Partial<Record<BackendName, number>>;
 
@@ -83,10 +93,10 @@ export function worthRemembering(request: BackendRequest, choice: BackendChoice)
 
 /**
  * The key a choice is remembered under: the models' fingerprint (a retrained or quantised
- * model can favour another backend), the browser, and whether threads are available.
+ * model can favour another backend), the browser, and whether wasm runs threads.
  */
-export function choiceKey(models: string, userAgent: string, isolated: boolean): string {
-  return `${models}|${isolated ? 'isolated' : 'not-isolated'}|${userAgent}`;
+export function choiceKey(models: string, userAgent: string, wasmThreads: boolean): string {
+  return `${models}|${wasmThreads ? 'threads' : 'no-threads'}|${userAgent}`;
 }
 
 /**

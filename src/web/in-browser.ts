@@ -21,7 +21,13 @@ import {
   type BackendRequest,
   type BackendTimes,
 } from './backend-choice.ts';
-import { backendThreads, candidateBackends, dropBackend, startBackend } from './tf-backends.ts';
+import {
+  backendThreads,
+  candidateBackends,
+  dropBackend,
+  startBackend,
+  useWasmThreads,
+} from './tf-backends.ts';
 
 export interface LocalModel {
   readonly recognizer: Recognizer;
@@ -48,6 +54,8 @@ export interface LoadRequest {
   readonly backend: BackendRequest;
   /** The choice the page remembers from an earlier visit, if any. */
   readonly remembered: BackendChoice | null;
+  /** Whether wasm runs its threaded build (wantsWasmThreads: isolated, 4 cores or more). */
+  readonly wasmThreads: boolean;
 }
 
 let loading: Promise<LocalModel> | null = null;
@@ -194,7 +202,8 @@ async function measure(
 async function load(request: LoadRequest): Promise<LocalModel> {
   const start = performance.now();
   const files = await fetchModels(request.urls);
-  const key = choiceKey(modelsFingerprint(files), navigator.userAgent, self.crossOriginIsolated);
+  useWasmThreads(request.wasmThreads);
+  const key = choiceKey(modelsFingerprint(files), navigator.userAgent, request.wasmThreads);
   const plan = planBackend(
     request.backend,
     candidateBackends(request.backend === 'measure'),

@@ -19,6 +19,7 @@ import {
 import {
   BACKENDS,
   backendRequestFrom,
+  wantsWasmThreads,
   worthRemembering,
   type BackendTimes,
 } from './backend-choice.ts';
@@ -230,6 +231,7 @@ function ensureLocalModel(): Promise<RecognitionWorker> {
       urls: MODEL_URLS,
       backend: BACKEND_REQUEST,
       remembered: rememberedChoice(),
+      wasmThreads: wantsWasmThreads(crossOriginIsolated, navigator.hardwareConcurrency || 1),
     }).then(
       (model) => {
         const { backend, threads, choice } = model.model;

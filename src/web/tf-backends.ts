@@ -46,16 +46,24 @@ export function candidateBackends(software: boolean): BackendName[] {
   return out;
 }
 
+let wasmThreads = false;
 let wasmConfigured = false;
 
-/** The wasm binaries' URLs (Vite copies all three), and threads only where they can run. */
+/**
+ * Whether wasm is to run its threaded build (the page decides: wantsWasmThreads); set before
+ * the first backend starts. Only an isolated worker has the SharedArrayBuffer it needs.
+ */
+export function useWasmThreads(wanted: boolean): void {
+  wasmThreads = wanted && self.crossOriginIsolated === true;
+}
+
+/** The wasm binaries' URLs (Vite copies all three), and whether threads are used. */
 function configureWasm(): void {
   if (wasmConfigured) return;
   wasmConfigured = true;
-  // SharedArrayBuffer, which the threaded build needs, exists only in an isolated page. The
-  // build then runs XNNPACK on half the logical cores, at most 4 (tfjs's default; its
-  // setThreadsCount did not change that here, tfjs issue 8513): one thread on 2 cores.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', self.crossOriginIsolated === true);
+  // The threaded build runs XNNPACK on half the logical cores, at most 4 (tfjs's default; its
+  // setThreadsCount did not change that here, tfjs issue 8513).
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', wasmThreads);
   setWasmPaths({
     'tfjs-backend-wasm.wasm': wasmPlainUrl,
     'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,

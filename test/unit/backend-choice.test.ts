@@ -5,6 +5,7 @@ import {
   fastest,
   fingerprint,
   planBackend,
+  wantsWasmThreads,
   worthRemembering,
   type BackendChoice,
 } from '../../src/web/backend-choice.ts';
@@ -42,7 +43,7 @@ describe('planBackend', () => {
     });
   });
 
-  it('measures again when the models, the browser or the isolation changed', () => {
+  it('measures again when the models, the browser or wasm threads changed', () => {
     for (const other of [
       choiceKey('ffff0000', 'Chromium 156', false),
       choiceKey('0123abcd', 'Chromium 157', false),
@@ -62,6 +63,15 @@ describe('planBackend', () => {
       measure: ['webgl', 'wasm'],
     });
     expect(planBackend('measure', ['wasm'], key, null)).toEqual({ measure: ['wasm'] });
+  });
+});
+
+describe('wantsWasmThreads', () => {
+  it('only in an isolated page with 4 cores or more (2 would give XNNPACK one thread)', () => {
+    expect(wantsWasmThreads(true, 4)).toBe(true);
+    expect(wantsWasmThreads(true, 16)).toBe(true);
+    expect(wantsWasmThreads(true, 2)).toBe(false);
+    expect(wantsWasmThreads(false, 16)).toBe(false);
   });
 });
 
