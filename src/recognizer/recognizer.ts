@@ -87,7 +87,7 @@ export const DIGIT_COMBINATION: DigitCombination = 'product';
 
 /**
  * A digit of a number that the line model and the digit model's plain pass both give at least
- * this probability is not read again in ten variants. On 576 numbers of 2-10 digits of both
+ * this probability is not read again in ten variants. On 432 numbers of 2-10 digits of both
  * sources' validation writers, spaced to overlapping (docs/benchmarks.md), thresholds from
  * 0.995 down to 0.9 changed no reading and no flag, and spared 50-69% of the digits' variants.
  */
