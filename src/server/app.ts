@@ -25,11 +25,11 @@ import { registerDocs } from './docs.ts';
 import { ApiError, sendError, toApiError } from './errors.ts';
 import type { TrustProxy } from './admission.ts';
 import { DEFAULT_MAX_BATCH_PIXELS } from './cost.ts';
-import { InferencePool } from './inference-pool.ts';
 import type { SchedulerLimits } from './scheduler.ts';
 import type { WorkBudget } from './work-ledger.ts';
 import { registerMetrics, routeLabel } from './metrics.ts';
 import { registerCorrectionsRoutes } from './routes/corrections.ts';
+import inference from './pool/plugin.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerOperationRoutes } from './routes/operation-routes.ts';
 import { predictRoutes } from './routes/predict.ts';
@@ -116,8 +116,6 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The inference workers: `await app.inference.whenReady()` waits for the model. */
-    inference: InferencePool;
     /**
      * Starts draining, before `close()`: /healthz answers 503 from now on and every answer
      * ends its connection, so load balancers move away while requests are still served.
@@ -304,15 +302,13 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   closeIdleConnectionsLate(app.server);
 
-  const pool = new InferencePool({
+  await app.register(inference, {
     size: options.workers,
     modelDir,
-    log: app.log.child({ component: 'inference' }),
     limits: options.queueLimits,
     workBudget: options.workRate ?? (limit > 0 ? DEFAULT_WORK_RATE : { images: 0, pixels: 0 }),
   });
-  app.decorate('inference', pool);
-  app.addHook('onClose', async () => pool.close());
+  const pool = app.inference;
 
   try {
     await registerPlugins(app, options.corsOrigin, limit);
@@ -341,9 +337,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       ],
     });
   } catch (err) {
-    // Nobody will close an app that was never returned: stop its workers and store here.
-    await pool.close();
-    if (app.hasDecorator('corrections')) await app.corrections?.close();
+    // Nobody will close an app that was never returned: its onClose hooks stop the workers
+    // and the store of the plugins registered so far.
+    await app.close();
     throw err;
   }
   return app;
