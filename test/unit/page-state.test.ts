@@ -10,7 +10,7 @@ import { nextCorrectionView, NO_CORRECTION_VIEW } from '../../src/web/correction
 import * as page from '../../src/web/page-state.ts';
 import type { PageState } from '../../src/web/page-state.ts';
 import type { Photo } from '../../src/web/photo.ts';
-import type { Provenance } from '../../src/web/results-view.ts';
+import { describeVotes, type Provenance } from '../../src/web/results-view.ts';
 import { digit, reading } from './digit-readings.ts';
 
 const SERVER: Provenance = { where: 'server', roundTripMs: 20 };
@@ -324,5 +324,18 @@ describe('the page state', () => {
     expect(clear.answer).toBeNull();
     expect(clear.announcement?.text).toBe('Back to the pad, which is clear.');
     expect(page.photoClosed(clear, true)).toBe(clear);
+  });
+
+  it('says under the bars what the votes are, or why a digit has none', () => {
+    expect(describeVotes(10, false, true)).toBe(
+      'votes: how many of 10 copies of the drawing, slightly shifted, scaled and rotated, chose that digit.',
+    );
+    expect(describeVotes(10, true, true)).toMatch(/chose that digit, before your corrections\.$/);
+    expect(describeVotes(1, false, false)).toBe(
+      'Combining is off: the drawing alone decides, without copies.',
+    );
+    expect(describeVotes(1, false, true)).toBe(
+      'Both readers were sure of this digit of the number at once: no copies were needed.',
+    );
   });
 });
