@@ -537,7 +537,7 @@ export class Recognizer {
   /**
    * The line model's scores of each line: lines written on paper that was not plain by the
    * paper's line model when there is one (trained on scanned digits and real checks too, it
-   * reads the held-out checks 54.9% against 38.0%, and drawn tight numbers 8 points worse:
+   * reads the held-out checks 57.7% against 38.0%, and drawn tight numbers 8 points worse:
    * docs/benchmarks.md), the others by the drawings' own.
    */
   private lineLogits(lines: readonly PreparedLine[]): Float32Array[] {
