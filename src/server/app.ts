@@ -25,6 +25,7 @@ import { registerDocs } from './docs.ts';
 import { ApiError, sendError, toApiError } from './errors.ts';
 import type { TrustProxy } from './admission.ts';
 import { DEFAULT_MAX_BATCH_PIXELS } from './cost.ts';
+import { JsonBodies } from './json-body.ts';
 import type { SchedulerLimits } from './scheduler.ts';
 import type { WorkBudget } from './work-ledger.ts';
 import { registerMetrics, routeLabel } from './metrics.ts';
@@ -132,21 +133,6 @@ function pathOf(request: FastifyRequest): string {
   return q < 0 ? request.url : request.url.slice(0, q);
 }
 
-function parseJson(body: string): unknown {
-  if (body.length === 0)
-    throw new ApiError(400, 'invalid_request', 'the body is empty: send a JSON object');
-  try {
-    return JSON.parse(body);
-  } catch (err) {
-    // Newer V8 messages quote part of the input; keep the position, not the caller's data.
-    // ("Unexpected token 'N', ..."pixels":[NaN,2"... is not valid JSON")
-    const reason = (err as Error).message
-      .replace(/,? (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
-      .slice(0, 200);
-    throw new ApiError(400, 'invalid_request', `the body is not valid JSON: ${reason}`);
-  }
-}
-
 /** CORS, rate limiting and OpenAPI: registered before the routes, whose hooks they add. */
 async function registerPlugins(
   app: FastifyInstance,
@@ -231,15 +217,16 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const ajv = createAjv();
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
-  // JSON only: any other content type is 415, not a string that fails validation later.
+  // JSON only: any other content type is 415, not a string that fails validation later. Large
+  // bodies of work are parsed off the event loop (json-body.ts).
+  const bodies = new JsonBodies(() => app.inference.countShed('overloaded'));
+  app.addHook('onClose', async () => bodies.close());
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJson(body as string));
-    } catch (err) {
-      done(err as ApiError, undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer' },
+    (request: FastifyRequest, body: Buffer) => bodies.parse(request, body),
+  );
 
   const errorCodes = new WeakMap<FastifyRequest, string>();
   app.setErrorHandler((err, request, reply) => {

@@ -2,8 +2,10 @@
  * Every bad input of issue #5 gets the contract's error object and status, with a message
  * that says what to fix, and the server answers a good request right afterwards.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INLINE_BODY_BYTES } from '../../src/server/json-body.ts';
 import { expectError, expectHealthy, readyApp } from './contract.ts';
 import jpeg from 'jpeg-js';
 import { dataUrl, drawDigit, pngClaiming, SEVEN, truncatedPng, whitePng } from './images.ts';
@@ -410,6 +412,65 @@ describe('bad input to POST /api/predict', () => {
     const res = await app.inject(json({ image: dataUrl(big.png()) }));
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json<{ digit: number }>().digit).toBe(7);
+  });
+});
+
+describe('large bodies, parsed off the event loop (issue 26)', () => {
+  const jsonCases = cases.filter(
+    (c) => c.request.headers?.['content-type'] === 'application/json' && c.request.payload !== '',
+  );
+  // JSON may end in whitespace: the same body, past the size parsed on the main thread.
+  const padded = (request: InjectOptions): InjectOptions => ({
+    ...request,
+    payload: `${request.payload as string}${' '.repeat(INLINE_BODY_BYTES)}`,
+  });
+
+  it.each(jsonCases)('$name, padded past 64 KiB -> the same answer', async (c) => {
+    const small = await app.inject(c.request);
+    const large = await app.inject(padded(c.request));
+    expect(large.statusCode).toBe(small.statusCode);
+    expect(large.body).toBe(small.body);
+    expect(large.headers['connection']).toBe(small.headers['connection']);
+  });
+
+  it('a batch with good and bad items, padded -> the same answer item by item', async () => {
+    const batch = json({
+      items: [
+        { image: dataUrl(seven.png()) },
+        { image: 'abc', colour: 'red' },
+        { pixels: [0, 0, 256, 0], width: 2, height: 2 },
+        { image: dataUrl(pngClaiming(4096, 16)) },
+        { pixels: seven.rgba.filter((_, i) => i % 4 === 0), width: 280, height: 280 },
+      ],
+      ensemble: 'mean',
+    });
+    const request = { ...batch, url: '/api/predict/batch' };
+    const small = await app.inject(request);
+    expect(small.statusCode, small.body).toBe(200);
+    const large = await app.inject(padded(request));
+    // The same but for each recognition's own time.
+    const untimed = (body: string) => body.replace(/"ms":[-+.e\d]+/g, '"ms":0');
+    expect(untimed(large.body)).toBe(untimed(small.body));
+    expect(large.json<{ results: unknown[] }>().results).toHaveLength(5);
+  });
+
+  it('a 2048x2048 pixels array (14 MB of JSON) holds the event loop for no more than a few ms', async () => {
+    const payload = JSON.stringify({
+      pixels: Array.from({ length: 2048 * 2048 }, (_, i) => (i % 2048 < 1000 ? 255 : 17)),
+      width: 2048,
+      height: 2048,
+    });
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const res = await app.inject({ ...json(payload), remoteAddress: '127.0.4.1' });
+    delay.disable();
+    expect(res.statusCode, res.body).toBe(200);
+    const maxMs = delay.max / 1e6;
+    console.log(
+      `${(payload.length / 1e6).toFixed(1)} MB of pixels: event loop held at most ${maxMs.toFixed(1)} ms`,
+    );
+    // Parsed here it held the loop 200 ms and more (JSON.parse, validation, conversion).
+    expect(maxMs).toBeLessThan(100);
   });
 });
 
