@@ -23,7 +23,7 @@ import {
   type PreparedWork,
   type WorkRoute,
 } from '../work-body.ts';
-import { admissionHook } from '../admission.ts';
+import { admissionHook, type EventLoopLoad } from '../admission.ts';
 import { answerBatch, runOptions, serializeBatch, succeeded } from './work.ts';
 
 /** A worker's result for an input it answered. */
@@ -63,11 +63,13 @@ export interface OperationRoutesOptions {
   readonly maxBatchPixels: number;
   /** Adapts answers to a user's corrections (a single request with `user`). */
   readonly adaptation?: UserAdaptation;
+  /** Work is refused 503 while the event loop lags beyond its bound. */
+  readonly eventLoop?: EventLoopLoad;
 }
 
 /** Errors every route of work can give besides its own, for its OpenAPI description. */
 const WORK_ROUTE_ERRORS_DOC =
-  '413 payload_too_large (body over the size limit, or a batch over its pixel limit), 429 rate_limited (over the request or work rate limit, or this client already has its share of work waiting), 503 overloaded (the server has as much work waiting as it takes), with Retry-After where a retry helps.';
+  '413 payload_too_large (body over the size limit, or a batch over its pixel limit), 429 rate_limited (over the request or work rate limit, or this client already has its share of work waiting), 503 overloaded (the server has as much work waiting as it takes, or its event loop lags), with Retry-After where a retry helps.';
 
 const SINGLE_ERRORS_DOC = `Errors: 400 invalid_request, 415 unsupported_media_type, 422 invalid_image (not a PNG or JPEG, or over 2048x2048, told from its header before decoding) or empty_image, ${WORK_ROUTE_ERRORS_DOC}`;
 
@@ -101,9 +103,9 @@ export function registerOperationRoutes<Op extends WorkOperation, Answer>(
   routes: OperationRoutes<Op, Answer>,
   options: OperationRoutesOptions,
 ): void {
-  const { pool, ajv, maxBatchPixels, adaptation } = options;
+  const { pool, ajv, maxBatchPixels, adaptation, eventLoop } = options;
   const { operation, single, batch } = routes;
-  const onRequest = admissionHook(pool);
+  const onRequest = admissionHook(pool, eventLoop);
   const prepare = createWorkPreparer(ajv);
   /** The body made ready: by the body worker when it was large, here otherwise. */
   const prepared = (route: WorkRoute, body: unknown): PreparedWork => {
