@@ -34,36 +34,36 @@ function saltNoise(): Buffer {
   return PNG.sync.write(png, { deflateLevel: 9 });
 }
 
-/** Long random strokes back and forth over the whole page, a pen 12 px wide. */
-function scribbles(): Buffer {
-  const rng = new Random(2);
+/** A white page and a black round pen `pen` px wide. */
+function page(pen: number) {
   const canvas = createCanvas(SIDE, SIDE);
   const g = canvas.getContext('2d');
   g.fillStyle = '#fff';
   g.fillRect(0, 0, SIDE, SIDE);
   g.strokeStyle = '#000';
-  g.lineWidth = 12;
+  g.lineWidth = pen;
   g.lineCap = 'round';
   g.lineJoin = 'round';
+  return { g, png: () => canvas.toBuffer('image/png') };
+}
+
+/** Long random strokes back and forth over the whole page, a pen 12 px wide. */
+function scribbles(): Buffer {
+  const rng = new Random(2);
+  const { g, png } = page(12);
   for (let s = 0; s < 40; s++) {
     g.beginPath();
     g.moveTo(rng.int(SIDE), rng.int(SIDE));
     for (let p = 0; p < 12; p++) g.lineTo(rng.int(SIDE), rng.int(SIDE));
     g.stroke();
   }
-  return canvas.toBuffer('image/png');
+  return png();
 }
 
 /** 400 separate short marks on a 20x20 grid over the page. */
 function manyMarks(): Buffer {
   const rng = new Random(3);
-  const canvas = createCanvas(SIDE, SIDE);
-  const g = canvas.getContext('2d');
-  g.fillStyle = '#fff';
-  g.fillRect(0, 0, SIDE, SIDE);
-  g.strokeStyle = '#000';
-  g.lineWidth = 8;
-  g.lineCap = 'round';
+  const { g, png } = page(8);
   const cell = SIDE / 20;
   for (let row = 0; row < 20; row++)
     for (let col = 0; col < 20; col++) {
@@ -73,7 +73,7 @@ function manyMarks(): Buffer {
       g.lineTo(x + 5 - rng.int(10), y + 25 - rng.int(10));
       g.stroke();
     }
-  return canvas.toBuffer('image/png');
+  return png();
 }
 
 let app: FastifyInstance;
