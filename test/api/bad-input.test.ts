@@ -2,11 +2,16 @@
  * Every bad input of issue #5 gets the contract's error object and status, with a message
  * that says what to fix, and the server answers a good request right afterwards.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INLINE_BODY_BYTES } from '../../src/server/json-body.ts';
 import { expectError, expectHealthy, readyApp } from './contract.ts';
+
+// The test of a large body measures the event loop without the garbage it made first.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 import jpeg from 'jpeg-js';
 import { dataUrl, drawDigit, pngClaiming, SEVEN, truncatedPng, whitePng } from './images.ts';
 
@@ -454,23 +459,34 @@ describe('large bodies, parsed off the event loop (issue 26)', () => {
     expect(large.json<{ results: unknown[] }>().results).toHaveLength(5);
   });
 
-  it('a 2048x2048 pixels array (14 MB of JSON) holds the event loop for no more than a few ms', async () => {
-    const payload = JSON.stringify({
-      pixels: Array.from({ length: 2048 * 2048 }, (_, i) => (i % 2048 < 1000 ? 255 : 17)),
-      width: 2048,
-      height: 2048,
-    });
-    const delay = monitorEventLoopDelay({ resolution: 1 });
-    delay.enable();
-    const res = await app.inject({ ...json(payload), remoteAddress: '127.0.4.1' });
-    delay.disable();
-    expect(res.statusCode, res.body).toBe(200);
-    const maxMs = delay.max / 1e6;
-    console.log(
-      `${(payload.length / 1e6).toFixed(1)} MB of pixels: event loop held at most ${maxMs.toFixed(1)} ms`,
+  it('a 2048x2048 pixels array (14 MB of JSON) does not hold the event loop while it is parsed', async () => {
+    const payload = Buffer.from(
+      JSON.stringify({
+        pixels: Array.from({ length: 2048 * 2048 }, (_, i) => (i % 2048 < 1000 ? 255 : 17)),
+        width: 2048,
+        height: 2048,
+      }),
     );
-    // Parsed here it held the loop 200 ms and more (JSON.parse, validation, conversion).
-    expect(maxMs).toBeLessThan(100);
+    // The body worker started (its first body waits for it), and the payload's garbage gone.
+    const warm = await app.inject({ ...json(''), payload, remoteAddress: '127.0.4.1' });
+    expect(warm.statusCode, warm.body).toBe(200);
+    collectGarbage();
+    let longest = 0;
+    let last = performance.now();
+    const ticking = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    const res = await app.inject({ ...json(''), payload, remoteAddress: '127.0.4.2' });
+    clearInterval(ticking);
+    expect(res.statusCode, res.body).toBe(200);
+    console.log(
+      `${(payload.length / 1e6).toFixed(1)} MB of pixels: event loop held at most ${longest.toFixed(1)} ms`,
+    );
+    // Parsed on the event loop it held it 200-320 ms (JSON.parse alone 190 ms); what is left
+    // is copying the body (inject's and Fastify's copies), a few ms on an idle machine.
+    expect(longest).toBeLessThan(60);
   });
 });
 
