@@ -313,6 +313,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     workBudget: options.workRate ?? (limit > 0 ? DEFAULT_WORK_RATE : { images: 0, pixels: 0 }),
   });
   const pool = app.inference;
+  // The body worker starts once the model is loaded, not while it loads.
+  pool.whenReady().then(
+    () => bodies.start(),
+    () => {},
+  );
 
   try {
     await registerPlugins(app, options.corsOrigin, limit);

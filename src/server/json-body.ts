@@ -7,8 +7,9 @@
  * comes back is the prepared work, image strings and pixel Float32Arrays, which costs the
  * main thread a copy of the strings and nothing for the arrays.
  *
- * The worker is one thread (piscina), started on the first large body and kept: parsing is
- * a small part of the work a large body carries, and the inference workers have the cores.
+ * The worker is one thread (piscina), started once the model is loaded (or by the first large
+ * body) and kept: parsing is a small part of the work a large body carries, and the inference
+ * workers have the cores.
  */
 import { fileURLToPath } from 'node:url';
 import type { FastifyRequest } from 'fastify';
@@ -72,6 +73,7 @@ export class PreparedBody {
 
 export class JsonBodies {
   private workers?: Piscina<BodyTask, BodyResult>;
+  private closed = false;
 
   /**
    * @param onShed called when a large body is refused because too many wait for the worker
@@ -86,14 +88,11 @@ export class JsonBodies {
   async parse(request: FastifyRequest, body: Buffer): Promise<unknown> {
     const route = request.routeOptions.config?.workRoute;
     if (!route || body.length <= INLINE_BODY_BYTES) return parseJson(body.toString('utf8'));
-    this.workers ??= new Piscina<BodyTask, BodyResult>({
-      filename: WORKER_FILE,
-      minThreads: 1,
-      maxThreads: 1,
-      idleTimeout: Infinity,
-      maxQueue: MAX_WAITING_BODIES,
-    });
-    if (this.workers.queueSize >= MAX_WAITING_BODIES) {
+    const workers = this.start();
+    // As the pool answers a request that arrives while it closes.
+    if (!workers)
+      throw new ApiError(503, 'not_ready', 'the server is shutting down: try again shortly');
+    if (workers.queueSize >= MAX_WAITING_BODIES) {
       this.onShed();
       throw new ApiError(
         503,
@@ -105,7 +104,7 @@ export class JsonBodies {
     // Fastify's body is a copy of its own, in an ArrayBuffer of its own when this large:
     // moved to the worker, not copied.
     const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-    const result = await this.workers.run(
+    const result = await workers.run(
       { body, route },
       own ? { transferList: [body.buffer as ArrayBuffer] } : {},
     );
@@ -113,7 +112,24 @@ export class JsonBodies {
     return new PreparedBody(result.work);
   }
 
+  /**
+   * Starts the body worker (loading its modules takes half a second of a core, better spent
+   * before the first large body arrives than while it waits). Undefined once closed.
+   */
+  start(): Piscina<BodyTask, BodyResult> | undefined {
+    if (this.closed) return undefined;
+    this.workers ??= new Piscina<BodyTask, BodyResult>({
+      filename: WORKER_FILE,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Infinity,
+      maxQueue: MAX_WAITING_BODIES,
+    });
+    return this.workers;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     await this.workers?.destroy();
   }
 }
