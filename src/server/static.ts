@@ -2,12 +2,19 @@
  * Static files: the built web page at / and the model files at /models/<folder>/ (the digit
  * model, the line model of drawings, the line model of paper), from which the page can run
  * the models in the browser. The page is built by Vite into dist/web/; until it is, /
- * answers 503 page_not_built (see notFound in app.ts).
+ * answers 503 page_not_built (see notFound in app.ts). All of them carry the headers of
+ * cross-origin isolation (src/web/cross-origin-isolation.ts).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../web/cross-origin-isolation.ts';
+
+/** The page and its files are cross-origin isolated, so its in-browser model runs threads. */
+function isolate(reply: FastifyReply): void {
+  reply.headers(CROSS_ORIGIN_ISOLATION_HEADERS);
+}
 
 export async function registerStatic(
   app: FastifyInstance,
@@ -21,10 +28,16 @@ export async function registerStatic(
     index: ['index.html'],
     // A missing dist/web/ is expected before `npm run build`: not worth a warning.
     logLevel: 'warn',
+    setHeaders: isolate,
   });
   for (const { dir, name } of options.models) {
     const prefix = `/models/${name}/`;
-    await app.register(fastifyStatic, { root: resolve(dir), prefix, decorateReply: false });
+    await app.register(fastifyStatic, {
+      root: resolve(dir),
+      prefix,
+      decorateReply: false,
+      setHeaders: isolate,
+    });
   }
 }
 

@@ -10,6 +10,7 @@
 import { aDigit } from '../core/classes.ts';
 import { byteOfUnit } from '../core/image.ts';
 import { reach } from './api-client.ts';
+import { browserStorage } from './browser-storage.ts';
 
 /** A stored correction as the page needs it: the 28x28 the model saw (0..1) and its digit. */
 export interface StoredCorrection {
@@ -34,23 +35,15 @@ export function randomUserId(): string {
   return Array.from(bytes, (b) => ID_ALPHABET[b & 63]).join('');
 }
 
-/** This browser's user ID, made once and kept in localStorage (or for this visit only). */
+/** This browser's user ID, made once and kept in localStorage (or, without it, for this visit). */
 export function userId(
-  storage: Pick<Storage, 'getItem' | 'setItem'> | null = safeStorage(),
+  storage: Pick<Storage, 'getItem' | 'setItem'> | null = browserStorage(),
 ): string {
   const kept = storage?.getItem(USER_KEY);
   if (kept && /^[A-Za-z0-9_-]{8,64}$/.test(kept)) return kept;
   const made = randomUserId();
   storage?.setItem(USER_KEY, made);
   return made;
-}
-
-function safeStorage(): Storage | null {
-  try {
-    return window.localStorage;
-  } catch {
-    return null; // storage disabled: the ID lasts for this visit
-  }
 }
 
 async function failure(response: Response): Promise<Error> {
@@ -79,7 +72,7 @@ const CORRECTED_KEY = 'digits-corrected';
  */
 export function serverCorrections(
   user: string,
-  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null = safeStorage(),
+  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null = browserStorage(),
 ): CorrectionsBackend {
   const url = `api/corrections?user=${encodeURIComponent(user)}`;
   return {

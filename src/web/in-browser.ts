@@ -1,70 +1,38 @@
 /**
- * Recognition in the browser: the same Recognizer (preprocessing, variants, voting) as the
- * server, on TensorFlow.js with the WebAssembly backend (SIMD when available), or the plain
- * JavaScript backend where WebAssembly cannot start. The page imports this module only when
- * it is needed, so the server page stays small; the model loads once and is warmed up.
+ * Recognition in the browser (in the recognition worker): the same Recognizer (preprocessing,
+ * variants, voting) as the server, on the fastest TensorFlow.js backend this browser has.
+ * The models are fetched once; on the first visit, where more than one backend could serve,
+ * each is timed on a few warm readings and the fastest kept (the page remembers the choice:
+ * backend-choice.ts, backend-memory.ts). The model is warmed up before it is declared ready.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import { Recognizer } from '../recognizer/recognizer.ts';
 import { LineModel } from '../recognizer/line-model.ts';
 import { type Reading } from '../recognizer/answers.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
+import {
+  choiceKey,
+  fastest,
+  fingerprint,
+  planBackend,
+  type BackendChoice,
+  type BackendName,
+  type BackendRequest,
+  type BackendTimes,
+} from './backend-choice.ts';
+import { backendThreads, candidateBackends, dropBackend, startBackend } from './tf-backends.ts';
 
 export interface LocalModel {
   readonly recognizer: Recognizer;
-  /** The tfjs backend in use: 'wasm' or 'cpu'. */
-  readonly backend: string;
+  /** The tfjs backend in use. */
+  readonly backend: BackendName;
+  /** The wasm backend's threads (1 unless the page is cross-origin isolated); else null. */
+  readonly threads: number | null;
+  /** How the backend was chosen, and what was measured. */
+  readonly choice: BackendChoice;
   /** From the start of loading to warmed up, ms. */
   readonly loadMs: number;
-}
-
-let loading: Promise<LocalModel> | null = null;
-
-/**
- * Loads the models once (later calls share the same promise; a failure may be retried): the
- * digit model, and the line model that reads whole numbers.
- */
-export function loadLocalModel(urls: ModelUrls): Promise<LocalModel> {
-  loading ??= load(urls).catch((err: unknown) => {
-    loading = null;
-    throw err;
-  });
-  return loading;
-}
-
-async function startBackend(): Promise<string> {
-  // Threads need a cross-origin isolated page (SharedArrayBuffer); this small model is
-  // fast on one, so the threaded binary is not shipped.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  setWasmPaths({
-    'tfjs-backend-wasm.wasm': wasmPlainUrl,
-    'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
-    'tfjs-backend-wasm-threaded-simd.wasm': wasmSimdUrl,
-  });
-  try {
-    if (await tf.setBackend('wasm')) {
-      await tf.ready();
-      return 'wasm';
-    }
-  } catch {
-    // Fall through to the JavaScript backend.
-  }
-  await tf.setBackend('cpu');
-  await tf.ready();
-  return 'cpu';
-}
-
-/** A small synthetic drawing (a diagonal bar) that runs the whole pipeline once. */
-function warmUpBitmap(): GrayBitmap {
-  const side = 64;
-  const data = new Uint8ClampedArray(side * side).fill(255);
-  for (let y = 8; y < 56; y++) for (let x = y - 3; x <= y + 3; x++) data[y * side + x] = 0;
-  return { width: side, height: side, data };
 }
 
 /** Where the page's models are: the digit model, the line models of drawings and of paper. */
@@ -74,35 +42,194 @@ export interface ModelUrls {
   readonly paperLine: string;
 }
 
-async function load(urls: ModelUrls): Promise<LocalModel> {
-  const start = performance.now();
-  const backend = await startBackend();
-  const [model, line, paperLine] = await Promise.all([
-    tf.loadLayersModel(urls.digit),
-    tf.loadLayersModel(urls.line),
-    tf.loadLayersModel(urls.paperLine),
-  ]);
+/** What the page asks the worker to load. */
+export interface LoadRequest {
+  readonly urls: ModelUrls;
+  readonly backend: BackendRequest;
+  /** The choice the page remembers from an earlier visit, if any. */
+  readonly remembered: BackendChoice | null;
+}
+
+let loading: Promise<LocalModel> | null = null;
+
+/** Loads the models once (later calls share the same promise; a failure may be retried). */
+export function loadLocalModel(request: LoadRequest): Promise<LocalModel> {
+  loading ??= load(request).catch((err: unknown) => {
+    loading = null;
+    throw err;
+  });
+  return loading;
+}
+
+/** Small synthetic drawings (one, three and five slanted bars): a digit and numbers. */
+function sampleDrawings(): GrayBitmap[] {
+  return [1, 3, 5].map((bars) => {
+    const height = 64;
+    const width = 16 + bars * 40;
+    const data = new Uint8ClampedArray(width * height).fill(255);
+    for (let b = 0; b < bars; b++) {
+      for (let y = 8; y < 56; y++) {
+        const x0 = 12 + b * 40 + Math.round((56 - y) / 3);
+        for (let x = x0 - 3; x <= x0 + 3; x++) data[y * width + x] = 0;
+      }
+    }
+    return { width, height, data };
+  });
+}
+
+type Artifacts = tf.io.ModelArtifacts;
+
+/** The three models' files, fetched once whatever the backends tried. */
+function fetchModels(urls: ModelUrls): Promise<Artifacts[]> {
+  return Promise.all(
+    [urls.digit, urls.line, urls.paperLine].map(async (url) => {
+      const files = await tf.io.http(url).load?.();
+      if (!files) throw new Error(`no model could be read from ${url}`);
+      return files;
+    }),
+  );
+}
+
+/** Identifies the models by their topology, weight specs and weights. */
+function modelsFingerprint(models: Artifacts[]): string {
+  return fingerprint(
+    models.flatMap((m) => {
+      const { modelTopology, weightSpecs, userDefinedMetadata } = m;
+      const weights = m.weightData === undefined ? [] : [m.weightData].flat();
+      return [
+        JSON.stringify({ modelTopology, weightSpecs, userDefinedMetadata }),
+        ...weights.map((buffer) => new Uint8Array(buffer)),
+      ];
+    }),
+  );
+}
+
+interface Built {
+  readonly recognizer: Recognizer;
+  readonly models: tf.LayersModel[];
+}
+
+/** The recognizer on the active backend, its models made from the fetched files, warmed up. */
+async function build(files: Artifacts[], drawings: GrayBitmap[]): Promise<Built> {
+  const models = await Promise.all(files.map((f) => tf.loadLayersModel(tf.io.fromMemory(f))));
+  const [digit, line, paperLine] = models;
   const recognizer = new Recognizer(
-    model,
-    model.name,
+    digit,
+    digit.name,
     undefined,
     new LineModel(line),
     undefined,
     new LineModel(paperLine),
   );
   recognizer.warmUp();
-  // Also compiles the preprocessing, the line reading and the variants' code paths, so the
-  // first drawing is fast.
-  recognizer.read(warmUpBitmap(), { ink: 'dark', ensemble: 'vote' });
-  return { recognizer, backend, loadMs: performance.now() - start };
+  // Also compiles the preprocessing, the line reading and the variants' code paths (and on
+  // WebGL the shaders), so the first drawing is fast.
+  for (const drawing of drawings) recognizer.read(drawing, { ink: 'dark', ensemble: 'vote' });
+  return { recognizer, models };
 }
 
-/** Reads the number in a drawing, as POST /api/read does on the server. */
-export function readLocally(model: LocalModel, bitmap: GrayBitmap, ensemble: Ensemble): Reading {
-  return model.recognizer.read(bitmap, { ink: 'dark', ensemble });
+/** The median time of the networks over `rounds` readings of each drawing, ms. */
+function timeReadings(recognizer: Recognizer, drawings: GrayBitmap[], rounds = 2): number {
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const drawing of drawings) {
+      times.push(recognizer.readTimed(drawing, { ink: 'dark', ensemble: 'vote' }).inferenceMs);
+    }
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
 }
 
-/** readLocally(), and where its time went (the drawing made ready, the networks), ms. */
+/**
+ * The models built on `wanted`, or on the next backend after it that starts and runs them
+ * (wasm, then JavaScript): a GPU that fails is no reason to have no model.
+ */
+async function buildOnFirst(
+  wanted: BackendName,
+  files: Artifacts[],
+  drawings: GrayBitmap[],
+): Promise<{ backend: BackendName; built: Built }> {
+  const order: BackendName[] = [wanted, ...(['wasm', 'cpu'] as const).filter((b) => b !== wanted)];
+  let failure: unknown = new Error('no TensorFlow.js backend could start in this browser');
+  for (const backend of order) {
+    if (!(await startBackend(backend))) continue;
+    try {
+      return { backend, built: await build(files, drawings) };
+    } catch (err) {
+      failure = err;
+    }
+  }
+  throw failure;
+}
+
+/** Times each candidate and keeps the fastest (its models built, the others' freed). */
+async function measure(
+  candidates: readonly BackendName[],
+  files: Artifacts[],
+  drawings: GrayBitmap[],
+): Promise<{ backend: BackendName; built: Built; times: BackendTimes }> {
+  const times: BackendTimes = {};
+  const built = new Map<BackendName, Built>();
+  for (const name of candidates) {
+    if (!(await startBackend(name))) continue;
+    try {
+      const b = await build(files, drawings);
+      built.set(name, b);
+      times[name] = timeReadings(b.recognizer, drawings);
+    } catch {
+      // A backend that fails on these models is no candidate.
+    }
+  }
+  const best = fastest(times);
+  if (best === null) throw new Error('no TensorFlow.js backend could run the models');
+  for (const [name, b] of built) {
+    if (name === best) continue;
+    for (const model of b.models) model.dispose();
+    dropBackend(name);
+  }
+  await startBackend(best);
+  return { backend: best, built: built.get(best)!, times };
+}
+
+async function load(request: LoadRequest): Promise<LocalModel> {
+  const start = performance.now();
+  const files = await fetchModels(request.urls);
+  const key = choiceKey(modelsFingerprint(files), navigator.userAgent, self.crossOriginIsolated);
+  const plan = planBackend(
+    request.backend,
+    candidateBackends(request.backend === 'measure'),
+    key,
+    request.remembered,
+  );
+  const drawings = sampleDrawings();
+  let backend: BackendName;
+  let recognizer: Recognizer;
+  let choice: BackendChoice;
+  if ('use' in plan) {
+    const first = await buildOnFirst(plan.use, files, drawings);
+    backend = first.backend;
+    recognizer = first.built.recognizer;
+    const times = plan.how === 'remembered' ? (request.remembered?.times ?? {}) : {};
+    choice = { backend, how: plan.how, key, times };
+  } else {
+    const measured = await measure(plan.measure, files, drawings);
+    backend = measured.backend;
+    recognizer = measured.built.recognizer;
+    choice = { backend, how: 'measured', key, times: measured.times };
+  }
+  return {
+    recognizer,
+    backend,
+    threads: backendThreads(backend),
+    choice,
+    loadMs: performance.now() - start,
+  };
+}
+
+/**
+ * Reads the number in a drawing, as POST /api/read does on the server, and where its time went
+ * (the drawing made ready, the networks), ms.
+ */
 export function readLocallyTimed(
   model: LocalModel,
   bitmap: GrayBitmap,

@@ -5,6 +5,10 @@
  * controls) is read from the state. Nothing here touches the DOM, so the rules are tested
  * without a browser (test/unit/page-state.test.ts); page.ts binds them to the page.
  */
+import { BACKENDS, type BackendTimes } from './backend-choice.ts';
+import { engineName } from './engine-name.ts';
+import { millis } from './format.ts';
+import type { LoadedModel } from './recognition-protocol.ts';
 import type { Ensemble } from '../core/vote.ts';
 import { InputError } from '../core/errors.ts';
 import type { DigitReading, Reading } from '../recognizer/answers.ts';
@@ -29,7 +33,7 @@ export type Site = 'server' | 'static';
 /** The in-browser model, which loads in a worker on demand (or as the server page's standby). */
 export type BrowserModel =
   | { readonly state: 'none' | 'loading' | 'failed' }
-  | { readonly state: 'ready'; readonly backend: string; readonly loadMs: number };
+  | ({ readonly state: 'ready' } & Pick<LoadedModel, 'backend' | 'threads' | 'loadMs' | 'choice'>);
 
 /** The line under the pad: what the person should know about what just happened. */
 export interface Message {
@@ -395,14 +399,24 @@ export function statusOf(state: PageState): Status {
     return { text: 'The model could not be loaded in this browser.', state: 'error' };
   }
   if (model.state === 'ready') {
-    const engine = model.backend === 'wasm' ? 'WebAssembly' : 'JavaScript';
+    const engine = engineName(model.backend, model.threads);
     return {
       text:
         `Model ready in this browser (${engine}, loaded in ${Math.round(model.loadMs)} ms).` +
+        (model.choice.how === 'measured' ? ` ${describeTimes(model.choice.times)}` : '') +
         (state.site === 'static' ? ' Nothing you draw leaves this page.' : ''),
       state: 'ready',
     };
   }
   // Choosing this browser starts the loading at once: 'none' is its first moment.
   return { text: 'Loading the model into this browser…', state: 'loading' };
+}
+
+/** What the backend measurement found: "Per reading: WebGL 270 ms, WebAssembly 8 ms." */
+function describeTimes(times: BackendTimes): string {
+  const each = BACKENDS.flatMap((b) => {
+    const ms = times[b];
+    return ms === undefined ? [] : [`${engineName(b)} ${millis(ms)}`];
+  });
+  return `Per reading: ${each.join(', ')}.`;
 }

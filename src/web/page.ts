@@ -4,6 +4,8 @@
  * PageState (page-state.ts). Every event gives the next state through a function of
  * page-state.ts, and `render` puts on the page what changed. See design.md, "The web page".
  */
+import { backendRequestFrom, worthRemembering, type BackendRequest } from './backend-choice.ts';
+import { rememberChoice, rememberedChoice } from './backend-memory.ts';
 import { readOnServer, ServerUnreachableError } from './api-client.ts';
 import { browserCorrections, mountCorrections, serverCorrections, userId } from './corrections.ts';
 import { byId } from './dom.ts';
@@ -68,7 +70,11 @@ interface Source {
  * needed, by the worker): the page goes on drawing while it loads and while it reads. A load
  * that failed may be tried again. `onChange` hears how loading goes.
  */
-function browserModelLoader(urls: ModelUrls, onChange: (model: BrowserModel) => void) {
+function browserModelLoader(
+  urls: ModelUrls,
+  request: BackendRequest,
+  onChange: (model: BrowserModel) => void,
+) {
   let loading: Promise<RecognitionWorker> | null = null;
   return {
     get started(): boolean {
@@ -77,10 +83,17 @@ function browserModelLoader(urls: ModelUrls, onChange: (model: BrowserModel) => 
     load(): Promise<RecognitionWorker> {
       if (!loading) {
         onChange({ state: 'loading' });
-        loading = RecognitionWorker.start(urls).then(
+        loading = RecognitionWorker.start({
+          urls,
+          backend: request,
+          remembered: rememberedChoice(),
+        }).then(
           (model) => {
-            performance.mark('digits:model-ready');
-            onChange({ state: 'ready', backend: model.backend, loadMs: model.loadMs });
+            const { backend, threads, loadMs, choice } = model.model;
+            if (worthRemembering(request, choice)) rememberChoice(choice);
+            // The backend and how it was chosen, for bench:web and the browser tests.
+            performance.mark('digits:model-ready', { detail: { backend, threads, choice } });
+            onChange({ state: 'ready', backend, threads, loadMs, choice });
             return model;
           },
           (err: unknown) => {
@@ -101,6 +114,8 @@ export function mount(site: Site): void {
     new URL(`models/${folder}/model.json`, document.baseURI).href;
   const models = browserModelLoader(
     { digit: modelUrl('mnist-cnn'), line: modelUrl('line-cnn'), paperLine: modelUrl('line-paper') },
+    // `?backend=webgl|wasm|cpu|measure` picks the in-browser model's backend (backend-choice.ts).
+    backendRequestFrom(location.search),
     (model) => update(browserModelChanged(state, model)),
   );
 

@@ -9,7 +9,8 @@ import type { GrayBitmap } from '../core/preprocess.ts';
 import type { UnsureThresholds } from '../core/unsure.ts';
 import type { Ensemble } from '../core/vote.ts';
 import type { Reading } from '../recognizer/answers.ts';
-import type { ModelUrls } from './in-browser.ts';
+import type { BackendName } from './backend-choice.ts';
+import type { LoadRequest } from './in-browser.ts';
 import type { FromWorker, LoadedModel, ToWorker, WorkerError } from './recognition-protocol.ts';
 import type { AdaptationModel } from './recognizer-features.ts';
 
@@ -58,7 +59,7 @@ export class RecognitionWorker implements AdaptationModel {
   }
 
   /** Starts a worker and loads the models in it; rejects if they cannot be loaded. */
-  static start(urls: ModelUrls): Promise<RecognitionWorker> {
+  static start(request: LoadRequest): Promise<RecognitionWorker> {
     const worker = new Worker(new URL('./recognition-worker.ts', import.meta.url), {
       type: 'module',
       name: 'recognition',
@@ -82,12 +83,12 @@ export class RecognitionWorker implements AdaptationModel {
         fail(new Error(`the recognition worker could not start: ${event.message}`));
       worker.addEventListener('message', onMessage);
       worker.addEventListener('error', onError);
-      const load: ToWorker = { type: 'load', urls };
+      const load: ToWorker = { type: 'load', request };
       worker.postMessage(load);
     });
   }
 
-  get backend(): string {
+  get backend(): BackendName {
     return this.model.backend;
   }
 

@@ -8,12 +8,13 @@ import type { GrayBitmap } from '../core/preprocess.ts';
 import type { UnsureThresholds } from '../core/unsure.ts';
 import type { Ensemble } from '../core/vote.ts';
 import type { Reading } from '../recognizer/answers.ts';
-import type { ModelUrls } from './in-browser.ts';
+import type { BackendChoice, BackendName } from './backend-choice.ts';
+import type { LoadRequest } from './in-browser.ts';
 
 /** The page to the worker. */
 export type ToWorker =
   /** Load the models (once; a later `load` after a failure tries again). */
-  | { readonly type: 'load'; readonly urls: ModelUrls }
+  | { readonly type: 'load'; readonly request: LoadRequest }
   /** Read the number in a drawing, as POST /api/read does. */
   | {
       readonly type: 'read';
@@ -26,8 +27,12 @@ export type ToWorker =
 
 /** The loaded model, as the page describes it and adapts with it. */
 export interface LoadedModel {
-  /** The tfjs backend in use: 'wasm' or 'cpu'. */
-  readonly backend: string;
+  /** The tfjs backend in use. */
+  readonly backend: BackendName;
+  /** The wasm backend's threads (1 unless the page is cross-origin isolated); else null. */
+  readonly threads: number | null;
+  /** How the backend was chosen (the page remembers a measured choice). */
+  readonly choice: BackendChoice;
   /** From the start of loading to warmed up, ms. */
   readonly loadMs: number;
   readonly thresholds: UnsureThresholds;

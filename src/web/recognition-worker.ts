@@ -26,13 +26,15 @@ function asWorkerError(err: unknown): WorkerError {
 
 async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'load') {
-    model = loadLocalModel(message.urls);
+    model = loadLocalModel(message.request);
     try {
-      const { recognizer, backend, loadMs } = await model;
+      const { recognizer, backend, threads, choice, loadMs } = await model;
       post({
         type: 'loaded',
         model: {
           backend,
+          threads,
+          choice,
           loadMs,
           thresholds: recognizer.thresholds,
           featureSize: recognizer.featureSize,

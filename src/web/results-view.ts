@@ -9,18 +9,18 @@ import { describeAdaptation } from '../core/adapt.ts';
 import { describeUncertainty } from '../core/unsure.ts';
 import type { Recognition } from '../recognizer/answers.ts';
 import { byId } from './dom.ts';
+import type { BackendName } from './backend-choice.ts';
+import { engineName } from './engine-name.ts';
 import { millis, percent } from './format.ts';
 import { drawInput } from './number-view.ts';
 
 export interface Provenance {
   readonly where: 'server' | 'browser';
-  /** The browser's tfjs backend ('wasm' or 'cpu'). */
-  readonly backend?: string;
+  /** The browser's tfjs backend. */
+  readonly backend?: BackendName;
   /** Server only: request to answer, ms. */
   readonly roundTripMs?: number;
 }
-
-const BACKEND_NAMES: Record<string, string> = { wasm: 'WebAssembly', cpu: 'JavaScript' };
 
 /** How an answer is told beyond its recognition (a number's, around its picked digit). */
 export interface AnswerOptions {
@@ -75,7 +75,7 @@ export function describeAnswer(
 
 function describeTiming(ms: number, from: Provenance): string {
   if (from.where === 'browser') {
-    const engine = BACKEND_NAMES[from.backend ?? ''] ?? from.backend ?? '';
+    const engine = from.backend ? engineName(from.backend) : '';
     return `${millis(ms)} in your browser${engine ? ` (${engine})` : ''}`;
   }
   const trip = from.roundTripMs === undefined ? '' : ` · ${millis(from.roundTripMs)} round trip`;

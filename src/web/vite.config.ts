@@ -11,6 +11,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from './cross-origin-isolation.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '../..');
@@ -51,6 +52,47 @@ function modelFiles(copyIntoBuild: boolean): Plugin {
   };
 }
 
+/**
+ * The static site's `_headers` file: Netlify and Cloudflare Pages send these headers with
+ * every file, so the page is cross-origin isolated there (README, "The static site").
+ */
+function hostHeaders(): Plugin {
+  const lines = Object.entries(CROSS_ORIGIN_ISOLATION_HEADERS).map(([k, v]) => `  ${k}: ${v}`);
+  return {
+    name: 'digits-host-headers',
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: '_headers',
+        source: ['/*', ...lines, ''].join('\n'),
+      });
+    },
+  };
+}
+
+/**
+ * The wasm backend's threaded build starts its threads from the text of its own factory
+ * function (`factory.toString()` put in a Blob), so that function must not use anything from
+ * around it. It reads one variable of its enclosing closure, `_scriptDir`, guarded by
+ * `typeof`; the minifier, seeing a declared variable, drops the guard, and every thread then
+ * fails with "e is not defined". Without the declaration `_scriptDir` is a global the
+ * minifier keeps guarded (it is undefined in a worker in any case: there is no document).
+ */
+function standaloneThreadedWasm(): Plugin {
+  const declaration =
+    /var _scriptDir = typeof document !== 'undefined' && document\.currentScript \? document\.currentScript\.src : undefined;\s*if \(typeof __filename !== 'undefined'\) _scriptDir = _scriptDir \|\| __filename;/;
+  return {
+    name: 'digits-standalone-threaded-wasm',
+    transform(code, id) {
+      if (!id.includes('tfjs-backend-wasm-threaded-simd.js')) return null;
+      if (!declaration.test(code)) {
+        this.error('the threaded wasm factory changed: check standaloneThreadedWasm');
+      }
+      return { code: code.replace(declaration, ''), map: null };
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   const isStatic = mode === 'static';
   return {
@@ -62,14 +104,14 @@ export default defineConfig(({ mode }) => {
     },
     resolve: {
       // The recognizer imports '@tensorflow/tfjs'; the page only needs its core and layers
-      // (the wasm and cpu backends are imported by in-browser.ts, in the worker), not WebGL, the graph
-      // converter or tf.data, so this keeps the download small.
+      // (the backends are imported by tf-backends.ts, in the worker, WebGL's code only where
+      // WebGL is tried), not the graph converter or tf.data, so this keeps the download small.
       alias: [{ find: /^@tensorflow\/tfjs$/, replacement: join(here, 'tf-browser.ts') }],
     },
-    plugins: [modelFiles(isStatic)],
+    plugins: [modelFiles(isStatic), ...(isStatic ? [hostHeaders()] : [])],
     // The recognition worker (recognition-worker.ts) is a module worker: its chunks (tfjs,
     // the recognizer) are split and loaded as the page's are.
-    worker: { format: 'es' as const },
+    worker: { format: 'es' as const, plugins: () => [standaloneThreadedWasm()] },
     build: {
       outDir: join(repo, 'dist', isStatic ? 'static' : 'web'),
       emptyOutDir: true,
@@ -80,6 +122,8 @@ export default defineConfig(({ mode }) => {
     },
     server: {
       proxy: { '/api': 'http://127.0.0.1:3000', '/healthz': 'http://127.0.0.1:3000' },
+      headers: CROSS_ORIGIN_ISOLATION_HEADERS,
     },
+    preview: { headers: CROSS_ORIGIN_ISOLATION_HEADERS },
   };
 });

@@ -233,6 +233,15 @@ describe('the page and the model files', () => {
     expect(asset.headers['content-type']).toMatch(/javascript/);
   });
 
+  it('sends the page, its files and the models cross-origin isolated (COOP, COEP)', async () => {
+    for (const url of ['/', '/assets/app.js', '/models/mnist-cnn/model.json']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['cross-origin-opener-policy'], url).toBe('same-origin');
+      expect(res.headers['cross-origin-embedder-policy'], url).toBe('require-corp');
+    }
+  });
+
   it('answers 503 page_not_built at / when the page is not built, and the API still works', async () => {
     const message = expectError(
       await strict.inject({ method: 'GET', url: '/' }),

@@ -79,13 +79,23 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/** The wasm backend's threaded build, as Vite names it: fetched only by an isolated page. */
+export const THREADED_WASM = /tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/;
+
 export interface StaticServer {
   readonly url: string;
   close(): Promise<void>;
 }
 
-/** Serves `root` on a free loopback port, optionally under a path prefix such as /app/. */
-export async function serveStatic(root: string, prefix = '/'): Promise<StaticServer> {
+/**
+ * Serves `root` on a free loopback port, optionally under a path prefix such as /app/, with
+ * `headers` on every file (a static host configured for cross-origin isolation sends them).
+ */
+export async function serveStatic(
+  root: string,
+  prefix = '/',
+  headers: Readonly<Record<string, string>> = {},
+): Promise<StaticServer> {
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (!path.startsWith(prefix)) {
@@ -102,7 +112,10 @@ export async function serveStatic(root: string, prefix = '/'): Promise<StaticSer
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(200, {
+      ...headers,
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

@@ -7,7 +7,9 @@
  *   server page, recognition on the server). Each run is a fresh browser context: once the
  *   page has loaded the digit is drawn and Predict pressed (the first answer), then the pad is
  *   cleared and the digit drawn again (a later digit), then the number (a later number). The
- *   page's `digits:prediction` measures give each answer's time and its phases.
+ *   page's `digits:prediction` measures give each answer's time and its phases. The static
+ *   site runs twice: as a plain host serves it, and sent with COOP/COEP (wasm threads);
+ * - the model weights the static site ships, raw and gzipped.
  *
  *   npx tsx test/e2e/measure.ts [--runs 5] [--pendigits <dir>]
  *
@@ -22,6 +24,7 @@ import { penDrawings, type PenDrawing } from './pen-drawings.ts';
 import { ensureBuilt, launchBrowser, REPO, screenshotPath, serveStatic } from './helpers.ts';
 import type { Stroke } from './digit-strokes.ts';
 import type { PredictionPhases } from '../../src/web/prediction-phases.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../src/web/cross-origin-isolation.ts';
 
 interface JsSize {
   entryKiB: number;
@@ -54,6 +57,19 @@ function jsSize(dir: string): JsSize {
     totalGzipKiB: kib(totalGzip),
     files,
   };
+}
+
+/** Each model's weights as the static site ships them, raw and gzipped. */
+function modelSizes(dir: string): Record<string, { kB: number; gzipKB: number }> {
+  const sizes: Record<string, { kB: number; gzipKB: number }> = {};
+  for (const name of readdirSync(join(dir, 'models'))) {
+    const bytes = readFileSync(join(dir, 'models', name, 'weights.bin'));
+    sizes[name] = {
+      kB: Math.round(bytes.length / 100) / 10,
+      gzipKB: Math.round(gzipSync(bytes, { level: 9 }).length / 100) / 10,
+    };
+  }
+  return sizes;
 }
 
 /** A person's pace: a pointer event every this many ms (a pen reports at 100-200 Hz). */
@@ -104,6 +120,9 @@ interface Answer {
 interface Run {
   /** Navigation start to the page loaded (the `load` event), ms. */
   loadedMs: number;
+  /** The in-browser model's backend and wasm threads (if it loaded). */
+  backend: string | null;
+  threads: number | null;
   /** Navigation start to the first answer on the page, ms. */
   firstResultMs: number;
   /** Navigation start to the in-browser model loaded and warmed up, ms (if it loaded). */
@@ -173,17 +192,55 @@ async function run(
       loaded: nav.loadEventEnd,
       firstResult: performance.getEntriesByName('digits:first-result')[0]?.startTime ?? NaN,
       modelReady: performance.getEntriesByName('digits:model-ready')[0]?.startTime ?? null,
+      model: ((performance.getEntriesByName('digits:model-ready')[0] as PerformanceMark | undefined)
+        ?.detail ?? null) as { backend: string; threads: number | null } | null,
     };
   });
   await context.close();
   return {
     loadedMs: Math.round(marks.loaded),
+    backend: marks.model?.backend ?? null,
+    threads: marks.model?.threads ?? null,
     firstResultMs: Math.round(marks.firstResult),
     modelReadyMs: marks.modelReady === null ? null : Math.round(marks.modelReady),
     first,
     laterDigit,
     laterNumber,
   };
+}
+
+/** What the page's backend measurement (`?backend=measure`) found: ms per reading, by backend. */
+interface BackendMeasurement {
+  chosen: string;
+  times: Record<string, number>;
+  /** Navigation start to the model ready, measurement included, ms. */
+  modelReadyMs: number;
+}
+
+async function measureBackends(browser: Browser, url: string): Promise<BackendMeasurement> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  const page = await context.newPage();
+  await page.goto(`${url}?backend=measure`);
+  const mark = await page.waitForFunction(
+    () => {
+      const m = performance.getEntriesByName('digits:model-ready')[0] as
+        PerformanceMark | undefined;
+      return (
+        m && {
+          at: m.startTime,
+          detail: m.detail as { choice: BackendMeasurement & { backend: string } },
+        }
+      );
+    },
+    null,
+    { timeout: 120_000 },
+  );
+  const { at, detail } = (await mark.jsonValue())!;
+  await context.close();
+  const times = Object.fromEntries(
+    Object.entries(detail.choice.times).map(([b, ms]) => [b, Math.round(ms * 10) / 10]),
+  );
+  return { chosen: detail.choice.backend, times, modelReadyMs: Math.round(at) };
 }
 
 function median(values: number[]): number {
@@ -223,6 +280,7 @@ function summariseAnswers(answers: Answer[]) {
 
 function summarise(runs: Run[]) {
   return {
+    backends: [...new Set(runs.map((r) => `${r.backend ?? 'none'}, threads ${r.threads ?? '-'}`))],
     loadedMs: median(runs.map((r) => r.loadedMs)),
     firstResultMs: median(runs.map((r) => r.firstResultMs)),
     modelReadyMs: runs.some((r) => r.modelReadyMs !== null)
@@ -284,7 +342,15 @@ async function main(): Promise<void> {
 
   const inBrowser: Run[] = [];
   for (let i = 0; i < runs; i++) inBrowser.push(await run(browser, site.url, drawings));
+  // Every backend that starts here timed by the page itself, software WebGL included.
+  const backendsPlain = await measureBackends(browser, site.url);
   await site.close();
+  // The same site sent with COOP and COEP, as a host configured for threads sends it.
+  const isolatedSite = await serveStatic(staticDir, '/', CROSS_ORIGIN_ISOLATION_HEADERS);
+  const isolated: Run[] = [];
+  for (let i = 0; i < runs; i++) isolated.push(await run(browser, isolatedSite.url, drawings));
+  const backendsIsolated = await measureBackends(browser, isolatedSite.url);
+  await isolatedSite.close();
 
   const app = await buildApp({
     webRoot: webDir,
@@ -301,6 +367,7 @@ async function main(): Promise<void> {
 
   const modes = {
     'in the browser (static site)': summarise(inBrowser),
+    'in the browser (static site, COOP/COEP)': summarise(isolated),
     'via the server': summarise(viaServer),
   };
   const report = {
@@ -321,20 +388,30 @@ async function main(): Promise<void> {
       },
     },
     javascript: sizes,
+    models: modelSizes(staticDir),
+    backendMeasurement: { plain: backendsPlain, isolated: backendsIsolated },
     modes,
   };
   writeFileSync(screenshotPath('web-measurements.json'), `${JSON.stringify(report, null, 2)}\n`);
   const b = modes['in the browser (static site)'];
+  const i = modes['in the browser (static site, COOP/COEP)'];
   const v = modes['via the server'];
+  const weights = Object.entries(report.models)
+    .map(([name, m]) => `${name} ${m.kB} kB (${m.gzipKB} kB gzipped)`)
+    .join(', ');
   console.log(
     [
       `JavaScript, gzipped (level 9):`,
       `  static site: entry ${sizes.static.entryGzipKiB} KiB, all ${sizes.static.totalGzipKiB} KiB (raw ${sizes.static.totalKiB} KiB)`,
       `  server page: entry ${sizes.web.entryGzipKiB} KiB, all ${sizes.web.totalGzipKiB} KiB (in-browser model code loaded on demand)`,
+      `Model weights: ${weights}`,
+      `?backend=measure, ms per reading (median of 6): plain ${JSON.stringify(backendsPlain.times)} -> ${backendsPlain.chosen} (ready at ${backendsPlain.modelReadyMs} ms); ` +
+        `isolated ${JSON.stringify(backendsIsolated.times)} -> ${backendsIsolated.chosen} (ready at ${backendsIsolated.modelReadyMs} ms)`,
       `Drawn: a ${drawings.digit.text} of writer ${drawings.digit.writer} (${drawings.digit.points} points), ` +
         `${drawings.number.text} of writer ${drawings.number.writer} (${drawings.number.points} points), a point every ${PACE_MS} ms`,
       `Median of ${runs} fresh contexts, ${VIEWPORT.width}x${VIEWPORT.height}:`,
-      `  in the browser: loaded ${b.loadedMs} ms, first answer on the page ${b.firstResultMs} ms after navigation, model ready ${b.modelReadyMs} ms`,
+      `  in the browser: loaded ${b.loadedMs} ms, first answer on the page ${b.firstResultMs} ms after navigation, model ready ${b.modelReadyMs} ms (${b.backends.join('; ')})`,
+      `  in the browser, isolated: loaded ${i.loadedMs} ms, first answer on the page ${i.firstResultMs} ms after navigation, model ready ${i.modelReadyMs} ms (${i.backends.join('; ')})`,
       `  via the server: loaded ${v.loadedMs} ms, first answer on the page ${v.firstResultMs} ms after navigation`,
       '',
       table(modes, runs),

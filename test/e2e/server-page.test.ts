@@ -16,6 +16,7 @@ import {
   REPO,
   resultFor,
   screenshotPath,
+  THREADED_WASM,
   watchConsole,
   type ConsoleWatch,
 } from './helpers.ts';
@@ -52,6 +53,8 @@ async function startServer(): Promise<{ app: FastifyInstance; url: string }> {
 interface Opened {
   page: Page;
   watch: ConsoleWatch;
+  /** Every URL the page (and its workers) asked for. */
+  requests: string[];
   /** POST /api/read requests the page made (the page reads a number, of one digit or more). */
   predictions: Request[];
 }
@@ -60,13 +63,15 @@ async function open(url: string, viewport = { width: 1280, height: 800 }): Promi
   const page = await (await newContext({ viewport })).newPage();
   const watch = watchConsole(page);
   const predictions: Request[] = [];
+  const requests: string[] = [];
   page.on('request', (req) => {
+    requests.push(req.url());
     if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/read') {
       predictions.push(req);
     }
   });
   await page.goto(url);
-  return { page, watch, predictions };
+  return { page, watch, requests, predictions };
 }
 
 /** The preview's 28x28 gray levels (the input the model saw), 0..255. */
@@ -335,9 +340,12 @@ describe('the page served by the API server', () => {
   });
 
   test('the switch to in-browser recognition', async () => {
-    const { page, watch, predictions } = await open(server.url);
+    const { page, watch, requests, predictions } = await open(server.url);
+    // The server sends COOP and COEP: the page is isolated, its model runs wasm's threaded build.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     await page.locator('label[for="mode-browser"]').click();
     await page.waitForSelector('[data-testid="status"][data-state="ready"]');
+    expect(requests.some((u) => THREADED_WASM.test(u))).toBe(true);
     await expect(page.getByTestId('status').textContent()).resolves.toMatch(/in this browser/);
     await drawWithMouse(page, DIGIT_STROKES[5]);
     expect(await resultFor(page, 2)).toBe('5');

@@ -13,12 +13,14 @@ import {
   padBox,
   resultFor,
   screenshotPath,
+  THREADED_WASM,
   serveStatic,
   swipe,
   watchConsole,
   type ConsoleWatch,
   type StaticServer,
 } from './helpers.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../src/web/cross-origin-isolation.ts';
 import {
   boxesOverDigits,
   checkPhoto,
@@ -41,15 +43,16 @@ afterAll(async () => {
   await site?.close();
 });
 
-/** Opens the site and waits until the in-browser model is loaded. */
+/** Opens the site (or `url`) and waits until the in-browser model is loaded. */
 async function open(
   options: BrowserContextOptions,
+  url = site.url,
 ): Promise<{ page: Page; watch: ConsoleWatch; requests: string[] }> {
   const page = await (await newContext(options)).newPage();
   const watch = watchConsole(page);
   const requests: string[] = [];
   page.on('request', (req) => requests.push(req.url()));
-  await page.goto(site.url);
+  await page.goto(url);
   await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 60_000 });
   return { page, watch, requests };
 }
@@ -247,7 +250,7 @@ describe('static site, recognition in the browser', () => {
     await drawWithMouse(page, DIGIT_STROKES[3]);
     await resultFor(page, DIGIT_STROKES[3].length);
     await expect(page.getByTestId('timing').textContent()).resolves.toMatch(
-      /ms in your browser \((WebAssembly|JavaScript)\)/,
+      /ms in your browser \(WebAssembly\)/,
     );
     await expect(page.getByTestId('confidence').textContent()).resolves.toMatch(/\d+(\.\d)?%/);
     const bars = page.getByTestId('probabilities').getByRole('meter');
@@ -376,5 +379,75 @@ describe('static site, recognition in the browser', () => {
     expect(focused).toEqual(expect.arrayContaining(['undo:solid', 'clear:solid', 'predict:solid']));
 
     expect(watch.problems).toEqual([]);
+  });
+});
+
+/** How the page's model was loaded: its backend, threads and how the backend was chosen. */
+async function modelReady(page: Page): Promise<ModelReady> {
+  return page.evaluate(
+    () =>
+      (performance.getEntriesByName('digits:model-ready')[0] as PerformanceMark)
+        .detail as ModelReady,
+  );
+}
+
+interface ModelReady {
+  backend: string;
+  threads: number | null;
+  choice: { how: string; times: Record<string, number> };
+}
+
+describe('the backend the model runs on', () => {
+  test('WebAssembly here (no GPU, nothing to measure); WebGL when asked: the same answers', async () => {
+    const answers: Record<string, { text: string; confidence: string }[]> = {};
+    for (const query of ['', '?backend=webgl']) {
+      const { page, watch } = await open(
+        { viewport: { width: 1280, height: 800 } },
+        site.url + query,
+      );
+      const ready = await modelReady(page);
+      if (query === '') {
+        // Headless Chromium's WebGL is SwiftShader, software: WebAssembly without timing both.
+        expect(ready).toMatchObject({ backend: 'wasm', threads: 1, choice: { how: 'only' } });
+      } else {
+        expect(ready).toMatchObject({ backend: 'webgl', threads: null, choice: { how: 'asked' } });
+      }
+      answers[query] = [];
+      for (const digit of [7, 4]) {
+        await drawWithMouse(page, DIGIT_STROKES[digit]);
+        const text = await resultFor(page, DIGIT_STROKES[digit].length, 60_000);
+        const confidence = (await page.getByTestId('confidence').textContent()) ?? '';
+        answers[query].push({ text, confidence });
+        await page.getByTestId('clear').click();
+      }
+      expect(answers[query].map((a) => a.text)).toEqual(['7', '4']);
+      expect(await page.getByTestId('status').textContent()).toMatch(
+        query === '' ? /\(WebAssembly, loaded/ : /\(WebGL, loaded/,
+      );
+      expect(watch.problems).toEqual([]);
+      await page.context().close();
+    }
+    // The same confidences, to the tenth of a percent shown.
+    expect(answers['?backend=webgl']).toEqual(answers['']);
+  });
+
+  test('cross-origin isolated (COOP and COEP headers): the threaded WebAssembly build', async () => {
+    const dir = await ensureBuilt('static');
+    const isolated = await serveStatic(dir, '/digits/', CROSS_ORIGIN_ISOLATION_HEADERS);
+    try {
+      const { page, watch, requests } = await open(
+        { viewport: { width: 1280, height: 800 } },
+        isolated.url,
+      );
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      expect(requests.some((u) => THREADED_WASM.test(u))).toBe(true);
+      expect(await modelReady(page)).toMatchObject({ backend: 'wasm' });
+      const strokes = numberStrokes('3150');
+      await drawWithMouse(page, strokes, 8);
+      expect(await resultFor(page, strokes.length)).toBe('3150');
+      expect(watch.problems).toEqual([]);
+    } finally {
+      await isolated.close();
+    }
   });
 });

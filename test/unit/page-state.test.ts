@@ -2,6 +2,7 @@
  * The page's state without a browser (src/web/page-state.ts): what it shows for an answer,
  * an error, a number, a photo and a choice of mode, each step driven as page.ts drives it.
  */
+import { millis } from '../../src/web/format.ts';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
 import type { Reading } from '../../src/recognizer/answers.ts';
@@ -232,7 +233,9 @@ describe('the page state', () => {
     const ready = page.browserModelChanged(browser, {
       state: 'ready',
       backend: 'wasm',
+      threads: 1,
       loadMs: 812.4,
+      choice: { backend: 'wasm', how: 'only', key: 'k', times: {} },
     });
     expect(page.statusOf(ready)).toEqual({
       text: 'Model ready in this browser (WebAssembly, loaded in 812 ms).',
@@ -250,8 +253,21 @@ describe('the page state', () => {
     const site = page.browserModelChanged(page.initialState('static'), {
       state: 'ready',
       backend: 'cpu',
+      threads: null,
       loadMs: 1500,
+      choice: { backend: 'cpu', how: 'asked', key: 'k', times: {} },
     });
+    const measured = page.browserModelChanged(browser, {
+      state: 'ready',
+      backend: 'wasm',
+      threads: 2,
+      loadMs: 640,
+      choice: { backend: 'wasm', how: 'measured', key: 'k', times: { webgl: 270, wasm: 8 } },
+    });
+    expect(page.statusOf(measured).text).toBe(
+      'Model ready in this browser (WebAssembly, 2 threads, loaded in 640 ms). ' +
+        `Per reading: WebGL ${millis(270)}, WebAssembly ${millis(8)}.`,
+    );
     expect(site.mode).toBe('browser');
     expect(page.statusOf(site).text).toBe(
       'Model ready in this browser (JavaScript, loaded in 1500 ms). Nothing you draw leaves this page.',
@@ -262,7 +278,9 @@ describe('the page state', () => {
     const state = page.browserModelChanged(page.initialState('server'), {
       state: 'ready',
       backend: 'wasm',
+      threads: 1,
       loadMs: 900,
+      choice: { backend: 'wasm', how: 'remembered', key: 'k', times: {} },
     });
     const away = page.serverReached(state, false);
     expect(page.statusOf(away)).toEqual({
