@@ -11,6 +11,7 @@
  * Targets (issue #5): >= 500 req/s at 8 connections with p99 < 50 ms.
  */
 import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -111,15 +112,19 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   for (const connections of connectionCounts) {
     const cpuStart = process.cpuUsage();
+    const eluStart = performance.eventLoopUtilization();
     const result = await load(connections, duration);
     const cpu = process.cpuUsage(cpuStart);
+    const elu = performance.eventLoopUtilization(eluStart);
     const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total);
+    // The server's own thread (autocannon has a thread of its own): how busy its event loop was.
+    const mainMsPerRequest = elu.active / Math.max(1, result.requests.total);
     const bad = result.non2xx + result.errors + result.timeouts;
     rows.push(
-      `${String(connections).padStart(11)}  ${result.requests.average.toFixed(0).padStart(5)}  ${String(result.latency.p50).padStart(7)}  ${String(result.latency.p99).padStart(7)}  ${String(result.requests.total).padStart(8)}  ${cpuMsPerRequest.toFixed(2).padStart(6)}  ${bad}`,
+      `${String(connections).padStart(11)}  ${result.requests.average.toFixed(0).padStart(5)}  ${String(result.latency.p50).padStart(7)}  ${String(result.latency.p99).padStart(7)}  ${String(result.requests.total).padStart(8)}  ${cpuMsPerRequest.toFixed(2).padStart(6)}  ${mainMsPerRequest.toFixed(2).padStart(7)}  ${(elu.utilization * 100).toFixed(0).padStart(5)}%  ${bad}`,
     );
     console.log(
-      `${connections} connection(s): ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${cpuMsPerRequest.toFixed(2)} ms of CPU per request${bad ? `, ${bad} failed` : ''}`,
+      `${connections} connection(s): ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${cpuMsPerRequest.toFixed(2)} ms of CPU per request, event loop busy ${mainMsPerRequest.toFixed(2)} ms per request (${(elu.utilization * 100).toFixed(0)}%)${bad ? `, ${bad} failed` : ''}`,
     );
   }
   const after = { rss: rss(), tensors: app.inference.liveTensors };
@@ -127,7 +132,7 @@ async function main(): Promise<void> {
 
   console.log('');
   console.log(
-    `connections  req/s  p50 ms  p99 ms  requests  cpu ms  failed   (${duration} s each; cpu: process CPU time per request, load generator included)`,
+    `connections  req/s  p50 ms  p99 ms  requests  cpu ms  loop ms  loop  failed   (${duration} s each; cpu: process CPU time per request, load generator included; loop: the server's event loop busy, per request and in all)`,
   );
   for (const row of rows) console.log(row);
   console.log(

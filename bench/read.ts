@@ -24,6 +24,7 @@ import { loadRecognizer } from '../src/recognizer/node.ts';
 import { buildApp } from '../src/server/app.ts';
 import { requestLog } from '../src/server/request-log.ts';
 import { isValidationWriter, PEN_DIGITS } from '../src/training/config.ts';
+import { saltNoisePng } from '../test/api/images.ts';
 
 const { values } = parseArgs({
   options: {
@@ -223,14 +224,6 @@ function photographedPage(rows: readonly GrayBitmap[]): GrayBitmap {
       data[y * width + x] = paper - darkness * (paper - 40);
     }
   return { width, height, data };
-}
-
-/** `side` x `side` of white with 200,000 black dots (at 2048), deflated hard. */
-function saltNoisePng(side: number): Buffer {
-  const rng = new Random(1);
-  const data = new Uint8ClampedArray(side * side).fill(255);
-  for (let i = 0; i < Math.round(200_000 * (side / 2048) ** 2); i++) data[rng.int(side * side)] = 0;
-  return grayPng({ width: side, height: side, data }, 9);
 }
 
 /** A gray bitmap as a PNG. */

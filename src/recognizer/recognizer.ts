@@ -87,7 +87,7 @@ export const DIGIT_COMBINATION: DigitCombination = 'product';
 
 /**
  * A digit of a number that the line model and the digit model's plain pass both give at least
- * this probability is not read again in ten variants. On 576 numbers of 2-10 digits of both
+ * this probability is not read again in ten variants. On 432 numbers of 2-10 digits of both
  * sources' validation writers, spaced to overlapping (docs/benchmarks.md), thresholds from
  * 0.995 down to 0.9 changed no reading and no flag, and spared 50-69% of the digits' variants.
  */
@@ -537,7 +537,7 @@ export class Recognizer {
   /**
    * The line model's scores of each line: lines written on paper that was not plain by the
    * paper's line model when there is one (trained on scanned digits and real checks too, it
-   * reads the held-out checks 54.9% against 38.0%, and drawn tight numbers 8 points worse:
+   * reads the held-out checks 57.7% against 38.0%, and drawn tight numbers 8 points worse:
    * docs/benchmarks.md), the others by the drawings' own.
    */
   private lineLogits(lines: readonly PreparedLine[]): Float32Array[] {

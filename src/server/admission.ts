@@ -3,7 +3,8 @@
  * A client is the rate limiter's key: its address, or behind a proxy that `trustProxy`
  * trusts, the forwarded address (Fastify's `request.ip`). A client over its share of the
  * queue (or whose body, by its declared size, would not fit it), over its budget of work,
- * already sending a large upload, or a server that is overloaded is answered 429/503 with
+ * already sending a large upload, or a server that is overloaded (its queue full, or its
+ * event loop lagging) is answered 429/503 with
  * Retry-After at once: a refused request costs no JSON parsing, so refusing a flood stays
  * cheap for the event loop that answers everyone else. Its upload is then read to the end
  * and dropped, paced, so that the client gets the answer (see admissionHook).
@@ -98,6 +99,33 @@ function isLarge(request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined;
 }
 
+/** How late the event loop is (ms, its mean delay over the last moment) and its bound. */
+export interface EventLoopLoad {
+  /** The measured delay (@fastify/under-pressure's, its mean over the last sample). */
+  delayMs(): number;
+  /** Beyond this work is refused 503; 0 = never. */
+  readonly maxDelayMs: number;
+}
+
+/**
+ * A 503 for every request of work while the event loop lags more than `maxDelayMs` (issue
+ * 26): the loop that reads requests and answers them is the bottleneck then, and more work
+ * admitted would only make every answer later. Retry-After: 1, the time it takes to measure
+ * again.
+ */
+function eventLoopRefusal(pool: InferencePool, load: EventLoopLoad | undefined): ApiError | null {
+  if (!load || load.maxDelayMs <= 0) return null;
+  const delay = load.delayMs();
+  if (!(delay > load.maxDelayMs)) return null;
+  pool.countShed('overloaded');
+  return new ApiError(
+    503,
+    'overloaded',
+    `the server is overloaded: its event loop is ${Math.round(delay)} ms late (over ${load.maxDelayMs} ms); retry in 1 s`,
+    1,
+  );
+}
+
 /**
  * The onRequest hook of every route whose work goes through the inference pool. A refused
  * request is answered at once, before its body is read, and the rest of its upload is then
@@ -110,11 +138,15 @@ function isLarge(request: FastifyRequest): boolean {
  * large, at once; sent in chunks, once that much has arrived. The request timeout bounds how
  * long a slow upload is waited for.
  */
-export function admissionHook(pool: InferencePool): onRequestHookHandler {
+export function admissionHook(
+  pool: InferencePool,
+  eventLoop?: EventLoopLoad,
+): onRequestHookHandler {
   const { discard, uploads } = gatesOf(pool);
   return async (request, reply) => {
     const client = clientOf(request);
-    let refusal = pool.precheck(client, declaredBytes(request));
+    let refusal =
+      pool.precheck(client, declaredBytes(request)) ?? eventLoopRefusal(pool, eventLoop);
     if (!refusal && isLarge(request) && !uploads.begin(client, request.raw)) {
       pool.countShed('client_share');
       refusal = new ApiError(

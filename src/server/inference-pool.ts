@@ -6,28 +6,29 @@
  * none of which piscina exposes.
  *
  * Work waits on the main thread, in the fair scheduler (scheduler.ts), cut into pieces of at
- * most one forward pass; a worker is handed the next piece only when it has room (less than
- * WORKER_ROOM of estimated work at it). The real queue is therefore here, where it is fair and
- * bounded, not inside the workers, and a worker still batches the few pieces it holds into
- * one forward pass.
+ * most one forward pass (pool/request.ts); a worker is handed the next piece only when
+ * placement (pool/placement.ts) lets it take one. The real queue is therefore here, where it
+ * is fair and bounded, not inside the workers, and a worker still batches the few pieces it
+ * holds into one forward pass. The workers' lifecycle is pool/workers.ts; their measured speed,
+ * pool/speed.ts.
  */
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import type { FastifyBaseLogger } from 'fastify';
-import { startTsWorker } from '../node/ts-worker.ts';
 import type { ModelInfo } from '../recognizer/recognizer.ts';
 import type { CostedInput } from './cost.ts';
 import { ApiError } from './errors.ts';
-import type {
-  FromWorker,
-  ReadResult,
-  ToWorker,
-  WorkInput,
-  WorkOperation,
-  WorkResult,
-  WorkResults,
-  WorkerData,
-} from './inference-protocol.ts';
+import type { ReadResult, WorkOperation, WorkResult, WorkResults } from './inference-protocol.ts';
+import { isHeavy, placement, RecentTraffic, type WorkerLoad } from './pool/placement.ts';
+import { cut, PIECE_COST, PoolRequest, type PieceWork } from './pool/request.ts';
+import { Speed } from './pool/speed.ts';
+import {
+  inferenceWorkers,
+  type Log,
+  type PoolState,
+  type PoolWorker,
+  type ResultsMessage,
+  type StartWorker,
+  Workers,
+} from './pool/workers.ts';
 import {
   FairScheduler,
   type Piece,
@@ -38,38 +39,6 @@ import {
   Ticket,
 } from './scheduler.ts';
 import { WorkLedger, type WorkBudget } from './work-ledger.ts';
-
-const WORKER_URL = new URL('./inference-worker.ts', import.meta.url);
-
-/** Inputs per piece: the worker's forward-pass size (inference-worker.ts, MAX_PASS_INPUTS). */
-const PIECE_INPUTS = 16;
-/**
- * Estimated work per piece (µs): 16 canvas snapshots, or one large image. It is also how long
- * another client's work may wait for a busy worker, so it stays well under the 150 ms a
- * single digit may take under load (issue 14).
- */
-const PIECE_COST = 50_000;
-/**
- * A worker already holding work is handed another piece only while all of it stays within
- * this (µs, estimated): the single-image requests of 8 connections share forward passes
- * (bench:http), while a large image or a full piece is the only work at its worker. A worker
- * answers all the pieces of one pass together, so a digit beside a large image would wait
- * for the large image's decoding (bench:fair: a digit's pass took 85 ms instead of 5).
- */
-const WORKER_ROOM = 20_000;
-
-/**
- * A piece expected to hold its worker longer than this (ms, at the measured speed) is heavy:
- * a 2048x2048 JPEG always, a 2048x2048 PNG on a busy machine. While light work is arriving
- * (admitted in the last LIGHT_RECENT_MS), and for the first LIGHT_RECENT_MS of heavy work
- * after a pause (light work may be on its way), heavy pieces are kept off one worker, so that
- * a single digit never waits behind one: that worker serves the light work and stays idle
- * otherwise. Heavy work alone for longer, or one worker, and every worker takes anything.
- */
-const HEAVY_MS = 60;
-/** Estimated work (µs) the prior speed counts for: about two large images. */
-const PRIOR_US = 100_000;
-const LIGHT_RECENT_MS = 1000;
 
 /**
  * Default bounds (scheduler.ts; seconds of the whole pool's time, as measured): a client may
@@ -90,81 +59,15 @@ export interface InferencePoolOptions {
   /** Worker threads; default: one per core. */
   readonly size?: number;
   readonly modelDir?: string;
-  readonly log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+  readonly log?: Log;
   /** Admission bounds; default DEFAULT_LIMITS. */
   readonly limits?: Partial<SchedulerLimits>;
   /** Work a client may send a minute; default none (the app sets it from its options). */
   readonly workBudget?: WorkBudget;
-}
-
-/**
- * The pool's lifecycle. `starting`: workers are loading the model; work is admitted and waits.
- * `ready`: every worker has loaded it once (a worker being replaced does not change that).
- * `closing`: no new work; admitted work finishes. `closed`: workers stopped.
- * `failed`: the model could not be loaded; every request is refused.
- */
-export type PoolState = 'starting' | 'ready' | 'closing' | 'closed' | 'failed';
-
-type AnyResult = WorkResult | ReadResult;
-
-/** A request in the pool: its results fill in as its pieces come back. */
-interface PoolRequest {
-  /** Set once the request is admitted. */
-  ticket?: Ticket;
-  readonly operation: WorkOperation;
-  readonly results: AnyResult[];
-  readonly resolve: (results: AnyResult[]) => void;
-  readonly reject: (error: Error) => void;
-  done: boolean;
-}
-
-/** What a worker is handed: some consecutive inputs of one request. */
-interface PieceWork {
-  readonly request: PoolRequest;
-  /** Index of the piece's first input in the request's results. */
-  readonly offset: number;
-  readonly inputs: WorkInput[];
-}
-
-interface Running {
-  readonly ticket: Ticket;
-  readonly piece: Piece<PieceWork>;
-  heavy?: boolean;
-}
-
-class Slot {
-  status: 'starting' | 'ready' | 'stopped' = 'starting';
-  everReady = false;
-  /** Estimated cost of the pieces at this worker. */
-  load = 0;
-  /** Heavy pieces at this worker. */
-  heavy = 0;
-  tensors = 0;
-  readonly running = new Map<number, Running>();
-  constructor(readonly worker: Worker) {}
-}
-
-const silent = { info: () => {}, warn: () => {}, error: () => {} };
-
-/** Cuts a request's inputs into pieces of at most one forward pass and PIECE_COST. */
-function cut(request: PoolRequest, inputs: readonly CostedInput[]): Piece<PieceWork>[] {
-  const pieces: Piece<PieceWork>[] = [];
-  let start = 0;
-  let cost = 0;
-  const close = (end: number) => {
-    if (end > start) {
-      const work = { request, offset: start, inputs: inputs.slice(start, end).map((c) => c.input) };
-      pieces.push({ cost, work });
-    }
-    start = end;
-    cost = 0;
-  };
-  inputs.forEach((item, i) => {
-    if (i > start && (i - start >= PIECE_INPUTS || cost + item.cost > PIECE_COST)) close(i);
-    cost += item.cost;
-  });
-  close(inputs.length);
-  return pieces;
+  /** Starts a worker thread; default the inference worker loading `modelDir` (tests: fakes). */
+  readonly startWorker?: StartWorker;
+  /** The clock placement reads (ms); default performance.now. */
+  readonly now?: () => number;
 }
 
 export interface RunOptions {
@@ -176,94 +79,106 @@ export interface RunOptions {
   readonly bytes?: number;
 }
 
-export function refusalError(refusal: Refusal): ApiError {
+/** A piece at a worker. */
+interface Running {
+  readonly ticket: Ticket;
+  readonly piece: Piece<PieceWork>;
+  /** Heavy when it was placed (placement.ts), whatever the speed measured since. */
+  readonly heavy: boolean;
+}
+
+const silent: Log = { info: () => {}, warn: () => {}, error: () => {} };
+
+function refusalError(refusal: Refusal): ApiError {
   return new ApiError(refusal.status, refusal.code, refusal.message, refusal.retryAfter);
+}
+
+function loadOf(worker: PoolWorker<Running>): WorkerLoad {
+  let cost = 0;
+  let heavy = 0;
+  for (const running of worker.running.values()) {
+    cost += running.piece.cost;
+    if (running.heavy) heavy++;
+  }
+  return { cost, heavy };
+}
+
+/** Pixel arrays move to the worker without a copy (they are not used here afterwards). */
+function transferOf(work: PieceWork): ArrayBuffer[] {
+  return work.inputs.flatMap((input) =>
+    input.kind === 'pixels'
+      ? [input.pixels.buffer as ArrayBuffer]
+      : input.kind === 'input'
+        ? [input.input.buffer as ArrayBuffer]
+        : [],
+  );
 }
 
 export class InferencePool {
   readonly size: number;
-  private readonly modelDir?: string;
-  private readonly log: NonNullable<InferencePoolOptions['log']>;
-  private readonly slots = new Set<Slot>();
-  private readonly scheduler: FairScheduler<PieceWork>;
   readonly ledger: WorkLedger;
-  private nextId = 1;
-  private current: PoolState = 'starting';
-  private loadedModel?: ModelInfo;
-  private failure?: string;
-  private initialPending: number;
-  private readonly ready: Promise<ModelInfo>;
-  private settleReady!: { resolve: (info: ModelInfo) => void; reject: (err: Error) => void };
-  private closed?: Promise<void>;
-  private drained?: () => void;
-  /**
-   * Measured worker time and estimated cost, smoothed (see learnSpeed). Until the workers have
-   * answered a few pieces, a prior of 100 ms of work taken twice as slow as estimated: the first
-   * requests of a flood are admitted and placed as on a busy machine, not an idle one.
-   */
-  private measured = { actual: 2 * PRIOR_US, estimated: PRIOR_US };
-  /** Measured worker time over estimated cost: 1 as estimated, 2 twice as slow. */
-  private ratio = 2;
-  /** When light work was last admitted (performance.now()). */
-  private lastLight = -Infinity;
-  /** When heavy work last started after a pause, and when a heavy piece last finished. */
-  private heavySince = -Infinity;
-  private lastHeavyDone = -Infinity;
   /** Requests refused before being queued, by reason (the /metrics counter). */
   readonly shed = new Map<ShedReason, number>();
   /** Images and pixels admitted since the start (the /metrics counters). */
   readonly admitted = { images: 0, pixels: 0 };
   /** Inputs the workers have answered since the start (work dropped unstarted is not). */
   recognizedInputs = 0;
+  private readonly workers: Workers<Running>;
+  private readonly scheduler: FairScheduler<PieceWork>;
+  private readonly speed: Speed;
+  private readonly traffic = new RecentTraffic();
+  private readonly now: () => number;
+  private closed?: Promise<void>;
+  private drained?: () => void;
 
   constructor(options: InferencePoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.size ?? availableParallelism()));
-    this.modelDir = options.modelDir;
-    this.log = options.log ?? silent;
+    this.now = options.now ?? (() => performance.now());
+    this.speed = new Speed(this.size);
     const given = Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined);
     this.scheduler = new FairScheduler<PieceWork>(
       { ...DEFAULT_LIMITS, ...Object.fromEntries(given) },
       PIECE_COST,
-      (this.size * 1e6) / 2, // the prior ratio, as below
+      this.speed,
     );
     this.ledger = new WorkLedger(options.workBudget ?? { images: 0, pixels: 0 });
-    this.initialPending = this.size;
-    this.ready = new Promise<ModelInfo>((resolve, reject) => {
-      this.settleReady = { resolve, reject };
-    });
-    // Callers may never wait for readiness; a failed load must not become an unhandled rejection.
-    this.ready.catch(() => {});
-    for (let i = 0; i < this.size; i++) this.spawn();
+    this.workers = new Workers<Running>(
+      this.size,
+      options.startWorker ?? inferenceWorkers(options.modelDir),
+      options.log ?? silent,
+      {
+        ready: () => this.dispatch(),
+        results: (worker, message) => this.onResults(worker, message),
+        exited: (lost) => this.onExited(lost),
+        failed: () => this.dropQueued(),
+      },
+    );
   }
 
   /** Resolves once every worker has loaded and warmed up the model; rejects if loading failed. */
   whenReady(): Promise<ModelInfo> {
-    return this.ready;
+    return this.workers.whenReady();
   }
 
   get state(): PoolState {
-    return this.current;
+    return this.workers.state;
   }
 
   get failureMessage(): string | undefined {
-    return this.failure;
+    return this.workers.failureMessage;
   }
 
   get model(): ModelInfo | undefined {
-    return this.loadedModel;
+    return this.workers.model;
   }
 
   get readyWorkers(): number {
-    let n = 0;
-    for (const slot of this.slots) if (slot.status === 'ready') n++;
-    return n;
+    return this.workers.available.length;
   }
 
   /** Live tensors over all workers, as each last reported (after its latest work). */
   get liveTensors(): number {
-    let n = 0;
-    for (const slot of this.slots) n += slot.tensors;
-    return n;
+    return this.workers.alive.reduce((sum, worker) => sum + worker.tensors, 0);
   }
 
   /** Images admitted and not yet recognized (waiting here or at a worker). */
@@ -281,7 +196,7 @@ export class InferencePool {
    * least work per byte so far, would not fit its share); null if the request may go on.
    */
   precheck(client: string, bytes = 0): ApiError | null {
-    if (this.current === 'closing' || this.current === 'closed' || this.current === 'failed') {
+    if (!this.workers.open) {
       this.countShed('unavailable');
       return this.unavailable();
     }
@@ -320,59 +235,42 @@ export class InferencePool {
     const client = options.client ?? 'local';
     const early = this.precheck(client);
     if (early) return Promise.reject(early);
-    let request!: PoolRequest;
-    const promise = new Promise<WorkResults[Op][]>((resolve, reject) => {
-      request = {
-        operation,
-        results: new Array<AnyResult>(inputs.length),
-        // The worker answers each input with the result of the operation it was asked for.
-        resolve: (results) => resolve(results as WorkResults[Op][]),
-        reject,
-        done: false,
-      };
-    });
-    const pixels = inputs.reduce((sum, item) => sum + item.pixels, 0);
+    const request = new PoolRequest(operation, inputs.length);
     const pieces = cut(request, inputs);
-    const admitted = this.scheduler.admit(client, pieces, inputs.length, options.bytes);
-    if (!(admitted instanceof Ticket)) {
-      this.countShed(admitted.reason);
-      return Promise.reject(refusalError(admitted));
+    const ticket = this.scheduler.admit(client, pieces, inputs.length, options.bytes);
+    if (!(ticket instanceof Ticket)) {
+      this.countShed(ticket.reason);
+      return Promise.reject(refusalError(ticket));
     }
-    request.ticket = admitted;
-    if (pieces.some((piece) => !this.isHeavy(piece.cost))) this.lastLight = performance.now();
+    request.admitted(pieces.length);
+    this.count(client, inputs, pieces);
+    this.abandonOnAbort(request, ticket, options.signal);
+    this.dispatch();
+    // The worker answers each input with the result of the operation it was asked for.
+    return request.answer as Promise<WorkResults[Op][]>;
+  }
+
+  /** Counts admitted work: in the client's budget, in /metrics, and as light work if it is. */
+  private count(client: string, inputs: readonly CostedInput[], pieces: Piece<PieceWork>[]): void {
+    const pixels = inputs.reduce((sum, item) => sum + item.pixels, 0);
     this.ledger.charge(client, inputs.length, pixels);
     this.admitted.images += inputs.length;
     this.admitted.pixels += pixels;
-    if (admitted.settled) this.complete(request);
-    const { signal } = options;
-    if (signal && !request.done) {
-      const abort = () => this.abandon(request);
-      signal.addEventListener('abort', abort, { once: true });
-      const forget = () => signal.removeEventListener('abort', abort);
-      promise.then(forget, forget);
-    }
-    this.dispatch();
-    return promise;
+    if (pieces.some((piece) => !isHeavy(piece.cost, this.speed.slowdown)))
+      this.traffic.light(this.now());
   }
 
-  /** The client went away: its work not yet at a worker is dropped. */
-  private abandon(request: PoolRequest): void {
-    if (request.done || !request.ticket) return;
-    this.scheduler.cancel(request.ticket);
-    this.fail(request, new ApiError(499, 'client_closed', 'the client closed the connection'));
-    this.checkDrained();
-  }
-
-  private complete(request: PoolRequest): void {
-    if (request.done) return;
-    request.done = true;
-    request.resolve(request.results);
-  }
-
-  private fail(request: PoolRequest, error: Error): void {
-    if (request.done) return;
-    request.done = true;
-    request.reject(error);
+  /** The client went away (`signal`): the request's work not yet at a worker is dropped. */
+  private abandonOnAbort(request: PoolRequest, ticket: Ticket, signal?: AbortSignal): void {
+    if (!signal || request.over) return;
+    const abandon = () => {
+      if (!request.abandon()) return;
+      this.scheduler.cancel(ticket);
+      this.checkDrained();
+    };
+    signal.addEventListener('abort', abandon, { once: true });
+    const forget = () => signal.removeEventListener('abort', abandon);
+    request.answer.then(forget, forget);
   }
 
   /** Stops taking work, lets the admitted work finish, then stops the workers. */
@@ -382,8 +280,8 @@ export class InferencePool {
   }
 
   private async shutdown(): Promise<void> {
-    const wasStarting = this.current === 'starting';
-    if (this.current !== 'failed') this.current = 'closing';
+    const wasStarting = this.workers.state === 'starting';
+    this.workers.closing();
     // Work admitted while no worker is ready would wait for ever: refuse it now.
     if (wasStarting || this.readyWorkers === 0) this.dropQueued();
     if (this.depth.requests > 0) {
@@ -392,11 +290,7 @@ export class InferencePool {
         this.checkDrained();
       });
     }
-    await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
-    this.slots.clear();
-    if (this.current !== 'failed') this.current = 'closed';
-    if (this.initialPending > 0)
-      this.settleReady.reject(new Error('the pool was closed before it was ready'));
+    await this.workers.terminate();
   }
 
   private checkDrained(): void {
@@ -408,202 +302,78 @@ export class InferencePool {
 
   /** Refuses every request that still has work waiting here. */
   private dropQueued(): void {
-    for (const piece of this.scheduler.cancelAll())
-      this.fail(piece.work.request, this.unavailable());
+    for (const piece of this.scheduler.cancelAll()) piece.work.request.fail(this.unavailable());
     this.checkDrained();
   }
 
   private unavailable(): ApiError {
-    if (this.current === 'failed')
+    if (this.workers.state === 'failed')
       return new ApiError(
         503,
         'model_unavailable',
-        `the model could not be loaded: ${this.failure ?? 'unknown error'}`,
+        `the model could not be loaded: ${this.workers.failureMessage ?? 'unknown error'}`,
       );
     return new ApiError(503, 'not_ready', 'the server is shutting down: try again shortly');
   }
 
-  /** Hands pieces to the least loaded ready workers while they have room. */
+  /** Hands pieces to workers while placement lets one take the piece the scheduler offers. */
   private dispatch(): void {
     for (;;) {
-      let best: Slot | undefined;
-      for (const slot of this.slots) {
-        if (slot.status === 'ready' && slot.load < WORKER_ROOM && (!best || slot.load < best.load))
-          best = slot;
-      }
-      if (!best) return;
-      const slot = best;
-      const next = this.scheduler.next(
-        (cost) => (slot.load === 0 || slot.load + cost <= WORKER_ROOM) && this.mayTake(slot, cost),
-      );
+      const workers = this.workers.available;
+      const loads = workers.map(loadOf);
+      const now = this.now();
+      const slowdown = this.speed.slowdown;
+      const place = (cost: number) => placement(loads, cost, now, slowdown, this.traffic);
+      const next = this.scheduler.next((cost) => place(cost) !== undefined);
       if (!next) return;
-      this.send(slot, next);
+      this.send(workers[place(next.piece.cost) as number], next, now);
     }
   }
 
-  private isHeavy(cost: number): boolean {
-    return (cost * this.ratio) / 1000 > HEAVY_MS;
-  }
-
-  /** Whether `slot` may take a piece of `cost` now (see HEAVY_MS). */
-  private mayTake(slot: Slot, cost: number): boolean {
-    if (!this.isHeavy(cost)) return true;
-    const now = performance.now();
-    if (now - this.lastLight > LIGHT_RECENT_MS && now - this.heavySince > LIGHT_RECENT_MS)
-      return true;
-    let others = 0;
-    for (const other of this.slots) {
-      if (other === slot || other.status !== 'ready') continue;
-      others++;
-      if (other.heavy === 0) return true; // another worker stays free for light work
+  private send(worker: PoolWorker<Running>, next: Omit<Running, 'heavy'>, now: number): void {
+    const heavy = isHeavy(next.piece.cost, this.speed.slowdown);
+    if (heavy) {
+      const alone = this.workers.alive.every((other) => loadOf(other).heavy === 0);
+      this.traffic.heavyStarts(now, alone);
     }
-    return others === 0;
-  }
-
-  private send(slot: Slot, running: Running): void {
-    const id = this.nextId++;
-    const { inputs, request } = running.piece.work;
-    slot.running.set(id, running);
-    slot.load += running.piece.cost;
-    running.heavy = this.isHeavy(running.piece.cost);
-    if (running.heavy) {
-      const now = performance.now();
-      const paused = [...this.slots].every((other) => other.heavy === 0);
-      if (paused && now - this.lastHeavyDone > LIGHT_RECENT_MS) this.heavySince = now;
-      slot.heavy++;
-    }
-    const message: ToWorker = { type: 'recognize', id, inputs, operation: request.operation };
-    // Pixel arrays move to the worker without a copy (they are not used here afterwards).
-    const transfer = inputs.flatMap((input) =>
-      input.kind === 'pixels'
-        ? [input.pixels.buffer as ArrayBuffer]
-        : input.kind === 'input'
-          ? [input.input.buffer as ArrayBuffer]
-          : [],
+    const { request, inputs } = next.piece.work;
+    request.started();
+    this.workers.send(
+      worker,
+      { ...next, heavy },
+      (id) => ({ type: 'recognize', id, inputs, operation: request.operation }),
+      transferOf(next.piece.work),
     );
-    slot.worker.postMessage(message, transfer);
   }
 
-  private spawn(): void {
-    const data: WorkerData = { modelDir: this.modelDir };
-    const slot = new Slot(startTsWorker(WORKER_URL, data));
-    this.slots.add(slot);
-    slot.worker.on('message', (message: FromWorker) => this.onMessage(slot, message));
-    slot.worker.on('error', (err) => this.log.error({ err }, 'inference worker error'));
-    slot.worker.on('exit', (code) => this.onExit(slot, code));
-  }
-
-  private onMessage(slot: Slot, message: FromWorker): void {
-    switch (message.type) {
-      case 'ready':
-        this.onReady(slot, message.model, message.tensors);
-        break;
-      case 'failed':
-        this.loadFailed(message.message);
-        void slot.worker.terminate();
-        break;
-      case 'results':
-        this.onResults(slot, message);
-        break;
-      case 'fatal':
-        // The recognizer may be broken (e.g. the wasm heap aborted): replace the worker.
-        this.log.error({ reason: message.message }, 'inference worker failed; replacing it');
-        slot.status = 'stopped';
-        void slot.worker.terminate();
-        break;
-    }
-  }
-
-  private onReady(slot: Slot, model: ModelInfo, tensors: number): void {
-    slot.status = 'ready';
-    slot.tensors = tensors;
-    this.loadedModel ??= model;
-    if (!slot.everReady) {
-      slot.everReady = true;
-      if (this.initialPending > 0 && --this.initialPending === 0) {
-        this.log.info({ model, workers: this.size }, 'model loaded and warmed up');
-        if (this.current === 'starting') this.current = 'ready';
-        this.settleReady.resolve(model);
-      }
-    }
-    this.dispatch();
-  }
-
-  private onResults(slot: Slot, message: Extract<FromWorker, { type: 'results' }>): void {
-    slot.tensors = message.tensors;
+  private onResults(worker: PoolWorker<Running>, message: ResultsMessage): void {
     let estimated = 0;
     for (const { id, results } of message.answers) {
-      const running = slot.running.get(id);
+      const running = this.workers.take(worker, id);
       if (!running) continue;
-      slot.running.delete(id);
-      slot.load -= running.piece.cost;
-      if (running.heavy) {
-        slot.heavy--;
-        this.lastHeavyDone = performance.now();
-      }
+      if (running.heavy) this.traffic.heavyEnds(this.now());
       estimated += running.piece.cost;
-      const { request, offset } = running.piece.work;
       this.recognizedInputs += results.length;
-      results.forEach((result, i) => (request.results[offset + i] = result));
       this.scheduler.finish(running.ticket, running.piece);
-      if (running.ticket.settled) this.complete(request);
+      running.piece.work.request.answered(running.piece.work.offset, results);
     }
-    this.learnSpeed(message.ms * 1000, estimated);
+    this.speed.learn(message.ms * 1000, estimated);
     this.checkDrained();
     this.dispatch();
   }
 
-  /**
-   * Corrects the scheduler's speed by what the workers measure: the estimates in cost.ts are
-   * for this machine unloaded, and a loaded machine (or a slower one) takes longer. The sums
-   * decay, so the last few hundred passes count.
-   */
-  private learnSpeed(actualUs: number, estimated: number): void {
-    if (estimated <= 0) return;
-    const decay = 0.98;
-    this.measured.actual = this.measured.actual * decay + actualUs;
-    this.measured.estimated = this.measured.estimated * decay + estimated;
-    this.ratio = Math.min(20, Math.max(0.2, this.measured.actual / this.measured.estimated));
-    this.scheduler.speed = (this.size * 1e6) / this.ratio;
-  }
-
-  private loadFailed(reason: string): void {
-    if (this.failure !== undefined) return;
-    this.failure = reason;
-    this.current = 'failed';
-    this.log.error({ reason }, 'the model could not be loaded');
-    this.settleReady.reject(new Error(`the model could not be loaded: ${reason}`));
-    this.dropQueued();
-  }
-
-  private onExit(slot: Slot, code: number): void {
-    this.slots.delete(slot);
-    slot.status = 'stopped';
-    for (const running of slot.running.values()) {
-      this.scheduler.finish(running.ticket, running.piece);
-      const { request } = running.piece.work;
-      if (!request.done && request.ticket) this.scheduler.cancel(request.ticket);
-      this.fail(
-        request,
-        new ApiError(
-          500,
-          'internal_error',
-          'the recognizer stopped while handling this request and is being restarted: try again',
-        ),
+  /** A worker exited: the requests it held fail, and their work still waiting is dropped. */
+  private onExited(lost: readonly Running[]): void {
+    for (const { ticket, piece } of lost) {
+      this.scheduler.finish(ticket, piece);
+      const failure = new ApiError(
+        500,
+        'internal_error',
+        'the recognizer stopped while handling this request and is being restarted: try again',
       );
+      if (piece.work.request.fail(failure)) this.scheduler.cancel(ticket);
     }
-    slot.running.clear();
     this.checkDrained();
-    if (this.current === 'closing' || this.current === 'closed' || this.current === 'failed') {
-      if (this.slots.size === 0) this.dropQueued();
-      return;
-    }
-    if (!slot.everReady) {
-      // It never loaded the model: starting another would fail the same way.
-      this.loadFailed(`an inference worker exited with code ${code} while loading the model`);
-      return;
-    }
-    this.log.warn({ code }, 'inference worker exited; starting a new one');
-    this.spawn();
+    if (!this.workers.open && this.workers.alive.length === 0) this.dropQueued();
   }
 }

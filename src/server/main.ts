@@ -6,7 +6,7 @@
  *
  * Environment (every variable is described in .env.example): PORT, HOST, RATE_LIMIT,
  * RATE_LIMIT_IMAGES, RATE_LIMIT_MEGAPIXELS, MAX_BATCH_MEGAPIXELS, QUEUE_CLIENT_SECONDS,
- * QUEUE_WAIT_SECONDS, TRUST_PROXY, CORS_ORIGIN, WORKERS, LOG_LEVEL, REQUEST_TIMEOUT_MS, SHUTDOWN_DELAY_MS, SHUTDOWN_TIMEOUT_MS,
+ * QUEUE_WAIT_SECONDS, MAX_EVENT_LOOP_DELAY_MS, TRUST_PROXY, CORS_ORIGIN, WORKERS, LOG_LEVEL, REQUEST_TIMEOUT_MS, SHUTDOWN_DELAY_MS, SHUTDOWN_TIMEOUT_MS,
  * DATABASE_URL (PostgreSQL for corrections) or DATA_DIR (the embedded database's folder;
  * default ./data), ADMIN_TOKEN (enables GET /api/corrections/export).
  * On SIGTERM or SIGINT it drains (see shutdown.ts) and exits 0.
@@ -17,6 +17,7 @@ import { DEFAULT_DATA_DIR } from '../store/open.ts';
 import { parseTrustProxy } from './admission.ts';
 import {
   buildApp,
+  DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
   DEFAULT_RATE_LIMIT,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_WEB_ROOT,
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
       clientSeconds: numberFromEnv('QUEUE_CLIENT_SECONDS'),
       waitSeconds: numberFromEnv('QUEUE_WAIT_SECONDS'),
     },
+    maxEventLoopDelayMs: intFromEnv('MAX_EVENT_LOOP_DELAY_MS', DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
     trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
     corsOrigin: process.env.CORS_ORIGIN || undefined,
     workers,

@@ -25,6 +25,7 @@
  * share costs the server no reading, parsing and validating of megabytes it would refuse. A small request from a client with nothing waiting passes every bound until
  * the caps on requests and images: a flood cannot shut a light client out.
  */
+import type { PoolSpeed } from './pool/speed.ts';
 
 /** Why a request was refused before it was queued (the shed-request metric's label). */
 export type ShedReason = 'client_share' | 'overloaded' | 'work_rate' | 'unavailable';
@@ -57,13 +58,16 @@ export interface Piece<T> {
   readonly work: T;
 }
 
-/** An admitted request: its pieces, some waiting here, some at a worker, some done. */
+/**
+ * An admitted request as the queue counts it: its pieces, some waiting here, some at a worker,
+ * some done. Its outcome is the pool's (pool/request.ts); here it only holds its share of the
+ * bounds until none of its pieces is waiting or at a worker (`settled`).
+ */
 export class Ticket {
   /** Pieces not yet handed to a worker. */
   queued = 0;
   /** Pieces at a worker. */
   running = 0;
-  cancelled = false;
   constructor(
     readonly client: string,
     readonly cost: number,
@@ -131,17 +135,17 @@ export class FairScheduler<T> {
   /**
    * @param quantum cost added to a client's deficit each turn: at least the largest piece, so
    *   every turn sends something.
-   * @param speed estimated cost the pool gets through per second (its workers x 1e6 to start
-   *   with); the pool updates it from what it measures.
+   * @param speed the cost the pool gets through per second, as the pool measures it (read at
+   *   every use, never written here).
    */
   constructor(
     private readonly limits: SchedulerLimits,
     private readonly quantum: number,
-    public speed: number,
+    private readonly speed: PoolSpeed,
   ) {}
 
   private seconds(cost: number): number {
-    return cost / this.speed;
+    return cost / this.speed.costPerSecond;
   }
 
   /**
@@ -325,8 +329,6 @@ export class FairScheduler<T> {
    * closing); pieces at a worker finish as usual. Returns how many were dropped.
    */
   cancel(ticket: Ticket): number {
-    if (ticket.cancelled) return 0;
-    ticket.cancelled = true;
     const state = this.clients.get(ticket.client);
     if (!state || ticket.queued === 0) return 0;
     const kept = state.waiting.filter((queued) => queued.ticket !== ticket);

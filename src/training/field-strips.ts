@@ -88,12 +88,7 @@ function leaned(img: GrayImage, shear: number): GrayImage {
  * its pen made wider or thinner now and then, moved up or down by up to two rows. Never so
  * narrow that its tokens no longer fit CTC's two columns each.
  */
-export function varyStrip(
-  strip: FieldStrip,
-  rng: Random,
-  stretch = 0.2,
-  shear = 0.25,
-): GrayImage {
+export function varyStrip(strip: FieldStrip, rng: Random, stretch = 0.2, shear = 0.25): GrayImage {
   let img = strip.image;
   const factor = 1 + rng.uniform(-stretch, stretch);
   const minWidth = 2 * LINE_STRIDE * strip.tokens.length;

@@ -103,7 +103,8 @@ export const LINE_TRAIN: LineTrainConfig = {
 
 /**
  * The line model of paper (models/line-paper): 6,000 steps, so that the scanned digits'
- * slower drawing keeps the run inside the hour (56 min 13 s with other work beside it).
+ * slower drawing keeps the run inside the hour: 40-66 min at the 97-160 strips/s it makes
+ * with the cores to itself (the shipped run took 81 min, sharing them with test suites).
  */
 export const PAPER_LINE_TRAIN: LineTrainConfig = {
   ...LINE_TRAIN,

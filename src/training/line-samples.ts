@@ -167,7 +167,12 @@ function equalsSign(rng: Random): Glyph {
     { x: 0, y },
     { x: len, y: y + rng.uniform(-0.05, 0.05) },
   ];
-  return { ink: [dash(0), dash(apart)], token: SEPARATOR, height: apart, lift: rng.uniform(0.1, 0.5) };
+  return {
+    ink: [dash(0), dash(apart)],
+    token: SEPARATOR,
+    height: apart,
+    lift: rng.uniform(0.1, 0.5),
+  };
 }
 
 type AmountPart = number | 'dot' | 'end';

@@ -8,6 +8,7 @@
  * (local-adaptation.ts).
  */
 import { aDigit } from '../core/classes.ts';
+import { byteOfUnit } from '../core/image.ts';
 import { reach } from './api-client.ts';
 import { browserStorage } from './browser-storage.ts';
 
@@ -78,7 +79,7 @@ export function serverCorrections(
     where: 'server',
     async add(input, label) {
       // What the model saw, sent back as a 28x28 MNIST-style image (white ink on black).
-      const pixels = input.map((v) => Math.round(v * 255));
+      const pixels = input.map(byteOfUnit);
       const response = await call('api/corrections', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },

@@ -1,8 +1,7 @@
 /**
  * The number view: the digits of a reading as a strip of buttons (each digit, its confidence
  * and the 28x28 it was read from) and a box around each digit on the pad (or on the photo
- * read in its place). Picking a digit
- * shows its probabilities and votes in the results view.
+ * read in its place). Picking a digit shows its probabilities and votes in the results view.
  *
  * The state and what to show for it are plain data and functions, unit-tested without a
  * browser (test/unit/number-view.test.ts); `mountNumberView` binds them to the DOM.
@@ -129,31 +128,102 @@ export function drawInput(canvas: HTMLCanvasElement, input: readonly number[]): 
   ctx.putImageData(image, 0, 0);
 }
 
-export interface NumberViewElements {
-  /** The strip of digit buttons. */
-  readonly strip: HTMLElement;
-  /** A layer over the pad that holds the digits' boxes. */
-  readonly overlay: HTMLElement;
-}
-
 export interface NumberView {
-  render(state: NumberState): void;
-  /** Takes the boxes off the pad (the drawing changed under them). */
-  hideBoxes(): void;
   /**
-   * Where the next render draws the boxes: the layer over what was read (the pad, or a
-   * photo shown in its place). The boxes of the previous layer are taken off.
+   * Shows `state`: its digits in the strip, and their boxes on `boxesOn`, the layer over what
+   * was read (the pad, or the photo shown in its place); null takes the boxes off (the
+   * drawing changed under them). The elements of the last render are updated, not made
+   * again: picking another digit changes a few attributes, and a digit's 28x28 is painted
+   * only when it is another.
    */
-  drawBoxesOn(overlay: HTMLElement): void;
+  render(state: NumberState, boxesOn: HTMLElement | null): void;
 }
 
-/** Binds the number view to the page; `onSelect` is called with the index of a picked digit. */
-export function mountNumberView(
-  elements: NumberViewElements,
-  onSelect: (index: number) => void,
-): NumberView {
-  const { strip } = elements;
-  let overlay = elements.overlay;
+/** One digit's button in the strip, made once and updated by each render. */
+interface ChipElements {
+  readonly button: HTMLButtonElement;
+  readonly value: HTMLElement;
+  readonly seen: HTMLCanvasElement;
+  readonly confidence: HTMLElement;
+  /** The 28x28 painted on `seen`. */
+  input: readonly number[] | null;
+}
+
+function makeChip(): ChipElements {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'number-digit';
+  button.dataset.testid = 'digit';
+  const value = document.createElement('span');
+  value.className = 'number-digit-value';
+  const seen = document.createElement('canvas');
+  seen.width = 28;
+  seen.height = 28;
+  seen.className = 'number-digit-input';
+  seen.dataset.testid = 'digit-input';
+  const confidence = document.createElement('span');
+  confidence.className = 'number-digit-confidence';
+  confidence.dataset.testid = 'digit-confidence';
+  button.append(value, seen, confidence);
+  return { button, value, seen, confidence, input: null };
+}
+
+function updateChip(chip: ChipElements, shown: DigitChip): void {
+  const { button } = chip;
+  button.dataset.index = String(shown.index);
+  button.setAttribute('aria-pressed', String(shown.selected));
+  button.setAttribute('aria-label', shown.label);
+  button.tabIndex = shown.selected ? 0 : -1;
+  button.classList.toggle('unsure', shown.unsure);
+  button.classList.toggle('adapted', shown.adapted);
+  chip.value.textContent = String(shown.digit);
+  chip.confidence.textContent = shown.confidence;
+  if (chip.input !== shown.input) {
+    drawInput(chip.seen, shown.input);
+    chip.input = shown.input;
+  }
+}
+
+function makeBox(): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'digit-outline';
+  box.dataset.testid = 'digit-box';
+  return box;
+}
+
+function updateBox(box: HTMLElement, shown: DigitChip, many: boolean): void {
+  box.dataset.index = String(shown.index);
+  box.classList.toggle('selected', shown.selected && many);
+  box.classList.toggle('unsure', shown.unsure);
+  Object.assign(box.style, {
+    left: `${shown.box.left}%`,
+    top: `${shown.box.top}%`,
+    width: `${shown.box.width}%`,
+    height: `${shown.box.height}%`,
+  });
+}
+
+/** `items`, one for each of `count`, made as needed; those beyond `count` are removed. */
+function resize<T>(items: T[], count: number, make: () => T, remove: (item: T) => void): void {
+  while (items.length < count) items.push(make());
+  for (const item of items.splice(count)) remove(item);
+}
+
+/** Whether `parent`'s children are `elements`, in order. */
+function holdsExactly(parent: HTMLElement, elements: readonly HTMLElement[]): boolean {
+  return (
+    parent.children.length === elements.length &&
+    elements.every((el, i) => parent.children[i] === el)
+  );
+}
+
+/**
+ * Binds the number view to the strip of digit buttons; `onSelect` is called with the index of
+ * a digit picked (clicked, or reached with the arrow keys).
+ */
+export function mountNumberView(strip: HTMLElement, onSelect: (index: number) => void): NumberView {
+  const chips: ChipElements[] = [];
+  const boxes: HTMLElement[] = [];
   strip.addEventListener('click', (e) => {
     const button = (e.target as HTMLElement).closest<HTMLElement>('[data-index]');
     if (button) onSelect(Number(button.dataset.index));
@@ -167,60 +237,23 @@ export function mountNumberView(
     strip.querySelector<HTMLElement>(`[data-index="${next}"]`)?.focus();
   });
   return {
-    hideBoxes: () => overlay.replaceChildren(),
-    drawBoxesOn(next) {
-      overlay.replaceChildren();
-      overlay = next;
-    },
-    render(state) {
-      const chips = digitChips(state);
-      strip.hidden = chips.length < 2;
-      strip.replaceChildren(
-        ...chips.map((chip) => {
-          const button = document.createElement('button');
-          button.type = 'button';
-          button.className = 'number-digit';
-          button.dataset.testid = 'digit';
-          button.dataset.index = String(chip.index);
-          button.setAttribute('aria-pressed', String(chip.selected));
-          button.setAttribute('aria-label', chip.label);
-          button.tabIndex = chip.selected ? 0 : -1;
-          button.classList.toggle('unsure', chip.unsure);
-          button.classList.toggle('adapted', chip.adapted);
-          const digit = document.createElement('span');
-          digit.className = 'number-digit-value';
-          digit.textContent = String(chip.digit);
-          const seen = document.createElement('canvas');
-          seen.width = 28;
-          seen.height = 28;
-          seen.className = 'number-digit-input';
-          seen.dataset.testid = 'digit-input';
-          drawInput(seen, chip.input);
-          const confidence = document.createElement('span');
-          confidence.className = 'number-digit-confidence';
-          confidence.dataset.testid = 'digit-confidence';
-          confidence.textContent = chip.confidence;
-          button.append(digit, seen, confidence);
-          return button;
-        }),
-      );
-      overlay.replaceChildren(
-        ...chips.map((chip) => {
-          const box = document.createElement('div');
-          box.className = 'digit-outline';
-          box.dataset.testid = 'digit-box';
-          box.dataset.index = String(chip.index);
-          box.classList.toggle('selected', chip.selected && chips.length > 1);
-          box.classList.toggle('unsure', chip.unsure);
-          Object.assign(box.style, {
-            left: `${chip.box.left}%`,
-            top: `${chip.box.top}%`,
-            width: `${chip.box.width}%`,
-            height: `${chip.box.height}%`,
-          });
-          return box;
-        }),
-      );
+    render(state, boxesOn) {
+      const shown = digitChips(state);
+      strip.hidden = shown.length < 2;
+      resize(chips, shown.length, makeChip, (chip) => chip.button.remove());
+      shown.forEach((digit, i) => updateChip(chips[i], digit));
+      const buttons = chips.map((chip) => chip.button);
+      if (!holdsExactly(strip, buttons)) strip.replaceChildren(...buttons);
+
+      // Boxes taken off are kept, to be put back with the next reading's.
+      resize(boxes, shown.length, makeBox, (box) => box.remove());
+      if (!boxesOn) {
+        for (const box of boxes) box.remove();
+        return;
+      }
+      shown.forEach((digit, i) => updateBox(boxes[i], digit, shown.length > 1));
+      // Moved, when they were on the other layer (the pad's, the photo's).
+      if (!holdsExactly(boxesOn, boxes)) boxesOn.replaceChildren(...boxes);
     },
   };
 }

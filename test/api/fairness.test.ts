@@ -130,6 +130,42 @@ describe('limits and errors (inject)', () => {
   });
 });
 
+describe('shedding on event-loop delay (inject)', () => {
+  it('answers work 503 overloaded with Retry-After while the event loop lags, health checks meanwhile, and work again once it has caught up', async () => {
+    const app = await readyApp({ rateLimit: 0, workers: 1, maxEventLoopDelayMs: 100 });
+    const predict = () =>
+      app.inject({
+        method: 'POST',
+        url: '/api/predict',
+        payload: small,
+        remoteAddress: '127.0.2.1',
+      });
+    try {
+      expect((await predict()).statusCode).toBe(200);
+      // Three turns of 600 ms each hold the loop longer than a measurement (500 ms): the last
+      // one measured is all delay.
+      for (let i = 0; i < 3; i++) {
+        const until = performance.now() + 600;
+        while (performance.now() < until);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const refused = await predict();
+      expect(expectError(refused, 503, 'overloaded')).toMatch(
+        /event loop is \d+ ms late \(over 100 ms\)/,
+      );
+      expect(refused.headers['retry-after']).toBe('1');
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/^digits_shed_requests_total\{reason="overloaded"\} [1-9]/m);
+      // Two measurements of an idle loop later, work is taken again.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await predict()).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  }, 120_000);
+});
+
 // Memory is compared after full collections, as in soak.test.ts.
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;

@@ -1,6 +1,7 @@
 /** Test images made in the test run: drawn digits, blank pages and deliberately broken PNGs. */
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { PNG } from 'pngjs';
+import { Random } from '../../src/core/random.ts';
 
 export type Stroke = readonly (readonly [number, number])[];
 
@@ -172,6 +173,21 @@ function chunk(type: string, data: Buffer): Buffer {
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(body));
   return Buffer.concat([length, body, crc]);
+}
+
+/**
+ * `side` x `side` of white with black dots (200,000 at 2048, as many a pixel at other sizes),
+ * deflated hard: a small upload that costs a reader much (issue 26).
+ */
+export function saltNoisePng(side: number): Buffer {
+  const rng = new Random(1);
+  const png = new PNG({ width: side, height: side });
+  png.data.fill(255);
+  for (let i = 0; i < Math.round(200_000 * (side / 2048) ** 2); i++) {
+    const at = 4 * rng.int(side * side);
+    png.data.fill(0, at, at + 3);
+  }
+  return PNG.sync.write(png, { deflateLevel: 9 });
 }
 
 /** A well-formed PNG header claiming width x height, with no image data behind it. */

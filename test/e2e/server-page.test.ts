@@ -82,6 +82,28 @@ function previewPixels(page: Page): Promise<number[]> {
   });
 }
 
+/**
+ * Starts counting the elements added to the page (the screen readers' live region aside);
+ * the function returned says how many so far.
+ */
+async function countAddedElements(page: Page): Promise<() => Promise<number>> {
+  type Counting = Window & { addedElements?: number };
+  await page.evaluate(() => {
+    const counting = window as Counting;
+    counting.addedElements = 0;
+    new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          if (node instanceof Element && !node.closest('#announcer')) {
+            counting.addedElements = (counting.addedElements ?? 0) + 1;
+          }
+        }
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  return () => page.evaluate(() => (window as Counting).addedElements ?? -1);
+}
+
 function sentEnsemble(req: Request): string {
   return (JSON.parse(req.postData() ?? '{}') as { ensemble?: string }).ensemble ?? '';
 }
@@ -163,6 +185,7 @@ describe('the page served by the API server', () => {
       );
       const other = pressed === 1 ? 0 : 1;
       const before = await previewPixels(page);
+      const added = await countAddedElements(page);
       await digitButtons.nth(other).click();
       expect(await digitButtons.nth(other).getAttribute('aria-pressed')).toBe('true');
       expect(await page.getByTestId('confidence').textContent()).toMatch(
@@ -170,6 +193,14 @@ describe('the page served by the API server', () => {
       );
       expect(await page.locator('.bar.winner').getAttribute('data-digit')).toBe(text[other]);
       expect(await previewPixels(page)).not.toEqual(before);
+      // The same drawing read again keeps the digit picked. Neither that nor the pick made an
+      // element: the strip, the boxes, the bars and the 28x28s were updated in place.
+      const sent = predictions.length;
+      await page.getByTestId('predict').click();
+      await expect.poll(() => predictions.length).toBe(sent + 1);
+      expect(await resultFor(page, strokes.length)).toBe(text);
+      expect(await digitButtons.nth(other).getAttribute('aria-pressed')).toBe('true');
+      expect(await added()).toBe(0);
       await page.waitForTimeout(400); // the bars' transition
       const name = `server-number-${viewport.width}x${viewport.height}.png`;
       await page.screenshot({ path: screenshotPath(name), fullPage: true });

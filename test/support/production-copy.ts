@@ -6,7 +6,15 @@
  * (node_modules/.package-lock.json) is a real copy.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,11 +38,14 @@ export async function productionCopy(): Promise<ProductionCopy> {
     }
     for (const name of ['src', 'models'])
       cpSync(join(REPO, name), join(dir, name), { recursive: true });
+    // A worktree's node_modules may be a link to another checkout's: copied as a link, the
+    // unlink and the prune below would reach through it into the shared folder.
+    const modules = realpathSync(join(REPO, 'node_modules'));
     try {
-      await run('cp', ['-al', join(REPO, 'node_modules'), join(dir, 'node_modules')]);
+      await run('cp', ['-al', modules, join(dir, 'node_modules')]);
     } catch {
       // Another file system: hard links are impossible, copy instead.
-      await run('cp', ['-a', join(REPO, 'node_modules'), join(dir, 'node_modules')]);
+      await run('cp', ['-a', modules, join(dir, 'node_modules')]);
     }
     const hiddenLock = join(dir, 'node_modules', '.package-lock.json');
     if (existsSync(hiddenLock)) {

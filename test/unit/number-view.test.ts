@@ -1,6 +1,5 @@
 /** The page's number view as data: what it shows for a reading, without a browser. */
 import { describe, expect, it } from 'vitest';
-import { readingOf, type DigitReading, type Reading } from '../../src/recognizer/answers.ts';
 import {
   describeReading,
   digitChips,
@@ -9,29 +8,7 @@ import {
   selectedDigit,
   showReading,
 } from '../../src/web/number-view.ts';
-
-function digit(d: number, confidence: number, x: number): DigitReading {
-  const probabilities = Array.from({ length: 10 }, (_, k) =>
-    k === d ? confidence : (1 - confidence) / 9,
-  );
-  return {
-    digit: d,
-    confidence,
-    probabilities,
-    votes: probabilities.map((_, k) => (k === d ? 10 : 0)),
-    variants: 10,
-    ensemble: 'vote',
-    input: new Array<number>(784).fill(0),
-    ms: 1,
-    notDigit: 0,
-    // Below 60% the recognizer calls a digit ambiguous (src/core/unsure.ts).
-    unsure: confidence < 0.6,
-    reason: confidence < 0.6 ? 'ambiguous' : null,
-    box: { x, y: 50, width: 100, height: 150 },
-  };
-}
-
-const reading = (digits: DigitReading[]): Reading => readingOf(digits, 5);
+import { digit, reading } from './digit-readings.ts';
 
 describe('the number view', () => {
   it('picks the least sure digit of a new reading', () => {

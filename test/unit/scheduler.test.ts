@@ -20,8 +20,8 @@ const LIMITS: SchedulerLimits = {
 };
 
 /** Speed 1,000 cost a second: a piece of cost 1,000 is one second of the pool. */
-function scheduler(limits: Partial<SchedulerLimits> = {}) {
-  return new FairScheduler<string>({ ...LIMITS, ...limits }, 500, 1000);
+function scheduler(limits: Partial<SchedulerLimits> = {}, speed = { costPerSecond: 1000 }) {
+  return new FairScheduler<string>({ ...LIMITS, ...limits }, 500, speed);
 }
 
 const pieces = (name: string, count: number, cost: number): Piece<string>[] =>
@@ -234,10 +234,11 @@ describe('FairScheduler', () => {
   });
 
   it('counts seconds by the speed it is given: a slower pool means fewer admitted', () => {
-    const s = scheduler();
+    const speed = { costPerSecond: 1000 };
+    const s = scheduler({}, speed);
     admitted(s.admit('a', pieces('a', 5, 1000), 5)); // 5 s at 1,000 a second
     expect(s.check('a')).toBeNull();
-    s.speed = 400; // the pool measured itself 2.5x slower: 12.5 s
+    speed.costPerSecond = 400; // the pool measured itself 2.5x slower: 12.5 s
     expect(s.check('a')?.reason).toBe('client_share');
   });
 });

@@ -1,17 +1,17 @@
 /**
  * What the routes of work share: admission before the body is read, the client and its
- * going away, the cost of every input (an image its header refuses is that item's 422), a
- * batch's pixel limit (413), a worker's failure as the contract's error, and the answers
- * of a batch, whose bad items each get their own error object.
+ * going away, a batch's pixel limit (413), a worker's failure as the contract's error, and
+ * the answers of a batch, whose bad items each get their own error object, serialized a few
+ * at a time.
  */
+import { setImmediate as turn } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InputError } from '../../core/errors.ts';
 import { abandonedSignal, clientOf, declaredBytes } from '../admission.ts';
-import { batchPixelsError, costOf, type CostedInput } from '../cost.ts';
-import { ApiError, fromInputError, type ErrorBody } from '../errors.ts';
+import { batchPixelsError, type CostedInput } from '../cost.ts';
+import { ApiError, type ErrorBody } from '../errors.ts';
 import type { RunOptions } from '../inference-pool.ts';
-import type { WorkFailure, WorkOperation } from '../inference-protocol.ts';
-import type { ItemCheck } from '../validation.ts';
+import type { WorkFailure } from '../inference-protocol.ts';
+import type { CostedItem } from '../work-body.ts';
 
 const STATUS: Record<WorkFailure['code'], number> = {
   invalid_request: 400,
@@ -42,47 +42,50 @@ export function runOptions(request: FastifyRequest, reply: FastifyReply): RunOpt
   };
 }
 
-type CostedCheck =
-  | { readonly ok: true; readonly input: CostedInput }
-  | { readonly ok: false; readonly error: ApiError };
-
-/** A checked item with its cost, or the error of an image whose header refuses it. */
-function costItem(check: ItemCheck, index: number, operation: WorkOperation): CostedCheck {
-  if (!check.ok) return check;
-  try {
-    return { ok: true, input: costOf(check.input, operation) };
-  } catch (err) {
-    if (!(err instanceof InputError)) throw err;
-    const error = fromInputError(err);
-    return {
-      ok: false,
-      error: new ApiError(error.statusCode, error.code, `items[${index}]: ${error.message}`),
-    };
-  }
-}
-
 /**
- * Costs the items that passed their checks, refuses the batch (413) if their pixels are over
+ * Refuses the batch (413) if the pixels of the items that passed their checks are over
  * `maxPixels`, runs them in one call, and answers every item in order: its value, or its
  * error (a failed check, its header's, or the worker's) naming the item.
  */
 export async function answerBatch<Result extends { ok: true } | WorkFailure, Answer>(
-  checks: readonly ItemCheck[],
-  batch: { readonly operation: WorkOperation; readonly maxPixels: number },
+  costed: readonly CostedItem[],
+  maxPixels: number,
   run: (inputs: CostedInput[]) => Promise<Result[]>,
   answer: (result: Exclude<Result, WorkFailure>) => Answer,
 ): Promise<(Answer | ErrorBody)[]> {
-  const costed = checks.map((check, i) => costItem(check, i, batch.operation));
   const inputs = costed.flatMap((check) => (check.ok ? [check.input] : []));
-  const tooLarge = batchPixelsError(inputs, batch.maxPixels);
+  const tooLarge = batchPixelsError(inputs, maxPixels);
   if (tooLarge) throw new ApiError(413, 'payload_too_large', tooLarge);
   const results = await run(inputs);
   let next = 0;
   return costed.map((check, i): Answer | ErrorBody => {
-    if (!check.ok) return check.error.body;
+    if (!check.ok) return { error: { code: check.error.code, message: check.error.message } };
     const result = results[next++];
     if (result.ok) return answer(result as Exclude<Result, WorkFailure>);
     const error = apiErrorOf(result as WorkFailure);
     return { error: { code: error.code, message: `items[${i}]: ${error.message}` } };
   });
+}
+
+/** How long serializing a batch's answers holds the event loop before others get a turn. */
+const SERIALIZE_SLICE_MS = 2;
+
+/**
+ * A batch's answer as JSON, `{"results":[...]}`, each result serialized by `serialize` (the
+ * route's schema for one result), yielding to the event loop every SERIALIZE_SLICE_MS.
+ */
+export async function serializeBatch<Result>(
+  results: readonly Result[],
+  serialize: (result: Result) => string,
+): Promise<string> {
+  const parts: string[] = [];
+  let slice = performance.now();
+  for (const result of results) {
+    parts.push(serialize(result));
+    if (performance.now() - slice > SERIALIZE_SLICE_MS) {
+      await turn();
+      slice = performance.now();
+    }
+  }
+  return `{"results":[${parts.join(',')}]}`;
 }
