@@ -23,6 +23,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Measurements of the page: run alone, after every other project (groupOrder), so
+        // that what they measure is the page and not the rest of the suite on the same cores.
+        test: {
+          name: 'timing',
+          include: ['test/timing/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

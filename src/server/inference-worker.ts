@@ -12,6 +12,7 @@ import { preprocess, type GrayBitmap, type InkPolarity } from '../core/preproces
 import { tf } from '../model/backend.ts';
 import { decodeDataUrl } from '../node/decode.ts';
 import { loadRecognizer } from '../recognizer/node.ts';
+import { WARM_UP_ROUNDS, warmUpDrawings } from '../recognizer/warm-up.ts';
 import type { PreparedNumber, Recognizer } from '../recognizer/recognizer.ts';
 import type {
   FromWorker,
@@ -218,24 +219,37 @@ function drain(recognizer: Recognizer): void {
   if (queue.length) scheduleDrain(recognizer);
 }
 
+/** A gray bitmap as the data URL of a PNG, as a request would bring it. */
+function pngDataUrl({ width, height, data }: GrayBitmap): string {
+  const png = new PNG({ width, height });
+  for (let i = 0; i < width * height; i++) {
+    png.data.fill(data[i], i * 4, i * 4 + 3);
+    png.data[i * 4 + 3] = 255;
+  }
+  return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
+}
+
 /**
- * One full request's path (PNG decode, preprocessing, variants, forward pass) before the
- * worker reports ready: warming the model alone leaves the first real request 3x slower.
+ * Full requests' paths (PNG decode, preprocessing, reading, variants, forward passes) before
+ * the worker reports ready, on the drawings the browser's worker warms up on too
+ * (warm-up.ts): warming the model alone left the first real request 3x slower.
  */
 function warmUpPipeline(recognizer: Recognizer): void {
-  const size = 64;
-  const png = new PNG({ width: size, height: size });
-  png.data.fill(255);
-  for (let y = 12; y < 52; y++)
-    for (let x = 28; x < 36; x++) png.data.fill(0, (y * size + x) * 4, (y * size + x) * 4 + 3);
-  const dataUrl = `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
-  for (const ensemble of ['vote', 'off'] as const) {
-    for (const operation of ['recognize', 'read'] as const) {
-      const input: WorkInput = { kind: 'image', image: dataUrl, ensemble };
-      const item: WorkItem = { input, operation, prepareMs: 0 };
-      prepare(recognizer, item);
-      recognize(recognizer, [item]);
-      if (!item.result?.ok) throw new Error(`warm-up ${operation} failed`);
+  const images = warmUpDrawings().map(pngDataUrl);
+  for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+    for (const image of images) {
+      for (const ensemble of ['vote', 'off'] as const) {
+        for (const operation of ['recognize', 'read'] as const) {
+          const item: WorkItem = {
+            input: { kind: 'image', image, ensemble },
+            operation,
+            prepareMs: 0,
+          };
+          prepare(recognizer, item);
+          recognize(recognizer, [item]);
+          if (!item.result?.ok) throw new Error(`warm-up ${operation} failed`);
+        }
+      }
     }
   }
 }

@@ -10,6 +10,7 @@ import { Recognizer } from '../recognizer/recognizer.ts';
 import { LineModel } from '../recognizer/line-model.ts';
 import { type Reading } from '../recognizer/answers.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
+import { WARM_UP_ROUNDS, warmUpDrawings } from '../recognizer/warm-up.ts';
 import type { Ensemble } from '../core/vote.ts';
 import {
   choiceKey,
@@ -39,6 +40,37 @@ export interface LocalModel {
   readonly choice: BackendChoice;
   /** From the start of loading to warmed up, ms. */
   readonly loadMs: number;
+  /** Where the loading's time went. */
+  readonly loadPhases: LoadPhases;
+}
+
+/**
+ * Where the model's loading went, ms: for `npm run bench:web`, so that the slow step shows.
+ * `startedAt` is when the worker began loading (its script run), in ms since the epoch (the
+ * page subtracts its own `performance.timeOrigin` to place it after navigation).
+ */
+export interface LoadPhases {
+  readonly startedAt: number;
+  /** The three models' files fetched (while the backend starts, where it can). */
+  readonly fetch: number;
+  /** The backend started, beyond the fetch (its wasm compiled), on every backend tried. */
+  readonly backend: number;
+  /** The models made from their files. */
+  readonly build: number;
+  /** The warm-up readings (and any backend measurement). */
+  readonly warmUp: number;
+}
+
+/** Adds each step's time to its phase. */
+class LoadClock {
+  readonly phases = { fetch: 0, backend: 0, build: 0, warmUp: 0 };
+  private last = performance.now();
+
+  lap(phase: keyof LoadClock['phases']): void {
+    const now = performance.now();
+    this.phases[phase] += now - this.last;
+    this.last = now;
+  }
 }
 
 /** Where the page's models are: the digit model, the line models of drawings and of paper. */
@@ -67,22 +99,6 @@ export function loadLocalModel(request: LoadRequest): Promise<LocalModel> {
     throw err;
   });
   return loading;
-}
-
-/** Small synthetic drawings (one, three and five slanted bars): a digit and numbers. */
-function sampleDrawings(): GrayBitmap[] {
-  return [1, 3, 5].map((bars) => {
-    const height = 64;
-    const width = 16 + bars * 40;
-    const data = new Uint8ClampedArray(width * height).fill(255);
-    for (let b = 0; b < bars; b++) {
-      for (let y = 8; y < 56; y++) {
-        const x0 = 12 + b * 40 + Math.round((56 - y) / 3);
-        for (let x = x0 - 3; x <= x0 + 3; x++) data[y * width + x] = 0;
-      }
-    }
-    return { width, height, data };
-  });
 }
 
 type Artifacts = tf.io.ModelArtifacts;
@@ -118,8 +134,9 @@ interface Built {
 }
 
 /** The recognizer on the active backend, its models made from the fetched files, warmed up. */
-async function build(files: Artifacts[], drawings: GrayBitmap[]): Promise<Built> {
+async function build(files: Artifacts[], drawings: GrayBitmap[], clock: LoadClock): Promise<Built> {
   const models = await Promise.all(files.map((f) => tf.loadLayersModel(tf.io.fromMemory(f))));
+  clock.lap('build');
   const [digit, line, paperLine] = models;
   const recognizer = new Recognizer(
     digit,
@@ -132,7 +149,10 @@ async function build(files: Artifacts[], drawings: GrayBitmap[]): Promise<Built>
   recognizer.warmUp();
   // Also compiles the preprocessing, the line reading and the variants' code paths (and on
   // WebGL the shaders), so the first drawing is fast.
-  for (const drawing of drawings) recognizer.read(drawing, { ink: 'dark', ensemble: 'vote' });
+  for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+    for (const drawing of drawings) recognizer.read(drawing, { ink: 'dark', ensemble: 'vote' });
+  }
+  clock.lap('warmUp');
   return { recognizer, models };
 }
 
@@ -156,13 +176,16 @@ async function buildOnFirst(
   wanted: BackendName,
   files: Artifacts[],
   drawings: GrayBitmap[],
+  clock: LoadClock,
 ): Promise<{ backend: BackendName; built: Built }> {
   const order: BackendName[] = [wanted, ...(['wasm', 'cpu'] as const).filter((b) => b !== wanted)];
   let failure: unknown = new Error('no TensorFlow.js backend could start in this browser');
   for (const backend of order) {
-    if (!(await startBackend(backend))) continue;
+    const started = await startBackend(backend);
+    clock.lap('backend');
+    if (!started) continue;
     try {
-      return { backend, built: await build(files, drawings) };
+      return { backend, built: await build(files, drawings, clock) };
     } catch (err) {
       failure = err;
     }
@@ -175,15 +198,19 @@ async function measure(
   candidates: readonly BackendName[],
   files: Artifacts[],
   drawings: GrayBitmap[],
+  clock: LoadClock,
 ): Promise<{ backend: BackendName; built: Built; times: BackendTimes }> {
   const times: BackendTimes = {};
   const built = new Map<BackendName, Built>();
   for (const name of candidates) {
-    if (!(await startBackend(name))) continue;
+    const started = await startBackend(name);
+    clock.lap('backend');
+    if (!started) continue;
     try {
-      const b = await build(files, drawings);
+      const b = await build(files, drawings, clock);
       built.set(name, b);
       times[name] = timeReadings(b.recognizer, drawings);
+      clock.lap('warmUp');
     } catch {
       // A backend that fails on these models is no candidate.
     }
@@ -196,32 +223,37 @@ async function measure(
     dropBackend(name);
   }
   await startBackend(best);
+  clock.lap('backend');
   return { backend: best, built: built.get(best)!, times };
 }
 
 async function load(request: LoadRequest): Promise<LocalModel> {
   const start = performance.now();
-  const files = await fetchModels(request.urls);
+  const clock = new LoadClock();
   useWasmThreads(request.wasmThreads);
+  const candidates = candidateBackends(request.backend === 'measure');
+  // Where the backend does not hang on a remembered choice (it was asked for, or is the only
+  // one), it starts (its wasm compiled) while the models are fetched.
+  const known = planBackend(request.backend, candidates, '', null);
+  const starting = 'use' in known ? startBackend(known.use) : Promise.resolve(false);
+  const files = await fetchModels(request.urls);
+  clock.lap('fetch');
+  await starting;
+  clock.lap('backend');
   const key = choiceKey(modelsFingerprint(files), navigator.userAgent, request.wasmThreads);
-  const plan = planBackend(
-    request.backend,
-    candidateBackends(request.backend === 'measure'),
-    key,
-    request.remembered,
-  );
-  const drawings = sampleDrawings();
+  const plan = planBackend(request.backend, candidates, key, request.remembered);
+  const drawings = warmUpDrawings();
   let backend: BackendName;
   let recognizer: Recognizer;
   let choice: BackendChoice;
   if ('use' in plan) {
-    const first = await buildOnFirst(plan.use, files, drawings);
+    const first = await buildOnFirst(plan.use, files, drawings, clock);
     backend = first.backend;
     recognizer = first.built.recognizer;
     const times = plan.how === 'remembered' ? (request.remembered?.times ?? {}) : {};
     choice = { backend, how: plan.how, key, times };
   } else {
-    const measured = await measure(plan.measure, files, drawings);
+    const measured = await measure(plan.measure, files, drawings, clock);
     backend = measured.backend;
     recognizer = measured.built.recognizer;
     choice = { backend, how: 'measured', key, times: measured.times };
@@ -232,6 +264,7 @@ async function load(request: LoadRequest): Promise<LocalModel> {
     threads: backendThreads(backend),
     choice,
     loadMs: performance.now() - start,
+    loadPhases: { startedAt: performance.timeOrigin + start, ...clock.phases },
   };
 }
 

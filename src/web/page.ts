@@ -57,8 +57,11 @@ import type { Reading } from '../recognizer/answers.ts';
 
 /** How long after the pen lifts the drawing is recognised by itself. */
 const AUTO_PREDICT_MS = 350;
-/** The server page loads the in-browser model as a fallback this long after it opened. */
-const PRELOAD_AFTER_MS = 1500;
+/**
+ * The server page loads the in-browser model as a standby once the visitor has paused (no
+ * stroke, no reading) this long.
+ */
+const STANDBY_AFTER_PAUSE_MS = 1500;
 
 /** What is read: the pad's drawing, or the photo shown in its place. */
 interface Source {
@@ -73,21 +76,28 @@ interface Source {
 /**
  * The in-browser model, started once in its own worker (tfjs is downloaded only when first
  * needed, by the worker): the page goes on drawing while it loads and while it reads. A load
- * that failed may be tried again. `onChange` hears how loading goes.
+ * that failed may be tried again. Its listener hears how loading goes, and on `listen` how
+ * it has gone so far: the static site starts loading before the page's state exists.
  */
-function browserModelLoader(
-  urls: ModelUrls,
-  request: BackendRequest,
-  onChange: (model: BrowserModel) => void,
-) {
+function browserModelLoader(urls: ModelUrls, request: BackendRequest) {
   let loading: Promise<RecognitionWorker> | null = null;
+  let status: BrowserModel = { state: 'none' };
+  let listener: (model: BrowserModel) => void = () => {};
+  const tell = (model: BrowserModel) => {
+    status = model;
+    listener(model);
+  };
   return {
     get started(): boolean {
       return loading !== null;
     },
+    listen(onChange: (model: BrowserModel) => void): void {
+      listener = onChange;
+      if (status.state !== 'none') onChange(status);
+    },
     load(): Promise<RecognitionWorker> {
       if (!loading) {
-        onChange({ state: 'loading' });
+        tell({ state: 'loading' });
         loading = RecognitionWorker.start({
           urls,
           backend: request,
@@ -95,16 +105,19 @@ function browserModelLoader(
           wasmThreads: wantsWasmThreads(crossOriginIsolated, navigator.hardwareConcurrency || 1),
         }).then(
           (model) => {
-            const { backend, threads, loadMs, choice } = model.model;
+            const { backend, threads, loadMs, loadPhases, choice } = model.model;
             if (worthRemembering(request, choice)) rememberChoice(choice);
-            // The backend and how it was chosen, for bench:web and the browser tests.
-            performance.mark('digits:model-ready', { detail: { backend, threads, choice } });
-            onChange({ state: 'ready', backend, threads, loadMs, choice });
+            // The backend, how it was chosen and where the loading went, for bench:web and the
+            // browser tests.
+            performance.mark('digits:model-ready', {
+              detail: { backend, threads, choice, loadPhases },
+            });
+            tell({ state: 'ready', backend, threads, loadMs, choice });
             return model;
           },
           (err: unknown) => {
             loading = null;
-            onChange({ state: 'failed' });
+            tell({ state: 'failed' });
             throw err;
           },
         );
@@ -122,8 +135,10 @@ export function mount(site: Site): void {
     { digit: modelUrl('mnist-cnn'), line: modelUrl('line-cnn'), paperLine: modelUrl('line-paper') },
     // `?backend=webgl|wasm|cpu|measure` picks the in-browser model's backend (backend-choice.ts).
     backendRequestFrom(location.search),
-    (model) => update(browserModelChanged(state, model)),
   );
+  // The static site reads in this browser only: its worker starts first, before the page is
+  // bound, so that the model loads while the rest of the page is set up.
+  if (site === 'static') models.load().catch(() => undefined);
 
   const padCanvas = byId<HTMLCanvasElement>('pad');
   const padFrame = padCanvas.parentElement!;
@@ -159,6 +174,7 @@ export function mount(site: Site): void {
 
   let state = initialState(site);
   let autoPredict: ReturnType<typeof setTimeout> | undefined;
+  let standbyTimer: ReturnType<typeof setTimeout> | undefined;
 
   const pad = new DrawingPad(padCanvas, {
     onStrokeStart: () => {
@@ -167,10 +183,12 @@ export function mount(site: Site): void {
       // yet: fetched and compiled while the drawing is made, never only after Predict.
       if (!models.started && (state.mode === 'browser' || state.serverAway))
         models.load().catch(() => undefined);
+      loadStandbyAfterPause();
       update(strokeStarted(state));
     },
     onStrokeEnd: () => {
       render(state, state); // the controls follow the pad's ink
+      loadStandbyAfterPause();
       schedulePrediction();
     },
     onErase: () => {
@@ -356,6 +374,8 @@ export function mount(site: Site): void {
       }
     } catch (err) {
       update(readingFailed(state, id, err, source.what));
+    } finally {
+      loadStandbyAfterPause();
     }
   }
 
@@ -454,24 +474,29 @@ export function mount(site: Site): void {
   document.documentElement.dataset.site = site;
   byId<HTMLInputElement>(`mode-${state.mode}`).checked = true;
   render(state, state);
+  models.listen((model) => update(browserModelChanged(state, model)));
   if (state.mode === 'browser') models.load().catch(() => undefined);
-  else preloadBrowserModel();
+  else loadStandbyAfterPause();
 
   /**
-   * On the server page, the in-browser model is loaded in the background once the page is
-   * idle, so switching to it works at once, even when the server has gone away meanwhile.
-   * Skipped when the visitor asked to save data.
+   * On the server page, the in-browser model is loaded in the background as a standby, so
+   * that switching to it works at once, even when the server has gone away meanwhile. It
+   * waits for a pause (each stroke and reading puts it off again): loading it takes the CPU
+   * for most of a second, which a reading the visitor waits for must not share. Skipped when
+   * the visitor asked to save data.
    */
-  function preloadBrowserModel(): void {
+  function loadStandbyAfterPause(): void {
     const connection = (navigator as Navigator & { connection?: { saveData?: boolean } })
       .connection;
-    if (connection?.saveData) return;
+    if (models.started || connection?.saveData) return;
     const start = () => {
       if (!models.started) models.load().catch(() => undefined);
     };
-    setTimeout(() => {
+    clearTimeout(standbyTimer);
+    standbyTimer = setTimeout(() => {
+      if (pad.isDrawing) return; // a long stroke: its end puts the standby off again
       if ('requestIdleCallback' in window) requestIdleCallback(start, { timeout: 3000 });
       else start();
-    }, PRELOAD_AFTER_MS);
+    }, STANDBY_AFTER_PAUSE_MS);
   }
 }

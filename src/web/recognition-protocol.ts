@@ -9,7 +9,7 @@ import type { UnsureThresholds } from '../core/unsure.ts';
 import type { Ensemble } from '../core/vote.ts';
 import type { Reading } from '../recognizer/answers.ts';
 import type { BackendChoice, BackendName } from './backend-choice.ts';
-import type { LoadRequest } from './in-browser.ts';
+import type { LoadPhases, LoadRequest } from './in-browser.ts';
 
 /** The page to the worker. */
 export type ToWorker =
@@ -35,6 +35,7 @@ export interface LoadedModel {
   readonly choice: BackendChoice;
   /** From the start of loading to warmed up, ms. */
   readonly loadMs: number;
+  readonly loadPhases: LoadPhases;
   readonly thresholds: UnsureThresholds;
   readonly featureSize: number;
 }

@@ -28,7 +28,7 @@ async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'load') {
     model = loadLocalModel(message.request);
     try {
-      const { recognizer, backend, threads, choice, loadMs } = await model;
+      const { recognizer, backend, threads, choice, loadMs, loadPhases } = await model;
       post({
         type: 'loaded',
         model: {
@@ -36,6 +36,7 @@ async function handle(message: ToWorker): Promise<void> {
           threads,
           choice,
           loadMs,
+          loadPhases,
           thresholds: recognizer.thresholds,
           featureSize: recognizer.featureSize,
         },

@@ -24,6 +24,7 @@ import { penDrawings, type PenDrawing } from './pen-drawings.ts';
 import { ensureBuilt, launchBrowser, REPO, screenshotPath, serveStatic } from './helpers.ts';
 import type { Stroke } from './digit-strokes.ts';
 import type { PredictionPhases } from '../../src/web/prediction-phases.ts';
+import type { LoadPhases } from '../../src/web/in-browser.ts';
 import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../src/web/cross-origin-isolation.ts';
 
 interface JsSize {
@@ -108,6 +109,14 @@ window.__drawAndPredict = async (strokes, paceMs) => {
 };
 `;
 
+/**
+ * The in-browser model's loading: navigation to the worker's first step (its script
+ * downloaded, compiled and run), then each step, ms.
+ */
+type LoadTimeline = Omit<LoadPhases, 'startedAt'> & { workerStarted: number };
+
+const LOAD_STEPS = ['workerStarted', 'fetch', 'backend', 'build', 'warmUp'] as const;
+
 /** One answer: Predict pressed to the answer on the page, and its phases. */
 interface Answer {
   ms: number;
@@ -127,6 +136,8 @@ interface Run {
   firstResultMs: number;
   /** Navigation start to the in-browser model loaded and warmed up, ms (if it loaded). */
   modelReadyMs: number | null;
+  /** Where the model's loading went (if it loaded): the worker's start, then its steps, ms. */
+  loading: LoadTimeline | null;
   first: Answer;
   laterDigit: Answer;
   laterNumber: Answer;
@@ -193,9 +204,15 @@ async function run(
       firstResult: performance.getEntriesByName('digits:first-result')[0]?.startTime ?? NaN,
       modelReady: performance.getEntriesByName('digits:model-ready')[0]?.startTime ?? null,
       model: ((performance.getEntriesByName('digits:model-ready')[0] as PerformanceMark | undefined)
-        ?.detail ?? null) as { backend: string; threads: number | null } | null,
+        ?.detail ?? null) as {
+        backend: string;
+        threads: number | null;
+        loadPhases: LoadPhases;
+      } | null,
+      timeOrigin: performance.timeOrigin,
     };
   });
+  const phases = marks.model?.loadPhases;
   await context.close();
   return {
     loadedMs: Math.round(marks.loaded),
@@ -203,6 +220,15 @@ async function run(
     threads: marks.model?.threads ?? null,
     firstResultMs: Math.round(marks.firstResult),
     modelReadyMs: marks.modelReady === null ? null : Math.round(marks.modelReady),
+    loading: phases
+      ? {
+          workerStarted: phases.startedAt - marks.timeOrigin,
+          fetch: phases.fetch,
+          backend: phases.backend,
+          build: phases.build,
+          warmUp: phases.warmUp,
+        }
+      : null,
     first,
     laterDigit,
     laterNumber,
@@ -285,6 +311,14 @@ function summarise(runs: Run[]) {
     firstResultMs: median(runs.map((r) => r.firstResultMs)),
     modelReadyMs: runs.some((r) => r.modelReadyMs !== null)
       ? median(runs.flatMap((r) => (r.modelReadyMs === null ? [] : [r.modelReadyMs])))
+      : null,
+    loading: runs.some((r) => r.loading)
+      ? Object.fromEntries(
+          LOAD_STEPS.map((step) => [
+            step,
+            median(runs.flatMap((r) => (r.loading ? [r.loading[step]] : []))),
+          ]),
+        )
       : null,
     first: summariseAnswers(runs.map((r) => r.first)),
     laterDigit: summariseAnswers(runs.map((r) => r.laterDigit)),
@@ -412,6 +446,10 @@ async function main(): Promise<void> {
       `Median of ${runs} fresh contexts, ${VIEWPORT.width}x${VIEWPORT.height}:`,
       `  in the browser: loaded ${b.loadedMs} ms, first answer on the page ${b.firstResultMs} ms after navigation, model ready ${b.modelReadyMs} ms (${b.backends.join('; ')})`,
       `  in the browser, isolated: loaded ${i.loadedMs} ms, first answer on the page ${i.firstResultMs} ms after navigation, model ready ${i.modelReadyMs} ms (${i.backends.join('; ')})`,
+      ...[b, i].map(
+        (m, k) =>
+          `  ${k ? 'isolated' : 'plain'}, the model's loading (ms): ${LOAD_STEPS.map((step) => `${step} ${m.loading?.[step] ?? '-'}`).join(', ')}`,
+      ),
       `  via the server: loaded ${v.loadedMs} ms, first answer on the page ${v.firstResultMs} ms after navigation`,
       '',
       table(modes, runs),
