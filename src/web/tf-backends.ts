@@ -5,7 +5,6 @@
  * Which one is used is decided by backend-choice.ts and in-browser.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -84,6 +83,9 @@ export async function startBackend(name: BackendName): Promise<boolean> {
   try {
     if (name === 'wasm') configureWasm();
     if (name === 'webgl') await registerWebgl();
+    // Plain JavaScript is the last resort: its kernels (a fifth of the worker's script) are
+    // fetched only where it is used.
+    if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
     if (!(await tf.setBackend(name))) return false;
     await tf.ready();
     return true;

@@ -329,9 +329,15 @@ interface ModelReady {
 }
 
 describe('the backend the model runs on', () => {
-  test('WebAssembly here (no GPU, nothing to measure); WebGL when asked: the same answers', async () => {
+  test('WebAssembly here (no GPU, nothing to measure); WebGL or JavaScript when asked: the same answers', async () => {
     const answers: Record<string, { text: string; confidence: string }[]> = {};
-    for (const query of ['', '?backend=webgl']) {
+    const engines: Record<string, RegExp> = {
+      '': /\(WebAssembly, loaded/,
+      '?backend=webgl': /\(WebGL, loaded/,
+      // The plain JavaScript backend is fetched only when it is used.
+      '?backend=cpu': /\(JavaScript, loaded/,
+    };
+    for (const query of Object.keys(engines)) {
       const { page, watch } = await open(
         { viewport: { width: 1280, height: 800 } },
         site.url + query,
@@ -341,7 +347,8 @@ describe('the backend the model runs on', () => {
         // Headless Chromium's WebGL is SwiftShader, software: WebAssembly without timing both.
         expect(ready).toMatchObject({ backend: 'wasm', threads: 1, choice: { how: 'only' } });
       } else {
-        expect(ready).toMatchObject({ backend: 'webgl', threads: null, choice: { how: 'asked' } });
+        const backend = query.slice('?backend='.length);
+        expect(ready).toMatchObject({ backend, threads: null, choice: { how: 'asked' } });
       }
       answers[query] = [];
       for (const digit of [7, 4]) {
@@ -352,14 +359,13 @@ describe('the backend the model runs on', () => {
         await page.getByTestId('clear').click();
       }
       expect(answers[query].map((a) => a.text)).toEqual(['7', '4']);
-      expect(await page.getByTestId('status').textContent()).toMatch(
-        query === '' ? /\(WebAssembly, loaded/ : /\(WebGL, loaded/,
-      );
+      expect(await page.getByTestId('status').textContent()).toMatch(engines[query]);
       expect(watch.problems).toEqual([]);
       await page.context().close();
     }
     // The same confidences, to the tenth of a percent shown.
     expect(answers['?backend=webgl']).toEqual(answers['']);
+    expect(answers['?backend=cpu']).toEqual(answers['']);
   });
 
   test('cross-origin isolated (COOP and COEP): wasm threads with 4 cores or more', async () => {
