@@ -6,7 +6,7 @@
  */
 /// <reference lib="webworker" />
 import { InputError } from '../core/errors.ts';
-import { loadLocalModel, readLocallyTimed, type LocalModel } from './in-browser.ts';
+import { loadLocalModel, readLocallyTimed, warmUpFurther, type LocalModel } from './in-browser.ts';
 import type { FromWorker, ToWorker, WorkerError } from './recognition-protocol.ts';
 import { featuresOf } from './recognizer-features.ts';
 
@@ -28,7 +28,8 @@ async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'load') {
     model = loadLocalModel(message.request);
     try {
-      const { recognizer, backend, threads, choice, loadMs, loadPhases } = await model;
+      const loaded = await model;
+      const { recognizer, backend, threads, choice, loadMs, loadPhases } = loaded;
       post({
         type: 'loaded',
         model: {
@@ -41,6 +42,7 @@ async function handle(message: ToWorker): Promise<void> {
           featureSize: recognizer.featureSize,
         },
       });
+      void warmUpFurther(loaded);
     } catch (err) {
       model = null;
       post({ type: 'load-failed', error: asWorkerError(err) });
