@@ -446,15 +446,18 @@ export class Recognizer {
       const others = marks.filter((m) => m.kind === 'other');
       return others.length <= digits.length ? others : [];
     });
-    const inputs = placed.flatMap((p, k) =>
-      [...p.digits, ...doubted[k]].flatMap((d) => (d.input ? [d.input] : [])),
-    );
-    const clear = placed.flatMap((p, k) =>
-      [...p.digits, ...doubted[k]].flatMap((d) =>
-        d.input ? [p.digits.length > 1 && 'probabilities' in d ? d.probabilities : null] : [],
-      ),
-    );
-    const recognitions = this.recognizeSparingly(inputs, clear, ensemble);
+    // Each mark to read, with the line model's scores where it may spare the variants: a
+    // digit of a number of several.
+    const inputs: GrayImage[] = [];
+    const lineScores: (readonly number[] | null)[] = [];
+    placed.forEach((p, k) => {
+      for (const d of [...p.digits, ...doubted[k]]) {
+        if (!d.input) continue;
+        inputs.push(d.input);
+        lineScores.push(p.digits.length > 1 && 'probabilities' in d ? d.probabilities : null);
+      }
+    });
+    const recognitions = this.recognizeSparingly(inputs, lineScores, ensemble);
     let next = 0;
     return placed.map(({ digits, marks }, k) => {
       let forwardMs = lineMs;

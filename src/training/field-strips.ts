@@ -8,6 +8,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { affine } from '../core/affine.ts';
 import { digitToken, type LineToken } from '../core/ctc.ts';
 import type { GrayImage } from '../core/image.ts';
 import { LINE_HEIGHT, LINE_STRIDE } from '../core/line-image.ts';
@@ -66,23 +67,6 @@ function morph(img: GrayImage, pick: (a: number, b: number) => number): GrayImag
   return { width: w, height: h, data: out };
 }
 
-/** Leans the writing: each row moved across by `shear` times its height above the middle. */
-function leaned(img: GrayImage, shear: number): GrayImage {
-  const { width: w, height: h } = img;
-  const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const shift = shear * (h / 2 - y);
-    for (let x = 0; x < w; x++) {
-      const from = x - shift;
-      const x0 = Math.floor(from);
-      const t = from - x0;
-      const at = (xx: number) => (xx >= 0 && xx < w ? img.data[y * w + xx] : 0);
-      out[y * w + x] = (1 - t) * at(x0) + t * at(x0 + 1);
-    }
-  }
-  return { width: w, height: h, data: out };
-}
-
 /**
  * A strip varied: stretched or squeezed across by up to `stretch`, leaned by up to `shear`,
  * its pen made wider or thinner now and then, moved up or down by up to two rows. Never so
@@ -93,7 +77,7 @@ export function varyStrip(strip: FieldStrip, rng: Random, stretch = 0.2, shear =
   const factor = 1 + rng.uniform(-stretch, stretch);
   const minWidth = 2 * LINE_STRIDE * strip.tokens.length;
   const width = Math.max(minWidth, Math.ceil((img.width * factor) / LINE_STRIDE) * LINE_STRIDE);
-  img = leaned(resizeBilinear(img, width, LINE_HEIGHT), rng.uniform(-shear, shear));
+  img = affine(resizeBilinear(img, width, LINE_HEIGHT), { shear: rng.uniform(-shear, shear) });
   const pen = rng.next();
   if (pen < 0.2) img = morph(img, Math.max);
   else if (pen < 0.35) img = morph(img, Math.min);

@@ -102,12 +102,10 @@ interface Glyph {
 
 const radians = (deg: number) => (deg * Math.PI) / 180;
 
-/** Separators drawn as a pen makes them, in a unit box (y up): any of them, or the one asked. */
-function separator(rng: Random, asked?: 'dot' | 'comma' | 'dash' | 'equals'): Glyph {
-  if (asked === 'equals') return equalsSign(rng);
-  const kind = asked ? ['dot', 'comma', 'dash'].indexOf(asked) : rng.int(4);
-  if (kind === 0) {
-    // A dot: a tap, or a tiny circle.
+/** Separators drawn as a pen makes them, in a unit box (y up). */
+const SEPARATORS = {
+  /** A tap, or a tiny circle. */
+  dot(rng: Random): Glyph {
     const s = rng.uniform(0.02, 0.06);
     const pts: Point[] = [];
     for (let i = 0; i <= 6; i++) {
@@ -120,15 +118,15 @@ function separator(rng: Random, asked?: 'dot' | 'comma' | 'dash' | 'equals'): Gl
       height: rng.uniform(0.03, 0.1),
       lift: rng.uniform(-0.03, 0.05),
     };
-  }
-  if (kind === 1) {
-    // A comma: a short tail down from the baseline.
+  },
+  /** A short tail down from the baseline. */
+  comma(rng: Random): Glyph {
     const t = rng.uniform(0.15, 0.3);
     const pts = [0, 0.33, 0.66, 1].map((u) => ({ x: -0.3 * t * u * u, y: -t * u }));
     return { ink: [pts], token: SEPARATOR, height: t, lift: -t * 0.7 };
-  }
-  if (kind === 2) {
-    // A dash at mid-height.
+  },
+  /** A dash at mid-height. */
+  dash(rng: Random): Glyph {
     const len = rng.uniform(0.25, 0.6);
     const tilt = rng.uniform(-0.08, 0.08);
     return {
@@ -142,24 +140,35 @@ function separator(rng: Random, asked?: 'dot' | 'comma' | 'dash' | 'equals'): Gl
       height: 0.02,
       lift: rng.uniform(0.35, 0.6),
     };
-  }
-  // A slash, leaning well over: a 1 stands nearly upright.
-  const h = rng.uniform(0.9, 1.15);
-  const lean = Math.tan(radians(rng.uniform(28, 45)));
-  return {
-    ink: [
-      [
-        { x: 0, y: 0 },
-        { x: h * lean, y: h },
+  },
+  /** A slash, leaning well over: a 1 stands nearly upright. */
+  slash(rng: Random): Glyph {
+    const h = rng.uniform(0.9, 1.15);
+    const lean = Math.tan(radians(rng.uniform(28, 45)));
+    return {
+      ink: [
+        [
+          { x: 0, y: 0 },
+          { x: h * lean, y: h },
+        ],
       ],
-    ],
-    token: SEPARATOR,
-    height: h,
-    lift: rng.uniform(-0.1, 0.05),
-  };
+      token: SEPARATOR,
+      height: h,
+      lift: rng.uniform(-0.1, 0.05),
+    };
+  },
+} as const;
+
+type SeparatorKind = keyof typeof SEPARATORS;
+const SEPARATOR_KINDS = Object.keys(SEPARATORS) as SeparatorKind[];
+
+/** Any separator, or the one asked. */
+function separator(rng: Random, asked?: SeparatorKind | 'equals'): Glyph {
+  if (asked === 'equals') return equalsSign(rng);
+  return SEPARATORS[asked ?? SEPARATOR_KINDS[rng.int(SEPARATOR_KINDS.length)]](rng);
 }
 
-/** Two short dashes, one above the other: how many close an amount on a check ("500=). */
+/** Two short dashes, one above the other: how many close an amount on a check ("500="). */
 function equalsSign(rng: Random): Glyph {
   const len = rng.uniform(0.2, 0.45);
   const apart = rng.uniform(0.12, 0.25);
