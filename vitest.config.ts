@@ -3,8 +3,22 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000 } },
-      { test: { name: 'api', include: ['test/api/**/*.test.ts'], testTimeout: 120_000 } },
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 60_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'api',
+          include: ['test/api/**/*.test.ts'],
+          testTimeout: 120_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
       {
         // Two servers, nginx and PostgreSQL as separate processes (test/support/): one file.
         test: {
@@ -12,6 +26,7 @@ export default defineConfig({
           include: ['test/fleet/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,6 +36,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          sequence: { groupOrder: 0 },
         },
       },
       {

@@ -45,9 +45,16 @@ export const SCRIBBLE: Stroke[] = [
   Array.from({ length: 12 }, (_, i) => [i % 2 ? 230 : 50, 50 + i * 16] as const),
 ];
 
-function draw(g: SKRSContext2D, strokes: Stroke[], scale: number, color: string): void {
+/** `strokes` drawn with a round pen `pen` px wide (18 units by default), `scale` px a unit. */
+export function draw(
+  g: SKRSContext2D,
+  strokes: readonly Stroke[],
+  scale: number,
+  color: string,
+  pen = 18 * scale,
+): void {
   g.strokeStyle = color;
-  g.lineWidth = 18 * scale;
+  g.lineWidth = pen;
   g.lineCap = 'round';
   g.lineJoin = 'round';
   for (const stroke of strokes) {

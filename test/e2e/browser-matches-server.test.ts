@@ -6,25 +6,17 @@
  * digits, and confidences equal to 1e-4 (the two wasm builds may order a sum differently).
  */
 import { createCanvas } from '@napi-rs/canvas';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Random } from '../../src/core/random.ts';
 import type { GrayBitmap } from '../../src/core/preprocess.ts';
 import type { Reading } from '../../src/recognizer/answers.ts';
 import { loadRecognizer } from '../../src/recognizer/node.ts';
-import { browserPerFile } from './browser-per-file.ts';
+import { draw } from '../api/images.ts';
+import { browserPerFile, staticSitePerFile } from './browser-per-file.ts';
 import { DIGIT_STROKES, numberStrokes, type Stroke } from './digit-strokes.ts';
-import { ensureBuilt, serveStatic, type StaticServer } from './helpers.ts';
 
 const newContext = browserPerFile();
-let site: StaticServer;
-
-beforeAll(async () => {
-  site = await serveStatic(await ensureBuilt('static'), '/digits/');
-});
-
-afterAll(async () => {
-  await site?.close();
-});
+const siteUrl = staticSitePerFile();
 
 /** `strokes` (in units of the height) drawn dark on white, `height` px high. */
 function render(strokes: readonly Stroke[], height: number, pen: number): GrayBitmap {
@@ -34,17 +26,7 @@ function render(strokes: readonly Stroke[], height: number, pen: number): GrayBi
   const g = canvas.getContext('2d');
   g.fillStyle = '#fff';
   g.fillRect(0, 0, width, height);
-  g.strokeStyle = '#000';
-  g.lineWidth = pen;
-  g.lineCap = 'round';
-  g.lineJoin = 'round';
-  for (const stroke of strokes) {
-    g.beginPath();
-    stroke.forEach(([u, v], i) =>
-      i ? g.lineTo(u * height, v * height) : g.moveTo(u * height, v * height),
-    );
-    g.stroke();
-  }
+  draw(g, strokes, height, '#000', pen);
   const rgba = g.getImageData(0, 0, width, height).data;
   const data = new Uint8ClampedArray(width * height);
   for (let i = 0; i < data.length; i++) data[i] = rgba[i * 4];
@@ -95,7 +77,7 @@ describe('the in-browser model', () => {
     );
 
     const page = await (await newContext()).newPage();
-    await page.goto(site.url);
+    await page.goto(siteUrl());
     await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 60_000 });
     // The site's own worker script, as the page started it, asked to load and read.
     const workerUrl = await page.evaluate(() =>

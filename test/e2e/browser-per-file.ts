@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { launchBrowser } from './helpers.ts';
+import { ensureBuilt, launchBrowser, serveStatic, type StaticServer } from './helpers.ts';
 
 /** Registers the file's hooks; the function it returns opens a context for the running test. */
 export function browserPerFile(): (options?: BrowserContextOptions) => Promise<BrowserContext> {
@@ -25,5 +25,23 @@ export function browserPerFile(): (options?: BrowserContextOptions) => Promise<B
     const context = await browser.newContext(options);
     open.push(context);
     return context;
+  };
+}
+
+/**
+ * The built static site, served under /digits/ for the file's tests (from before the first to
+ * after the last); the function it returns gives the site's URL.
+ */
+export function staticSitePerFile(): () => string {
+  let site: StaticServer | undefined;
+  beforeAll(async () => {
+    site = await serveStatic(await ensureBuilt('static'), '/digits/');
+  });
+  afterAll(async () => {
+    await site?.close();
+  });
+  return () => {
+    if (!site) throw new Error('staticSitePerFile: no site before the first test');
+    return site.url;
   };
 }

@@ -183,8 +183,11 @@ export function strokePath(
   return out;
 }
 
-/** Draws strokes with the mouse: press, many small moves, release. */
-export async function drawWithMouse(page: Page, strokes: readonly Stroke[], stepPx = 3) {
+/**
+ * Draws strokes with the mouse: press, many small moves (a point every `stepPx`, as a mouse
+ * moved briskly reports them), release.
+ */
+export async function drawWithMouse(page: Page, strokes: readonly Stroke[], stepPx = 5) {
   const box = await padBox(page);
   for (const stroke of strokes) {
     const path = strokePath(stroke, box, stepPx);

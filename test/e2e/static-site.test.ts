@@ -3,8 +3,8 @@
  * API server anywhere. Served from a sub-path by a plain file server, as a static host would.
  */
 import type { BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { browserPerFile } from './browser-per-file.ts';
+import { describe, expect, test } from 'vitest';
+import { browserPerFile, staticSitePerFile } from './browser-per-file.ts';
 import { DIGIT_STROKES, DIGITS_TO_DRAW, numberStrokes } from './digit-strokes.ts';
 import {
   drawWithMouse,
@@ -18,7 +18,6 @@ import {
   swipe,
   watchConsole,
   type ConsoleWatch,
-  type StaticServer,
 } from './helpers.ts';
 import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../src/web/cross-origin-isolation.ts';
 import {
@@ -32,16 +31,7 @@ import {
 } from './paper-photo.ts';
 
 const newContext = browserPerFile();
-let site: StaticServer;
-
-beforeAll(async () => {
-  const dir = await ensureBuilt('static');
-  site = await serveStatic(dir, '/digits/');
-});
-
-afterAll(async () => {
-  await site?.close();
-});
+const siteUrl = staticSitePerFile();
 
 /**
  * Opens the site (or `url`) and waits until the in-browser model is loaded; `before` runs
@@ -49,7 +39,7 @@ afterAll(async () => {
  */
 async function open(
   options: BrowserContextOptions,
-  url = site.url,
+  url = siteUrl(),
   before: (page: Page) => Promise<void> = async () => {},
 ): Promise<{ page: Page; watch: ConsoleWatch; requests: string[] }> {
   const page = await (await newContext(options)).newPage();
@@ -133,7 +123,7 @@ describe('static site, recognition in the browser', () => {
         path: screenshotPath(`static-photo-${viewport.width}x${viewport.height}.png`),
         fullPage: true,
       });
-      expect(requests.filter((u) => !u.startsWith(site.url))).toEqual([]);
+      expect(requests.filter((u) => !u.startsWith(siteUrl()))).toEqual([]);
       expect(watch.problems).toEqual([]);
       await page.context().close();
     }
@@ -199,8 +189,8 @@ describe('static site, recognition in the browser', () => {
     expect(requests.filter((u) => u.includes('/api/'))).toEqual([]);
     // Hosted under a sub-path (a project page): every file, the model and the wasm binaries
     // included, comes from under it; nothing is asked of the host's root.
-    expect(requests.filter((u) => !u.startsWith(site.url))).toEqual([]);
-    expect(requests.some((u) => u.startsWith(`${site.url}models/mnist-cnn/`))).toBe(true);
+    expect(requests.filter((u) => !u.startsWith(siteUrl()))).toEqual([]);
+    expect(requests.some((u) => u.startsWith(`${siteUrl()}models/mnist-cnn/`))).toBe(true);
     expect(watch.problems).toEqual([]);
   });
 
@@ -340,7 +330,7 @@ describe('the backend the model runs on', () => {
     for (const query of Object.keys(engines)) {
       const { page, watch } = await open(
         { viewport: { width: 1280, height: 800 } },
-        site.url + query,
+        siteUrl() + query,
       );
       const ready = await modelReady(page);
       if (query === '') {

@@ -4,34 +4,19 @@
  * page, so this file is its own project that runs after every other (vitest.config.ts): with
  * the rest of the suite on the same two cores, the lateness measured was the suite's load.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { browserPerFile } from '../e2e/browser-per-file.ts';
+import { describe, expect, test } from 'vitest';
+import { browserPerFile, staticSitePerFile } from '../e2e/browser-per-file.ts';
 import { numberStrokes } from '../e2e/digit-strokes.ts';
-import {
-  drawWithMouse,
-  ensureBuilt,
-  resultFor,
-  serveStatic,
-  watchConsole,
-  type StaticServer,
-} from '../e2e/helpers.ts';
+import { drawWithMouse, resultFor, watchConsole } from '../e2e/helpers.ts';
 
 const newContext = browserPerFile();
-let site: StaticServer;
-
-beforeAll(async () => {
-  site = await serveStatic(await ensureBuilt('static'), '/digits/');
-});
-
-afterAll(async () => {
-  await site?.close();
-});
+const siteUrl = staticSitePerFile();
 
 describe('the static site, while it reads', () => {
   test('the pad keeps up while a number is read: no pointer event handled over 32 ms late', async () => {
     const page = await (await newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     const watch = watchConsole(page);
-    await page.goto(site.url);
+    await page.goto(siteUrl());
     await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 60_000 });
     const box = await page.getByTestId('pad').boundingBox();
     const aspect = box!.width / box!.height;

@@ -41,7 +41,7 @@ describe('the server page', () => {
     });
     await page.goto(url, { waitUntil: 'domcontentloaded' });
     // Drawn and read one after the other, with pauses shorter than the standby's wait.
-    const digits = [3, 8, 1, 6, 2];
+    const digits = [3, 8, 1];
     for (const digit of digits) {
       await drawWithMouse(page, DIGIT_STROKES[digit]);
       expect(await resultFor(page, DIGIT_STROKES[digit].length)).toBe(String(digit));
