@@ -117,6 +117,24 @@ export function readingOf(digits: DigitReading[], ms: number, shape: ReadingShap
   };
 }
 
+/**
+ * `reading` of a part of an image whose top-left corner is at (dx, dy) in the whole: its
+ * digits', marks' and lines' boxes placed in the whole image.
+ */
+export function readingMoved(reading: Reading, dx: number, dy: number): Reading {
+  if (dx === 0 && dy === 0) return reading;
+  const moved = <T extends { box: DigitBox }>(x: T): T => ({
+    ...x,
+    box: { ...x.box, x: x.box.x + dx, y: x.box.y + dy },
+  });
+  return {
+    ...reading,
+    digits: reading.digits.map(moved),
+    marks: reading.marks.map(moved),
+    ...(reading.lines ? { lines: reading.lines.map(moved) } : {}),
+  };
+}
+
 /** What readingOf needs to rebuild `reading` around new digits (after adapting them). */
 export function shapeOf(reading: Reading): ReadingShape {
   return { marks: reading.marks, notANumber: reading.reason === 'not_a_number' };

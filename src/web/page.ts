@@ -53,7 +53,7 @@ import { RecognitionWorker } from './recognition-client.ts';
 import { ResultsView, type Provenance } from './results-view.ts';
 import type { GrayBitmap } from '../core/preprocess.ts';
 import type { Ensemble } from '../core/vote.ts';
-import type { Reading } from '../recognizer/answers.ts';
+import { readingMoved, type Reading } from '../recognizer/answers.ts';
 
 /** How long after the pen lifts the drawing is recognised by itself. */
 const AUTO_PREDICT_MS = 350;
@@ -63,12 +63,17 @@ const AUTO_PREDICT_MS = 350;
  */
 const STANDBY_AFTER_PAUSE_MS = 1500;
 
-/** What is read: the pad's drawing, or the photo shown in its place. */
+/**
+ * What is read: the pad's drawing, or the photo shown in its place. `image` and `gray` give
+ * the part of it that is read, whose top-left corner is at `at` in the whole (`width` x
+ * `height`, where the answer's boxes are shown).
+ */
 interface Source {
   readonly what: Readable;
   readonly width: number;
   readonly height: number;
   readonly strokes: number;
+  readonly at: { readonly x: number; readonly y: number };
   image(): string;
   gray(): GrayBitmap;
 }
@@ -210,17 +215,20 @@ export function mount(site: Site): void {
         width: photo.canvas.width,
         height: photo.canvas.height,
         strokes: 0,
+        at: { x: 0, y: 0 },
         image: photo.toDataUrl,
         gray: photo.toGrayBitmap,
       };
     }
+    const crop = pad.inkCrop();
     return {
       what: 'drawing',
       width: padCanvas.width,
       height: padCanvas.height,
       strokes: pad.strokeCount,
-      image: () => pad.toPngDataUrl(),
-      gray: () => pad.toGrayBitmap(),
+      at: { x: crop?.x ?? 0, y: crop?.y ?? 0 },
+      image: () => pad.toPngDataUrl(crop),
+      gray: () => pad.toGrayBitmap(crop),
     };
   }
 
@@ -294,7 +302,10 @@ export function mount(site: Site): void {
       clock.skip();
       clock.add('server', reading.ms);
       clock.add('request', roundTripMs - reading.ms);
-      return { reading, from: { where: 'server', roundTripMs } };
+      return {
+        reading: readingMoved(reading, source.at.x, source.at.y),
+        from: { where: 'server', roundTripMs },
+      };
     }
     const gray = source.gray();
     clock.lap('capture');
@@ -309,7 +320,10 @@ export function mount(site: Site): void {
     // server's on the server page (while it answers), so both modes know what the user taught.
     const reading = await localAdaptation.adaptReading(model, plain);
     clock.lap('adaptation');
-    return { reading, from: { where: 'browser', backend: model.backend } };
+    return {
+      reading: readingMoved(reading, source.at.x, source.at.y),
+      from: { where: 'browser', backend: model.backend },
+    };
   }
 
   /**

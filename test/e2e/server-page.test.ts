@@ -13,6 +13,7 @@ import { DIGIT_STROKES, DIGITS_TO_DRAW, numberStrokes, scaleStrokes } from './di
 import {
   drawWithMouse,
   ensureBuilt,
+  padBox,
   REPO,
   resultFor,
   screenshotPath,
@@ -172,11 +173,22 @@ describe('the page served by the API server', () => {
       expect(predictions.length).toBeGreaterThan(0);
       expect(await page.getByTestId('digit').count()).toBe(text.length);
       expect(await page.getByTestId('digit-box').count()).toBe(text.length);
-      // The boxes lie left to right on the pad.
-      const lefts = await page
+      // Each box is over its digit: centred on the middle of its points (the page
+      // reads only the part of the pad with ink, and places the boxes back on the whole pad).
+      const pad = await padBox(page);
+      const boxes = await page
         .getByTestId('digit-box')
-        .evaluateAll((els) => els.map((el) => el.getBoundingClientRect().left));
-      expect(lefts).toEqual([...lefts].sort((a, b) => a - b));
+        .evaluateAll((els) => els.map((el) => el.getBoundingClientRect().toJSON() as DOMRect));
+      let first = 0;
+      [...text].forEach((d, k) => {
+        const own = strokes.slice(first, (first += DIGIT_STROKES[Number(d)].length)).flat();
+        const mid = (values: number[]) => (Math.min(...values) + Math.max(...values)) / 2;
+        const x = pad.x + mid(own.map(([u]) => u)) * pad.size;
+        const y = pad.y + mid(own.map(([, v]) => v)) * pad.size;
+        const { left, right, top, bottom } = boxes[k];
+        const off = [(left + right) / 2 - x, (top + bottom) / 2 - y].map(Math.abs);
+        expect(Math.max(...off) / pad.size, `digit ${k}: off by ${off}`).toBeLessThan(0.05);
+      });
       // The least sure digit is picked first; picking another shows its own probabilities,
       // votes and 28x28.
       const digitButtons = page.getByTestId('digit');

@@ -15,6 +15,7 @@ import { byteOfUnit, unitOfByte, unitsOfBytes } from '../../src/core/image.ts';
 import { judge, type UnsureThresholds } from '../../src/core/unsure.ts';
 import {
   pageReading,
+  readingMoved,
   readingOf,
   withDigits,
   type DigitReading,
@@ -261,5 +262,31 @@ describe('bytes and the network’s 0..1', () => {
       expect(byteOfUnit(Math.round(unitOfByte(b) * 1e4) / 1e4)).toBe(b);
     }
     expect([byteOfUnit(-0.5), byteOfUnit(1.5), byteOfUnit(0.5)]).toEqual([0, 255, 128]);
+  });
+});
+
+describe('readingMoved', () => {
+  const box = { x: 3, y: 4, width: 10, height: 20 };
+  const digit = { ...digitOn(0, 5), box };
+
+  it("places a part's reading in the whole: every box moved, nothing else changed", () => {
+    const mark = { kind: 'separator' as const, box: { ...box, x: 20 } };
+    const part = readingOf([digit, { ...digit, box: { ...box, x: 40 } }], 2, { marks: [mark] });
+    const whole = readingMoved(part, 100, 50);
+    expect(whole.digits.map((d) => [d.box.x, d.box.y])).toEqual([
+      [103, 54],
+      [140, 54],
+    ]);
+    expect(whole.marks[0].box).toEqual({ x: 120, y: 54, width: 10, height: 20 });
+    expect({ ...whole, digits: [], marks: [] }).toEqual({ ...part, digits: [], marks: [] });
+    expect(whole.digits.map((d) => d.input)).toEqual(part.digits.map((d) => d.input));
+  });
+
+  it("moves a page's lines too, and leaves a reading at the corner as it is", () => {
+    const page = pageReading([{ ...readingOf([digit], 0), box }], 1);
+    const moved = readingMoved(page, 7, 9);
+    expect(moved.lines?.[0].box).toEqual({ x: 10, y: 13, width: 10, height: 20 });
+    expect(moved.digits[0].box).toEqual({ x: 10, y: 13, width: 10, height: 20 });
+    expect(readingMoved(page, 0, 0)).toBe(page);
   });
 });
