@@ -59,6 +59,11 @@ export class LocalAdaptation {
     return adaptDigits(recognitions, memory, model.features, model.thresholds);
   }
 
+  /** Starts reading the corrections and building their memory, for the answers to come. */
+  prepare(model: AdaptationModel): void {
+    void this.memoryWithin(model);
+  }
+
   /** A number read in this browser, its digits adapted as `adapt` does. */
   async adaptReading(model: AdaptationModel, reading: Reading): Promise<Reading> {
     return withDigits(reading, await this.adapt(model, reading.digits));

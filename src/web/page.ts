@@ -489,8 +489,14 @@ export function mount(site: Site): void {
   byId<HTMLInputElement>(`mode-${state.mode}`).checked = true;
   render(state, state);
   models.listen((model) => update(browserModelChanged(state, model)));
-  if (state.mode === 'browser') models.load().catch(() => undefined);
-  else loadStandbyAfterPause();
+  if (state.mode === 'browser') {
+    // The user's corrections are read (IndexedDB opened) while the first drawing is made, not
+    // when it is answered: that took 12-19 ms of the first answer (bench:web, "adaptation").
+    models.load().then(
+      (model) => localAdaptation.prepare(model),
+      () => undefined,
+    );
+  } else loadStandbyAfterPause();
 
   /**
    * On the server page, the in-browser model is loaded in the background as a standby, so

@@ -124,6 +124,29 @@ describe('LocalAdaptation', () => {
     expect((await adaptOne(adaptation, likeIt)).digit).toBe(7);
   });
 
+  it('reads the corrections ahead when prepared, once, and the first answer uses them', async () => {
+    let lists = 0;
+    let listed!: () => void;
+    const asked = new Promise<void>((ok) => (listed = ok));
+    const backend: CorrectionsBackend = {
+      where: 'browser',
+      add: async () => {},
+      list: async () => {
+        lists++;
+        listed();
+        return [];
+      },
+      forget: async () => {},
+    };
+    const adaptation = new LocalAdaptation(backend);
+    adaptation.prepare(adaptationModelOf(recognizer));
+    await asked; // asked before any answer
+    expect(lists).toBe(1);
+    const answer = recognize(ANOTHER_ONE);
+    expect(await adaptOne(adaptation, answer)).toBe(answer);
+    expect(lists).toBe(1); // the answer used the memory prepared
+  });
+
   it('answers unadapted when the corrections cannot be read', async () => {
     const failing: CorrectionsBackend = {
       where: 'server',
