@@ -167,7 +167,7 @@ async function registerPlugins(
       : '*',
     methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
     // A page on another origin reads how long to wait after a 429 or 503.
-    exposedHeaders: ['Retry-After'],
+    exposedHeaders: ['Retry-After', 'Server-Timing'],
     maxAge: 600,
   });
   if (limit > 0) {
@@ -306,6 +306,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   app.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close');
+    // The server's own time for the request, from its first byte to its answer: clients (the
+    // page's phases, bench:web) tell it from the network's.
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
   });
   closeIdleConnectionsLate(app.server);
 

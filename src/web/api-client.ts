@@ -26,6 +26,14 @@ export interface ServerReading {
   readonly reading: Reading;
   /** From sending the request to the parsed answer, ms. */
   readonly roundTripMs: number;
+  /** The server's own time for the request (its Server-Timing `app`), ms; null if not said. */
+  readonly serverMs: number | null;
+}
+
+/** The `app` duration of a Server-Timing header, ms. */
+export function serverTimingMs(header: string | null): number | null {
+  const dur = header && /(?:^|,)\s*app\s*;[^,]*\bdur=([\d.]+)/.exec(header)?.[1];
+  return dur ? Number(dur) : null;
 }
 
 /** Relative, so the page works wherever the server mounts it. */
@@ -112,7 +120,7 @@ async function postDrawing<T>(
   /** Whose corrections adapt the answer (the page's random user ID). */
   user?: string,
   signal?: AbortSignal,
-): Promise<{ body: T; roundTripMs: number }> {
+): Promise<{ body: T; roundTripMs: number; serverMs: number | null }> {
   const start = performance.now();
   const response = await reach(url, {
     method: 'POST',
@@ -127,7 +135,8 @@ async function postDrawing<T>(
     body = undefined;
   }
   const roundTripMs = performance.now() - start;
-  if (response.ok && valid(body)) return { body, roundTripMs };
+  const serverMs = serverTimingMs(response.headers.get('server-timing'));
+  if (response.ok && valid(body)) return { body, roundTripMs, serverMs };
   const error = errorOf(body);
   if (error) throw new ApiError(response.status, error.code, error.message);
   throw new ServerUnreachableError(
@@ -143,7 +152,7 @@ export async function readOnServer(
   user?: string,
   signal?: AbortSignal,
 ): Promise<ServerReading> {
-  const { body, roundTripMs } = await postDrawing(
+  const { body, roundTripMs, serverMs } = await postDrawing(
     READ_URL,
     image,
     ensemble,
@@ -151,5 +160,5 @@ export async function readOnServer(
     user,
     signal,
   );
-  return { reading: body, roundTripMs };
+  return { reading: body, roundTripMs, serverMs };
 }

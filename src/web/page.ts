@@ -298,10 +298,11 @@ export function mount(site: Site): void {
     if (where === 'server') {
       const image = source.image();
       clock.lap('capture');
-      const { reading, roundTripMs } = await readOnServer(image, ensemble, user);
+      const { reading, roundTripMs, serverMs } = await readOnServer(image, ensemble, user);
       clock.skip();
-      clock.add('server', reading.ms);
-      clock.add('request', roundTripMs - reading.ms);
+      const ownMs = serverMs ?? reading.ms;
+      clock.add('server', ownMs);
+      clock.add('request', roundTripMs - ownMs);
       return {
         reading: readingMoved(reading, source.at.x, source.at.y),
         from: { where: 'server', roundTripMs },

@@ -17,9 +17,12 @@ export interface PredictionPhases {
   transfer?: number;
   /** In the browser: the digits adapted to the user's corrections. */
   adaptation?: number;
-  /** Via the server: its own time to read the drawing (the reading's `ms`). */
+  /**
+   * Via the server: its own time for the request, from its first byte to its answer (its
+   * Server-Timing header; the reading's `ms`, the recognition alone, where it sends none).
+   */
   server?: number;
-  /** Via the server: the round trip beyond the server's own time (network, encoding). */
+  /** Via the server: the round trip beyond the server's own time (network, the browser's fetch). */
   request?: number;
   /** The answer put on the page (the DOM work; the paint follows). */
   render?: number;

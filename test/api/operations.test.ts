@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
+import { serverTimingMs } from '../../src/web/api-client.ts';
 import { expectError, expectHealthy, postJson } from './contract.ts';
 import { dataUrl, drawDigit, mnistSeven, SEVEN } from './images.ts';
 
@@ -169,8 +170,14 @@ describe('CORS', () => {
     });
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['access-control-allow-origin']).toBe('*');
-    // So that a page on another origin can honour Retry-After.
+    // So that a page on another origin can honour Retry-After, and tell the server's own
+    // time (Server-Timing) from the network's.
     expect(String(ok.headers['access-control-expose-headers'])).toMatch(/retry-after/i);
+    expect(String(ok.headers['access-control-expose-headers'])).toMatch(/server-timing/i);
+    const own = serverTimingMs(String(ok.headers['server-timing']));
+    expect(own).toBeGreaterThan(0);
+    // The server's own time holds the reading's.
+    expect(own).toBeGreaterThanOrEqual(Math.floor(ok.json().ms));
     const bad = await app.inject({
       method: 'POST',
       url: '/api/predict',
