@@ -115,12 +115,14 @@ export class DrawingPad {
     }
     const x = Math.max(0, Math.floor(x0 - margin));
     const y = Math.max(0, Math.floor(y0 - margin));
-    return {
+    const crop = {
       x,
       y,
       width: Math.min(width, Math.ceil(x1 + margin)) - x,
       height: Math.min(height, Math.ceil(y1 + margin)) - y,
     };
+    // Ink off the pad (it was resized away): read the pad whole.
+    return crop.width > 0 && crop.height > 0 ? crop : null;
   }
 
   /** The pad (or its part `crop`) as a PNG data URL: black ink on opaque white. */
