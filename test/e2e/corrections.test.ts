@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { expect, test } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { ANOTHER_ONE, CORRECTED_ONE } from '../api/images.ts';
@@ -106,6 +106,7 @@ test('static site: a correction kept in IndexedDB makes the next drawing of it r
 test("server page: the server keeps the correction and adapts this user's answers, in either mode", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'digits-e2e-corrections-'));
   let app: FastifyInstance | undefined;
+  let context: BrowserContext | undefined;
   try {
     app = await buildApp({
       webRoot: await ensureBuilt('web'),
@@ -116,7 +117,8 @@ test("server page: the server keeps the correction and adapts this user's answer
     });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     await app.inference.whenReady();
-    const page = await (await newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    context = await newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
     const watch = watchConsole(page);
     await page.goto(`${url}/`);
     await correctAndLearn(page, 'server-1280', true);
@@ -149,6 +151,8 @@ test("server page: the server keeps the correction and adapts this user's answer
     );
     expect(watch.problems).toEqual([]);
   } finally {
+    // The page first: the server's close waits for every request the page still has open.
+    await context?.close();
     await app?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
