@@ -95,6 +95,16 @@ export class DrawingPad {
     this.events.onErase?.();
   }
 
+  /** The strokes drawn, the one being drawn included. */
+  private allStrokes(): Stroke[] {
+    return this.current ? [...this.strokes, this.current] : this.strokes;
+  }
+
+  /** The pen's width in backing-store pixels (core/brush.ts, for the pad's CSS height). */
+  private brushPx(): number {
+    return brushWidth(this.canvas.height / this.ratio) * this.ratio;
+  }
+
   /**
    * The part of the pad that holds ink, with a margin of white, in backing-store pixels; null
    * when it is empty. Only this part is read: the recognizer crops to the ink first anyway, and
@@ -102,10 +112,10 @@ export class DrawingPad {
    * pad: 5-17 ms to take its pixels, 32 ms to encode it as a PNG on a phone).
    */
   inkCrop(): PadCrop | null {
-    const all = this.current ? [...this.strokes, this.current] : this.strokes;
+    const all = this.allStrokes();
     if (all.length === 0) return null;
     const { width, height } = this.canvas;
-    const margin = Math.ceil(brushWidth(height / this.ratio) * this.ratio) + 4;
+    const margin = Math.ceil(this.brushPx()) + 4;
     let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
     for (const p of all.flat()) {
       x0 = Math.min(x0, p.x * width);
@@ -234,14 +244,13 @@ export class DrawingPad {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, width, height);
-    const brush = brushWidth(height / this.ratio) * this.ratio;
+    const brush = this.brushPx();
     ctx.fillStyle = '#000';
     ctx.strokeStyle = '#000';
     ctx.lineWidth = brush;
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
-    const all = this.current ? [...this.strokes, this.current] : this.strokes;
-    for (const stroke of all) {
+    for (const stroke of this.allStrokes()) {
       const pts = stroke.map((p) => ({ x: p.x * width, y: p.y * height }));
       if (pts.length === 1) {
         ctx.beginPath();

@@ -288,7 +288,10 @@ export function mount(site: Site): void {
     autoPredict = setTimeout(() => void predict(), AUTO_PREDICT_MS);
   }
 
-  /** Reads the pad or the photo: the number on it (one digit is a number of one digit). */
+  /**
+   * Reads the pad or the photo: the number on it (one digit is a number of one digit), its
+   * boxes in the part that was read (Source.at).
+   */
   async function recognise(
     where: Mode,
     source: Source,
@@ -303,10 +306,7 @@ export function mount(site: Site): void {
       const ownMs = serverMs ?? reading.ms;
       clock.add('server', ownMs);
       clock.add('request', roundTripMs - ownMs);
-      return {
-        reading: readingMoved(reading, source.at.x, source.at.y),
-        from: { where: 'server', roundTripMs },
-      };
+      return { reading, from: { where: 'server', roundTripMs } };
     }
     const gray = source.gray();
     clock.lap('capture');
@@ -321,10 +321,7 @@ export function mount(site: Site): void {
     // server's on the server page (while it answers), so both modes know what the user taught.
     const reading = await localAdaptation.adaptReading(model, plain);
     clock.lap('adaptation');
-    return {
-      reading: readingMoved(reading, source.at.x, source.at.y),
-      from: { where: 'browser', backend: model.backend },
-    };
+    return { reading, from: { where: 'browser', backend: model.backend } };
   }
 
   /**
@@ -361,10 +358,13 @@ export function mount(site: Site): void {
     const id = state.latestReading;
     const { drawingVersion } = state;
     try {
-      const { reading, from, fellBack } = await recogniseOrFallBack(source, clock);
+      const answer = await recogniseOrFallBack(source, clock);
       clock.skip();
       if (id !== state.latestReading) return; // a newer reading was asked meanwhile
-      const { width, height, strokes } = source;
+      const { from, fellBack } = answer;
+      const { width, height, strokes, at } = source;
+      // Its boxes placed on the whole pad or photo, where they are shown.
+      const reading = readingMoved(answer.reading, at.x, at.y);
       update(
         readingAnswered(state, id, {
           reading,
