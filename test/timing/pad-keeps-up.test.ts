@@ -1,8 +1,8 @@
 /**
  * The pad keeps up while a reading runs (issue 25): its pointer events are handled within two
  * frames of when they were due, because recognition runs in the worker. A measurement of the
- * page, so this file is its own project that runs after every other (vitest.config.ts): with
- * the rest of the suite on the same two cores, the lateness measured was the suite's load.
+ * page, so this file is in its own project, run alone (vitest.config.ts). With the rest of
+ * the suite on the same two cores, the lateness measured was the suite's load.
  */
 import { describe, expect, test } from 'vitest';
 import { browserPerFile, staticSitePerFile } from '../e2e/browser-per-file.ts';
