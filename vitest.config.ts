@@ -50,6 +50,9 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           sequence: { groupOrder: 1 },
+          // One more try when a measurement misses: on two shared cores a single run was once
+          // 38.8 ms late in CI where the others were 9.5-25 ms. The bounds stay as they are.
+          retry: 1,
           fileParallelism: false,
         },
       },
